@@ -1,0 +1,382 @@
+//! Wire types shared by the Handoff server and the Handoff Inbox desktop app.
+//!
+//! Everything here is plain data with serde: ids, conversations, messages, handoffs,
+//! live events, and the stable error codes that travel across the REST API and the
+//! desktop app's IPC. No I/O lives in this crate.
+
+mod error;
+mod secret;
+
+pub use error::{ApiError, ErrorCode};
+pub use secret::SecretString;
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+macro_rules! id_type {
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A workspace: one business, its numbers, teams and agents.
+    WorkspaceId,
+    /// A person who answers conversations (agent, manager, admin or viewer).
+    AgentId,
+    /// A team of agents that a handoff is routed to.
+    TeamId,
+    /// A WhatsApp user as seen by one workspace.
+    ContactId,
+    /// One thread between a contact and one of the workspace's numbers.
+    ConversationId,
+    /// One message in a conversation, in either direction.
+    MessageId,
+    /// One handoff from automation to people; a conversation may have many.
+    HandoffId,
+);
+
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable text form, as stored in databases and sent on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),* }
+            }
+
+            /// Parses the stable text form.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// Who owns a conversation right now: the handoff state machine.
+    ///
+    /// `automation` → (handoff) → `waiting` → (assignment) → `assigned` → (resolve) →
+    /// `automation`.
+    ConversationState {
+        /// A bot or workflow answers; no person is involved.
+        Automation = "automation",
+        /// Handed off: waiting in a team's queue for a person. Automation is paused.
+        Waiting = "waiting",
+        /// A named agent owns the thread. Automation is paused.
+        Assigned = "assigned",
+    }
+);
+
+str_enum!(
+    /// How urgent a handoff is.
+    Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" }
+);
+
+str_enum!(
+    /// Who wrote a message.
+    Author {
+        /// The WhatsApp user.
+        Customer = "customer",
+        /// The built-in rule bot or an external automation.
+        Bot = "bot",
+        /// A person using Handoff Inbox.
+        Agent = "agent",
+        /// Handoff itself (for example a transition notice).
+        System = "system",
+    }
+);
+
+str_enum!(
+    /// Which way a message travelled.
+    Direction { Inbound = "inbound", Outbound = "outbound" }
+);
+
+str_enum!(
+    /// Where a message is on its way. Inbound messages are `received`; outbound ones move
+    /// forward only: `queued` → `sending` → `sent` → `delivered` → `read`, or `failed`.
+    DeliveryStatus {
+        Received = "received",
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+    }
+);
+
+impl DeliveryStatus {
+    /// Position on the forward-only path; a status update may only raise it.
+    /// `failed` is terminal and outranks everything.
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Received => 0,
+            DeliveryStatus::Queued => 1,
+            DeliveryStatus::Sending => 2,
+            DeliveryStatus::Sent => 3,
+            DeliveryStatus::Delivered => 4,
+            DeliveryStatus::Read => 5,
+            DeliveryStatus::Failed => 6,
+        }
+    }
+}
+
+str_enum!(
+    /// Whether an agent can take conversations.
+    Availability { Online = "online", Away = "away", Offline = "offline" }
+);
+
+str_enum!(
+    /// What an agent may do.
+    Role { Admin = "admin", Manager = "manager", Agent = "agent", Viewer = "viewer" }
+);
+
+str_enum!(
+    /// What caused a handoff.
+    HandoffTrigger {
+        /// The customer asked for a person ("human", "agent", ...).
+        CustomerRequest = "customer_request",
+        /// An external bot or workflow called `POST /v1/conversations/{id}/handoff`.
+        Api = "api",
+    }
+);
+
+str_enum!(
+    /// Where a handoff is in its life.
+    HandoffStatus { Waiting = "waiting", Assigned = "assigned", Resolved = "resolved" }
+);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub availability: Availability,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    /// Phone number as WhatsApp gives it (country code, no `+`), when known.
+    pub wa_id: Option<String>,
+    /// Business-scoped user id, when known.
+    pub bsuid: Option<String>,
+    /// Profile name the customer set in WhatsApp.
+    pub name: Option<String>,
+}
+
+impl Contact {
+    /// What to show for this contact: profile name, else phone, else BSUID.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.wa_id.as_ref().map(|p| format!("+{p}")))
+            .or_else(|| self.bsuid.clone())
+            .unwrap_or_else(|| format!("contact {}", self.id))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub workspace_id: WorkspaceId,
+    pub contact: Contact,
+    /// The business number (Meta's `phone_number_id`) this thread runs on.
+    pub phone_number_id: String,
+    pub state: ConversationState,
+    pub priority: Priority,
+    pub assignee_id: Option<AgentId>,
+    pub team_id: Option<TeamId>,
+    /// The open handoff, if the conversation is with people now.
+    pub active_handoff_id: Option<HandoffId>,
+    pub last_message_preview: Option<String>,
+    pub last_message_at: Option<Millis>,
+    /// When the customer last wrote (the 24-hour window runs from here).
+    pub last_inbound_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// WhatsApp's message id; unique. `None` until an outbound message is accepted.
+    pub wamid: Option<String>,
+    /// The sender's idempotency key for messages written through the API.
+    pub client_id: Option<String>,
+    pub direction: Direction,
+    pub author: Author,
+    pub agent_id: Option<AgentId>,
+    /// WhatsApp's message type (`text`, `image`, ...), kept even when not yet rendered.
+    pub kind: String,
+    /// Text body, caption, or a readable summary of a non-text message.
+    pub text: Option<String>,
+    pub status: DeliveryStatus,
+    /// Why sending failed, as Meta explained it.
+    pub error: Option<String>,
+    /// WhatsApp's own timestamp (inbound: when the customer sent it).
+    pub sent_at: Millis,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handoff {
+    pub id: HandoffId,
+    pub conversation_id: ConversationId,
+    pub trigger: HandoffTrigger,
+    pub status: HandoffStatus,
+    pub reason: String,
+    pub priority: Priority,
+    pub summary: Option<String>,
+    /// Who asked: `bot:rules`, or the name of the API caller.
+    pub requested_by: String,
+    pub team_id: Option<TeamId>,
+    pub assignee_id: Option<AgentId>,
+    pub requested_at: Millis,
+    pub assigned_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub resolution_note: Option<String>,
+}
+
+// ---- REST requests and responses ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: SecretString,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: SecretString,
+    pub expires_at: Millis,
+    pub agent: Agent,
+    pub workspace_name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HandoffRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub team_id: Option<TeamId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendMessageRequest {
+    /// Idempotency key chosen by the client: the same key is applied once.
+    pub client_id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AvailabilityRequest {
+    pub availability: Availability,
+}
+
+/// One thread with everything needed to show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+    pub handoffs: Vec<Handoff>,
+}
+
+/// `GET /v1/sync?cursor=N`: what changed after `cursor` that the caller may see.
+///
+/// Rows are current state (upsert by id). When a conversation becomes visible to the
+/// caller (a handoff reaches them or their team) its whole history is included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Pass this back as `cursor` next time.
+    pub cursor: i64,
+    /// More changes wait: pull again at once.
+    pub has_more: bool,
+    pub conversations: Vec<Conversation>,
+    pub messages: Vec<Message>,
+    pub handoffs: Vec<Handoff>,
+}
+
+/// Sent by the server over the `/v1/events` WebSocket. Data-free: a client that sees a
+/// cursor above its own pulls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// First frame on a new connection: the newest change sequence.
+    Hello { cursor: i64 },
+    /// Something changed in the workspace; the newest change sequence.
+    Poke { cursor: i64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_stable_text() {
+        for s in ConversationState::ALL {
+            assert_eq!(ConversationState::parse(s.as_str()), Some(*s));
+            let json = serde_json::to_string(s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
+        assert_eq!(Priority::parse("URGENT"), None);
+    }
+
+    #[test]
+    fn delivery_status_only_moves_forward() {
+        assert!(DeliveryStatus::Read.rank() > DeliveryStatus::Delivered.rank());
+        assert!(DeliveryStatus::Failed.rank() > DeliveryStatus::Read.rank());
+        assert!(DeliveryStatus::Sent.rank() > DeliveryStatus::Queued.rank());
+    }
+
+    #[test]
+    fn server_events_are_tagged() {
+        let e: ServerEvent = serde_json::from_str(r#"{"type":"poke","cursor":7}"#).unwrap();
+        assert_eq!(e, ServerEvent::Poke { cursor: 7 });
+    }
+
+    #[test]
+    fn contact_display_name_falls_back() {
+        let mut c = Contact { id: ContactId(3), wa_id: Some("15550001".into()), bsuid: None, name: None };
+        assert_eq!(c.display_name(), "+15550001");
+        c.name = Some("Ana".into());
+        assert_eq!(c.display_name(), "Ana");
+    }
+}

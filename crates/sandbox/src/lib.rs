@@ -1,0 +1,349 @@
+//! The WhatsApp sandbox: plays Meta so Handoff runs without a Meta account.
+//!
+//! - A fake Graph API: `POST /{version}/{phone_number_id}/messages` in Meta's exact
+//!   wire format, answering like Meta (success and error envelopes, error codes).
+//! - Signed `sent` / `delivered` / `read` status webhooks for what it accepted.
+//! - Simulated customers who write in (signed inbound webhooks) and read replies; a
+//!   control API under `/sandbox/...` for tests and the demo.
+
+pub mod simulate;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use handoff_whatsapp::payloads::{self, BusinessNumber};
+use handoff_whatsapp::{sign, MAX_TEXT_CHARS};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub listen: SocketAddr,
+    /// Where to deliver webhooks: the Handoff server's `/webhooks/whatsapp`.
+    pub webhook_url: String,
+    /// The app secret webhooks are signed with (the server's `--wa-app-secret`).
+    pub app_secret: String,
+    /// The bearer token the Graph API accepts (the server's `--wa-access-token`).
+    pub access_token: String,
+    pub number: BusinessNumber,
+    /// Send `sent` / `delivered` / `read` status webhooks for accepted messages.
+    pub status_webhooks: bool,
+    /// Delay between consecutive statuses of one message.
+    pub status_delay: Duration,
+}
+
+impl SandboxConfig {
+    pub fn new(webhook_url: &str, app_secret: &str, access_token: &str, phone_number_id: &str) -> SandboxConfig {
+        SandboxConfig {
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            webhook_url: webhook_url.to_owned(),
+            app_secret: app_secret.to_owned(),
+            access_token: access_token.to_owned(),
+            number: BusinessNumber {
+                waba_id: "200000000000001".into(),
+                phone_number_id: phone_number_id.to_owned(),
+                display_phone_number: "15550100".into(),
+            },
+            status_webhooks: true,
+            status_delay: Duration::from_millis(150),
+        }
+    }
+}
+
+/// One line of a customer's WhatsApp screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    /// `customer` (they wrote it) or `business` (they received it).
+    pub from: String,
+    pub text: String,
+    pub wamid: String,
+}
+
+/// A send request as the fake Graph API received it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceivedSend {
+    pub phone_number_id: String,
+    pub wamid: String,
+    /// The JSON body exactly as posted.
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Store {
+    received: Vec<ReceivedSend>,
+    transcripts: HashMap<String, Vec<TranscriptLine>>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    http: reqwest::Client,
+    counter: AtomicU64,
+    store: Mutex<Store>,
+}
+
+#[derive(Clone)]
+pub struct Sandbox(Arc<Inner>);
+
+/// A running sandbox.
+pub struct RunningSandbox {
+    pub addr: SocketAddr,
+    pub sandbox: Sandbox,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// The Graph API base URL to give the Handoff server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds and serves the sandbox.
+pub async fn start(config: SandboxConfig) -> anyhow::Result<RunningSandbox> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let sandbox = Sandbox::new(config);
+    let app = sandbox.router();
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "sandbox stopped");
+        }
+    });
+    Ok(RunningSandbox { addr, sandbox, task })
+}
+
+/// Meta's error envelope.
+fn graph_error(status: StatusCode, code: i64, kind: &str, message: &str, details: Option<&str>) -> Response {
+    let mut err = json!({
+        "message": message,
+        "type": kind,
+        "code": code,
+        "fbtrace_id": "ASandboxTraceId",
+    });
+    if let Some(d) = details {
+        err["error_data"] = json!({ "messaging_product": "whatsapp", "details": d });
+    }
+    (status, Json(json!({ "error": err }))).into_response()
+}
+
+fn param_error(details: &str) -> Response {
+    graph_error(StatusCode::BAD_REQUEST, 100, "OAuthException", "(#100) Invalid parameter", Some(details))
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Sandbox {
+        Sandbox(Arc::new(Inner {
+            config,
+            http: reqwest::Client::new(),
+            counter: AtomicU64::new(1),
+            store: Mutex::new(Store::default()),
+        }))
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.0.config
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/{version}/{phone_number_id}/messages", post(graph_send))
+            .route("/sandbox/sent", get(control_sent))
+            .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
+            .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
+            .with_state(self.clone())
+    }
+
+    fn next_wamid(&self) -> String {
+        let n = self.0.counter.fetch_add(1, Ordering::Relaxed);
+        format!("wamid.SBX{:020}{:08X}", n, rand::random::<u32>())
+    }
+
+    /// Everything the fake Graph API accepted, in order.
+    pub async fn sent(&self) -> Vec<ReceivedSend> {
+        self.0.store.lock().await.received.clone()
+    }
+
+    /// What customer `wa_id` sees on their phone.
+    pub async fn transcript(&self, wa_id: &str) -> Vec<TranscriptLine> {
+        self.0.store.lock().await.transcripts.get(wa_id).cloned().unwrap_or_default()
+    }
+
+    /// Signs `body` like Meta and posts it to the server's webhook. Returns the HTTP
+    /// status the server answered.
+    pub async fn deliver_webhook(&self, body: &Value) -> anyhow::Result<u16> {
+        let bytes = serde_json::to_vec(body)?;
+        let resp = self
+            .0
+            .http
+            .post(&self.0.config.webhook_url)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(&self.0.config.app_secret, &bytes))
+            .body(bytes)
+            .send()
+            .await?;
+        Ok(resp.status().as_u16())
+    }
+
+    /// Customer `wa_id` (profile name `name`) writes `text` to the business. Returns the
+    /// new message's wamid and the server's HTTP status.
+    pub async fn customer_says(&self, wa_id: &str, name: &str, text: &str) -> anyhow::Result<(String, u16)> {
+        let wamid = self.next_wamid();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        let body = payloads::inbound_text(&self.0.config.number, wa_id, name, &wamid, now, text);
+        self.0.store.lock().await.transcripts.entry(wa_id.to_owned()).or_default().push(TranscriptLine {
+            from: "customer".into(),
+            text: text.to_owned(),
+            wamid: wamid.clone(),
+        });
+        let status = self.deliver_webhook(&body).await?;
+        Ok((wamid, status))
+    }
+
+    async fn send_statuses(self, wamid: String, recipient: String) {
+        for st in ["sent", "delivered", "read"] {
+            tokio::time::sleep(self.0.config.status_delay).await;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default();
+            let body = payloads::status(&self.0.config.number, &wamid, st, &recipient, now);
+            match self.deliver_webhook(&body).await {
+                Ok(200) => {}
+                Ok(code) => tracing::warn!(code, status = st, "server refused a status webhook"),
+                Err(e) => tracing::warn!(error = %e, "status webhook not delivered"),
+            }
+        }
+    }
+}
+
+/// The fake `POST /{version}/{phone_number_id}/messages`.
+async fn graph_send(
+    State(sb): State<Sandbox>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
+        return graph_error(StatusCode::UNAUTHORIZED, 190, "OAuthException", "Invalid OAuth access token - Cannot parse access token", None);
+    }
+    if !version.starts_with('v') {
+        return graph_error(StatusCode::BAD_REQUEST, 2500, "OAuthException", "Unknown path components", None);
+    }
+    if phone_number_id != sb.0.config.number.phone_number_id {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "GraphMethodException",
+            &format!("Unsupported post request. Object with ID '{phone_number_id}' does not exist"),
+            None,
+        );
+    }
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => return param_error("The request body is not valid JSON"),
+    };
+    if v.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+        return param_error("The parameter messaging_product is required and must be \"whatsapp\"");
+    }
+    let to = v.get("to").and_then(Value::as_str);
+    let recipient = v.get("recipient").and_then(Value::as_str);
+    let address = match (to, recipient) {
+        (Some(t), None) => t.trim_start_matches('+').to_owned(),
+        (None, Some(r)) => r.to_owned(),
+        (Some(_), Some(_)) => return param_error("Send either \"to\" or \"recipient\", not both"),
+        (None, None) => return param_error("The parameter to is required"),
+    };
+    if v.get("status").and_then(Value::as_str) == Some("read") {
+        // Mark-as-read (and typing indicator) requests.
+        return Json(json!({ "success": true })).into_response();
+    }
+    let kind = v.get("type").and_then(Value::as_str).unwrap_or("text");
+    let text = match kind {
+        "text" => {
+            let Some(b) = v.pointer("/text/body").and_then(Value::as_str) else {
+                return param_error("The parameter text['body'] is required");
+            };
+            if b.is_empty() {
+                return param_error("Message text body cannot be empty");
+            }
+            if b.chars().count() > MAX_TEXT_CHARS {
+                return param_error("Param text['body'] must be at most 4096 characters long");
+            }
+            b.to_owned()
+        }
+        "image" | "video" | "audio" | "document" | "sticker" | "interactive" | "template" | "location" | "contacts" | "reaction" => {
+            if v.get(kind).is_none() {
+                return param_error(&format!("The parameter {kind} is required"));
+            }
+            format!("[{kind}]")
+        }
+        other => {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                131051,
+                "OAuthException",
+                "Unsupported message type",
+                Some(&format!("Message type {other} is not supported")),
+            )
+        }
+    };
+    let wamid = sb.next_wamid();
+    {
+        let mut store = sb.0.store.lock().await;
+        store.received.push(ReceivedSend { phone_number_id: phone_number_id.clone(), wamid: wamid.clone(), body: v.clone() });
+        store.transcripts.entry(address.clone()).or_default().push(TranscriptLine {
+            from: "business".into(),
+            text,
+            wamid: wamid.clone(),
+        });
+    }
+    if sb.0.config.status_webhooks {
+        tokio::spawn(sb.clone().send_statuses(wamid.clone(), address.clone()));
+    }
+    let input = to.or(recipient).unwrap_or_default();
+    Json(json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": input, "wa_id": address }],
+        "messages": [{ "id": wamid }]
+    }))
+    .into_response()
+}
+
+async fn control_sent(State(sb): State<Sandbox>) -> Json<Vec<ReceivedSend>> {
+    Json(sb.sent().await)
+}
+
+#[derive(Debug, Deserialize)]
+struct SayRequest {
+    text: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+async fn control_customer_says(State(sb): State<Sandbox>, Path(wa_id): Path<String>, Json(req): Json<SayRequest>) -> Response {
+    let name = req.name.unwrap_or_else(|| "Sandbox Customer".into());
+    match sb.customer_says(&wa_id, &name, &req.text).await {
+        Ok((wamid, status)) => Json(json!({ "wamid": wamid, "server_status": status })).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))).into_response(),
+    }
+}
+
+async fn control_transcript(State(sb): State<Sandbox>, Path(wa_id): Path<String>) -> Json<Vec<TranscriptLine>> {
+    Json(sb.transcript(&wa_id).await)
+}

@@ -1,0 +1,114 @@
+//! The database: one `sqlx::AnyPool` over SQLite (the embedded default) or PostgreSQL.
+//! Queries are runtime `sqlx::query` with `$n` placeholders, which both backends read,
+//! so there is one query text per operation; each backend has its own migrations folder.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// The SQLite URL for a database file inside `data_dir`.
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("handoff.db").display())
+}
+
+impl Db {
+    /// Connects and applies migrations. `url` is `sqlite://...` or `postgres://...`.
+    pub async fn connect(url: &str) -> AppResult<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(crate::error::AppError::Internal(format!(
+                "unsupported database URL scheme (use sqlite:// or postgres://): {}",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = match backend {
+            // One connection: SQLite has one writer anyway, and a single connection
+            // means no SQLITE_BUSY between our own transactions.
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await?,
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await?,
+        };
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Db { pool, backend })
+    }
+
+    /// Appends to the change log (the sync cursor). On PostgreSQL a transaction-scoped
+    /// advisory lock makes sequence order equal commit order, so a client pulling by
+    /// cursor can never skip a change that commits late.
+    pub async fn record_change(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+        entity: &str,
+        entity_id: i64,
+        conversation_id: i64,
+    ) -> AppResult<()> {
+        if self.backend == Backend::Postgres {
+            conn.execute("SELECT pg_advisory_xact_lock(5108)").await?;
+        }
+        sqlx::query(
+            "INSERT INTO changes (workspace_id, entity, entity_id, conversation_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(workspace_id)
+        .bind(entity)
+        .bind(entity_id)
+        .bind(conversation_id)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Now, in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// `$start, $start+1, ...` for `n` values: the placeholders of an `IN (...)` list.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,522 @@
+//! The handoff state machine and what drives it.
+//!
+//! ```text
+//! automation ──handoff──▶ waiting ──assign──▶ assigned ──resolve──▶ automation
+//! ```
+//! Inbound messages are stored by the webhook (exactly once, before the 200) and
+//! processed afterwards by the automation worker, which claims each message once.
+//! While a person owns a conversation (`waiting` or `assigned`) automation says nothing.
+
+use handoff_protocol::*;
+use handoff_whatsapp::webhook::ContactInfo;
+use handoff_whatsapp::{InboundMessage, StatusUpdate};
+use sqlx::{AnyConnection, Row};
+
+use crate::bot::BotAction;
+use crate::db::now_ms;
+use crate::error::{AppError, AppResult};
+use crate::store;
+use crate::AppState;
+
+/// A business number and the workspace that owns it.
+#[derive(Debug, Clone, Copy)]
+pub struct Channel {
+    pub id: i64,
+    pub workspace_id: i64,
+}
+
+/// Finds the channel of `phone_number_id`; an unknown number is registered to the
+/// first workspace (the embedded single-workspace case) so its messages are kept.
+pub async fn channel_for(conn: &mut AnyConnection, phone_number_id: &str, display: &str) -> AppResult<Channel> {
+    let find = "SELECT id, workspace_id FROM channels WHERE phone_number_id = $1";
+    if let Some(r) = sqlx::query(find).bind(phone_number_id).fetch_optional(&mut *conn).await? {
+        return Ok(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? });
+    }
+    let ws: i64 = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::Internal("no workspace exists".into()))?
+        .try_get("id")?;
+    tracing::warn!(phone_number_id, "webhook for an unregistered number: registering it to workspace {ws}");
+    sqlx::query(
+        "INSERT INTO channels (workspace_id, phone_number_id, display_phone_number, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (phone_number_id) DO NOTHING",
+    )
+    .bind(ws)
+    .bind(phone_number_id)
+    .bind(display)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    let r = sqlx::query(find).bind(phone_number_id).fetch_one(&mut *conn).await?;
+    Ok(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? })
+}
+
+/// Finds or creates the contact for a sender, keyed on the BSUID when present and
+/// linked to the phone number when both are known.
+async fn contact_for(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    wa_id: Option<&str>,
+    bsuid: Option<&str>,
+    name: Option<&str>,
+) -> AppResult<i64> {
+    let now = now_ms();
+    let find = "SELECT id, wa_id, bsuid, name FROM contacts WHERE workspace_id = $1 AND (bsuid = $2 OR wa_id = $3) \
+                ORDER BY id LIMIT 1";
+    for _ in 0..2 {
+        if let Some(r) = sqlx::query(find).bind(workspace_id).bind(bsuid).bind(wa_id).fetch_optional(&mut *conn).await? {
+            let id: i64 = r.try_get("id")?;
+            let (old_wa, old_bsuid, old_name): (Option<String>, Option<String>, Option<String>) =
+                (r.try_get("wa_id")?, r.try_get("bsuid")?, r.try_get("name")?);
+            let new_wa = old_wa.or(wa_id.map(str::to_owned));
+            let new_bsuid = old_bsuid.or(bsuid.map(str::to_owned));
+            let new_name = name.map(str::to_owned).or(old_name);
+            sqlx::query("UPDATE contacts SET wa_id = $1, bsuid = $2, name = $3, updated_at = $4 WHERE id = $5")
+                .bind(new_wa)
+                .bind(new_bsuid)
+                .bind(new_name)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            return Ok(id);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO contacts (workspace_id, wa_id, bsuid, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(wa_id)
+        .bind(bsuid)
+        .bind(name)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(r) = inserted {
+            return Ok(r.try_get("id")?);
+        }
+    }
+    Err(AppError::Internal("contact could not be created".into()))
+}
+
+async fn conversation_for(conn: &mut AnyConnection, channel: Channel, contact_id: i64) -> AppResult<i64> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO conversations (workspace_id, contact_id, channel_id, state, priority, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'automation', 'normal', $4, $4) ON CONFLICT (contact_id, channel_id) DO NOTHING",
+    )
+    .bind(channel.workspace_id)
+    .bind(contact_id)
+    .bind(channel.id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let r = sqlx::query("SELECT id FROM conversations WHERE contact_id = $1 AND channel_id = $2")
+        .bind(contact_id)
+        .bind(channel.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(r.try_get("id")?)
+}
+
+/// Stores one inbound message exactly once (unique on its wamid). Returns the
+/// conversation it landed in, or `None` when it was a duplicate or has no id.
+pub async fn ingest_inbound(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    channel: Channel,
+    contacts: &[ContactInfo],
+    msg: &InboundMessage,
+) -> AppResult<Option<i64>> {
+    if msg.id.is_empty() {
+        tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
+        return Ok(None);
+    }
+    let info = contacts.iter().find(|c| {
+        (c.wa_id.is_some() && c.wa_id.as_deref() == msg.from.as_deref())
+            || (c.user_id.is_some() && c.user_id.as_deref() == msg.from_user_id.as_deref())
+    });
+    let wa_id = msg.from.as_deref().or(info.and_then(|c| c.wa_id.as_deref()));
+    let bsuid = msg.from_user_id.as_deref().or(info.and_then(|c| c.user_id.as_deref()));
+    if wa_id.is_none() && bsuid.is_none() {
+        tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
+        return Ok(None);
+    }
+    let name = info.and_then(|c| c.profile.as_ref()).and_then(|p| p.name.as_deref());
+    let contact_id = contact_for(conn, channel.workspace_id, wa_id, bsuid, name).await?;
+    let conversation_id = conversation_for(conn, channel, contact_id).await?;
+
+    let now = now_ms();
+    let sent_at = msg.timestamp.map(|s| s * 1000).unwrap_or(now);
+    let kind = if msg.kind.is_empty() { "unknown".to_owned() } else { msg.kind.clone() };
+    let text = msg.summary();
+    let raw = serde_json::to_string(msg).map_err(|e| AppError::Internal(e.to_string()))?;
+    let inserted = sqlx::query(
+        "INSERT INTO messages (conversation_id, wamid, direction, author, kind, text, raw, status, sent_at, created_at) \
+         VALUES ($1, $2, 'inbound', 'customer', $3, $4, $5, 'received', $6, $7) ON CONFLICT (wamid) DO NOTHING RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(&msg.id)
+    .bind(&kind)
+    .bind(&text)
+    .bind(&raw)
+    .bind(sent_at)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = inserted else {
+        tracing::debug!(wamid = %msg.id, "duplicate webhook delivery: already stored");
+        return Ok(None);
+    };
+    let message_id: i64 = row.try_get("id")?;
+    let preview = text.clone().unwrap_or_else(|| format!("[{kind}]"));
+    touch_conversation(conn, conversation_id, &preview, sent_at, true).await?;
+    state.db.record_change(conn, channel.workspace_id, "message", message_id, conversation_id).await?;
+    state.db.record_change(conn, channel.workspace_id, "conversation", conversation_id, conversation_id).await?;
+    Ok(Some(conversation_id))
+}
+
+/// Moves a conversation's "last message" forward (never back: late webhooks land in
+/// place without becoming the newest).
+async fn touch_conversation(conn: &mut AnyConnection, id: i64, preview: &str, at: i64, inbound: bool) -> AppResult<()> {
+    let sql = if inbound {
+        "UPDATE conversations SET \
+           last_message_preview = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $1 ELSE last_message_preview END, \
+           last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $2 ELSE last_message_at END, \
+           last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at <= $2 THEN $2 ELSE last_inbound_at END, \
+           updated_at = $3 WHERE id = $4"
+    } else {
+        "UPDATE conversations SET \
+           last_message_preview = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $1 ELSE last_message_preview END, \
+           last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $2 ELSE last_message_at END, \
+           updated_at = $3 WHERE id = $4"
+    };
+    sqlx::query(sql).bind(preview).bind(at).bind(now_ms()).bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Applies a delivery status to one of our messages, forward only. Returns the
+/// workspace to poke when something changed.
+pub async fn apply_status(state: &AppState, conn: &mut AnyConnection, st: &StatusUpdate) -> AppResult<Option<i64>> {
+    let new = match st.status.as_str() {
+        "sent" => DeliveryStatus::Sent,
+        "delivered" => DeliveryStatus::Delivered,
+        "read" | "played" => DeliveryStatus::Read,
+        "failed" => DeliveryStatus::Failed,
+        other => {
+            tracing::info!(status = other, "status kept in the raw webhook log only");
+            return Ok(None);
+        }
+    };
+    let row = sqlx::query(
+        "SELECT m.id, m.status, m.conversation_id, c.workspace_id FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id WHERE m.wamid = $1",
+    )
+    .bind(&st.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        tracing::info!(wamid = %st.id, status = %st.status, "status for a message we do not know (yet)");
+        return Ok(None);
+    };
+    let current = DeliveryStatus::parse(&row.try_get::<String, _>("status")?).unwrap_or(DeliveryStatus::Queued);
+    if new.rank() <= current.rank() {
+        return Ok(None);
+    }
+    let (id, conversation_id, workspace_id): (i64, i64, i64) =
+        (row.try_get("id")?, row.try_get("conversation_id")?, row.try_get("workspace_id")?);
+    sqlx::query("UPDATE messages SET status = $1, error = COALESCE($2, error) WHERE id = $3")
+        .bind(new.as_str())
+        .bind(st.error_text())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    state.db.record_change(conn, workspace_id, "message", id, conversation_id).await?;
+    Ok(Some(workspace_id))
+}
+
+/// Writes an outbound message to the send queue (the sender worker delivers it).
+pub async fn enqueue_outbound(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    conversation: &Conversation,
+    author: Author,
+    agent_id: Option<AgentId>,
+    client_id: Option<&str>,
+    text: &str,
+) -> AppResult<MessageId> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO messages (conversation_id, client_id, direction, author, agent_id, kind, text, status, sent_at, created_at, processed_at) \
+         VALUES ($1, $2, 'outbound', $3, $4, 'text', $5, 'queued', $6, $6, $6) RETURNING id",
+    )
+    .bind(conversation.id.0)
+    .bind(client_id)
+    .bind(author.as_str())
+    .bind(agent_id.map(|a| a.0))
+    .bind(text)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id: i64 = row.try_get("id")?;
+    touch_conversation(conn, conversation.id.0, text, now, false).await?;
+    let ws = conversation.workspace_id.0;
+    state.db.record_change(conn, ws, "message", id, conversation.id.0).await?;
+    state.db.record_change(conn, ws, "conversation", conversation.id.0, conversation.id.0).await?;
+    Ok(MessageId(id))
+}
+
+/// Hands a conversation from automation to people: records the handoff, pauses
+/// automation, tells the customer, and assigns an online agent if there is one.
+pub async fn request_handoff(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    trigger: HandoffTrigger,
+    requested_by: &str,
+    req: &HandoffRequest,
+) -> AppResult<Handoff> {
+    let conv = store::conversation(conn, conversation_id).await?;
+    if conv.state != ConversationState::Automation {
+        return Err(AppError::new(
+            ErrorCode::AlreadyEscalated,
+            format!("conversation {} is already with people ({})", conv.id, conv.state),
+        ));
+    }
+    let reason = req.reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::new(ErrorCode::InvalidInput, "a handoff needs a reason"));
+    }
+    let ws = conv.workspace_id.0;
+    let team_id = match req.team_id {
+        Some(t) => {
+            let ok = sqlx::query("SELECT id FROM teams WHERE id = $1 AND workspace_id = $2")
+                .bind(t.0)
+                .bind(ws)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if ok.is_none() {
+                return Err(AppError::new(ErrorCode::InvalidInput, format!("team {t} does not exist")));
+            }
+            Some(t.0)
+        }
+        None => store::default_team(conn, ws).await?,
+    };
+    let priority = req.priority.unwrap_or(Priority::Normal);
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO handoffs (workspace_id, conversation_id, trigger, status, reason, priority, summary, requested_by, team_id, requested_at) \
+         VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(ws)
+    .bind(conv.id.0)
+    .bind(trigger.as_str())
+    .bind(reason)
+    .bind(priority.as_str())
+    .bind(req.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+    .bind(requested_by)
+    .bind(team_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let handoff_id: i64 = row.try_get("id")?;
+    sqlx::query(
+        "UPDATE conversations SET state = 'waiting', priority = $1, team_id = $2, active_handoff_id = $3, assignee_id = NULL, updated_at = $4 WHERE id = $5",
+    )
+    .bind(priority.as_str())
+    .bind(team_id)
+    .bind(handoff_id)
+    .bind(now)
+    .bind(conv.id.0)
+    .execute(&mut *conn)
+    .await?;
+    state.db.record_change(conn, ws, "handoff", handoff_id, conv.id.0).await?;
+    state.db.record_change(conn, ws, "conversation", conv.id.0, conv.id.0).await?;
+    let transition = state.bot.transition_message.clone();
+    enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &transition).await?;
+    try_assign(state, conn, HandoffId(handoff_id)).await?;
+    tracing::info!(conversation = conv.id.0, handoff = handoff_id, %trigger, "handed off");
+    store::handoff(conn, HandoffId(handoff_id)).await
+}
+
+/// Assigns a waiting handoff to the online agent of its team who was assigned least
+/// recently (round-robin). Returns the agent, or `None` when nobody is online.
+pub async fn try_assign(state: &AppState, conn: &mut AnyConnection, handoff_id: HandoffId) -> AppResult<Option<AgentId>> {
+    let h = store::handoff(conn, handoff_id).await?;
+    if h.status != HandoffStatus::Waiting {
+        return Ok(h.assignee_id);
+    }
+    let Some(team) = h.team_id else { return Ok(None) };
+    let agent = sqlx::query(
+        "SELECT a.id FROM agents a JOIN team_members tm ON tm.agent_id = a.id \
+         WHERE tm.team_id = $1 AND a.availability = 'online' AND a.role <> 'viewer' \
+         ORDER BY COALESCE(a.last_assigned_at, 0), a.id LIMIT 1",
+    )
+    .bind(team.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(agent) = agent else { return Ok(None) };
+    let agent_id: i64 = agent.try_get("id")?;
+    let now = now_ms();
+    sqlx::query("UPDATE handoffs SET status = 'assigned', assignee_id = $1, assigned_at = $2 WHERE id = $3")
+        .bind(agent_id)
+        .bind(now)
+        .bind(handoff_id.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE conversations SET state = 'assigned', assignee_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(agent_id)
+        .bind(now)
+        .bind(h.conversation_id.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE id = $2").bind(now).bind(agent_id).execute(&mut *conn).await?;
+    let ws: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
+        .bind(handoff_id.0)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("workspace_id")?;
+    state.db.record_change(conn, ws, "handoff", handoff_id.0, h.conversation_id.0).await?;
+    state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+    tracing::info!(conversation = h.conversation_id.0, agent = agent_id, "assigned");
+    Ok(Some(AgentId(agent_id)))
+}
+
+/// Assigns waiting handoffs of a workspace while online agents are available: the most
+/// urgent first, then the longest waiting.
+pub async fn drain_queue(state: &AppState, workspace_id: i64) -> AppResult<usize> {
+    let mut tx = state.db.pool.begin().await?;
+    let waiting = sqlx::query(
+        "SELECT id FROM handoffs WHERE workspace_id = $1 AND status = 'waiting' ORDER BY \
+         CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, requested_at, id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut assigned = 0;
+    for row in waiting {
+        let id: i64 = row.try_get("id")?;
+        if try_assign(state, &mut tx, HandoffId(id)).await?.is_some() {
+            assigned += 1;
+        }
+    }
+    tx.commit().await?;
+    if assigned > 0 {
+        state.changed(workspace_id).await;
+    }
+    Ok(assigned)
+}
+
+/// The person is done: the handoff is resolved and the conversation returns to
+/// automation.
+pub async fn resolve(state: &AppState, agent: &Agent, conversation_id: ConversationId, note: Option<&str>) -> AppResult<()> {
+    let mut tx = state.db.pool.begin().await?;
+    let conv = store::conversation(&mut tx, conversation_id).await?;
+    if conv.workspace_id != agent.workspace_id {
+        return Err(AppError::not_found("conversation"));
+    }
+    let Some(handoff_id) = conv.active_handoff_id else {
+        return Err(AppError::new(ErrorCode::NotEscalated, "this conversation is with automation; nothing to resolve"));
+    };
+    let may = match agent.role {
+        Role::Admin | Role::Manager => true,
+        Role::Agent => conv.assignee_id == Some(agent.id),
+        Role::Viewer => false,
+    };
+    if !may {
+        return Err(AppError::new(ErrorCode::NotAssignee, "only the assigned agent or a manager can resolve this conversation"));
+    }
+    let now = now_ms();
+    sqlx::query("UPDATE handoffs SET status = 'resolved', resolved_at = $1, resolution_note = $2 WHERE id = $3")
+        .bind(now)
+        .bind(note.map(str::trim).filter(|n| !n.is_empty()))
+        .bind(handoff_id.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE conversations SET state = 'automation', assignee_id = NULL, active_handoff_id = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(conv.id.0)
+    .execute(&mut *tx)
+    .await?;
+    let ws = conv.workspace_id.0;
+    state.db.record_change(&mut tx, ws, "handoff", handoff_id.0, conv.id.0).await?;
+    state.db.record_change(&mut tx, ws, "conversation", conv.id.0, conv.id.0).await?;
+    tx.commit().await?;
+    tracing::info!(conversation = conv.id.0, "resolved: back to automation");
+    state.changed(ws).await;
+    Ok(())
+}
+
+/// Processes stored inbound messages that automation has not seen yet, oldest first,
+/// until none is left; then waits to be woken (or polls, for other replicas' work).
+pub async fn run_automation(state: AppState) {
+    loop {
+        match process_pending(&state).await {
+            Ok(0) => {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), state.automation_wake.notified()).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "automation worker failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn process_pending(state: &AppState) -> AppResult<usize> {
+    let ids: Vec<i64> = {
+        let mut conn = state.db.pool.acquire().await?;
+        sqlx::query("SELECT id FROM messages WHERE processed_at IS NULL AND direction = 'inbound' ORDER BY id LIMIT 100")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?
+    };
+    for id in &ids {
+        process_inbound(state, *id).await?;
+    }
+    Ok(ids.len())
+}
+
+async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
+    let mut tx = state.db.pool.begin().await?;
+    let claimed = sqlx::query("UPDATE messages SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL")
+        .bind(now_ms())
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        return Ok(()); // another worker took it
+    }
+    let msg = store::message(&mut tx, MessageId(message_id)).await?;
+    let conv = store::conversation(&mut tx, msg.conversation_id).await?;
+    if conv.state != ConversationState::Automation {
+        // A person owns the thread: automation stays silent.
+        tx.commit().await?;
+        return Ok(());
+    }
+    let text = if msg.kind == "text" { msg.text.as_deref() } else { None };
+    match state.bot.decide(text) {
+        BotAction::Reply(answer) => {
+            enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &answer).await?;
+        }
+        BotAction::Handoff { matched } => {
+            let req = HandoffRequest {
+                reason: format!("Customer asked for a person (\"{matched}\")"),
+                priority: Some(Priority::Normal),
+                summary: msg.text.clone().map(|t| format!("Customer wrote: {t}")),
+                team_id: None,
+            };
+            request_handoff(state, &mut tx, conv.id, HandoffTrigger::CustomerRequest, "bot:rules", &req).await?;
+        }
+    }
+    tx.commit().await?;
+    state.changed(conv.workspace_id.0).await;
+    Ok(())
+}

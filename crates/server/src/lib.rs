@@ -1,0 +1,215 @@
+//! Handoff server: receives WhatsApp webhooks, runs the handoff state machine, sends
+//! replies through the Graph API, and serves the REST + live-event API.
+//!
+//! Start one with [`start`]; tests do the same on port 0. See ARCHITECTURE.md for the
+//! path a message takes.
+
+pub mod api;
+pub mod auth;
+pub mod bench;
+pub mod bot;
+pub mod db;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod seed;
+pub mod sender;
+pub mod store;
+pub mod webhook;
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::Router;
+use handoff_protocol::SecretString;
+use handoff_whatsapp::GraphClient;
+use tokio::sync::Notify;
+
+pub use crate::bot::BotConfig;
+pub use crate::db::{Backend, Db};
+pub use crate::error::{AppError, AppResult};
+
+/// Largest webhook body accepted (Meta sends up to 3 MB).
+pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+
+/// Everything the server needs to run. `main` fills it from flags and environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    pub wa_app_secret: SecretString,
+    pub wa_verify_token: SecretString,
+    pub wa_access_token: SecretString,
+    pub graph_api_base: String,
+    pub graph_api_version: String,
+    /// A business number to register at start: (phone_number_id, display number).
+    pub phone_number: Option<(String, String)>,
+    pub bot: BotConfig,
+    /// Seed the demo workspace, agents and bot token.
+    pub demo: bool,
+}
+
+impl Config {
+    /// A config for tests and benches: demo data, the given database, Graph API at
+    /// `graph_api_base`, port 0 on loopback.
+    pub fn for_tests(database_url: &str, graph_api_base: &str) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            database_url: database_url.to_owned(),
+            wa_app_secret: SecretString::new("test-app-secret"),
+            wa_verify_token: SecretString::new("test-verify-token"),
+            wa_access_token: SecretString::new("test-access-token"),
+            graph_api_base: graph_api_base.to_owned(),
+            graph_api_version: handoff_whatsapp::DEFAULT_GRAPH_VERSION.to_owned(),
+            phone_number: None,
+            bot: BotConfig::default(),
+            demo: true,
+        }
+    }
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub bot: BotConfig,
+    pub hub: events::Hub,
+    pub graph: GraphClient,
+    pub automation_wake: Notify,
+    pub sender_wake: Notify,
+}
+
+/// Shared state of one server process.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects the database (migrating it), seeds first-run data.
+    pub async fn new(config: Config) -> AppResult<AppState> {
+        let db = Db::connect(&config.database_url).await?;
+        {
+            let mut tx = db.pool.begin().await?;
+            let ws = seed::ensure_base(&mut tx).await?;
+            if config.demo {
+                seed::seed_demo(&mut tx).await?;
+            }
+            if let Some((id, display)) = &config.phone_number {
+                seed::register_number(&mut tx, ws, id, display).await?;
+            }
+            tx.commit().await?;
+        }
+        let graph = GraphClient::new(&config.graph_api_base, &config.graph_api_version, config.wa_access_token.clone());
+        Ok(AppState(Arc::new(Inner {
+            db,
+            bot: config.bot.clone(),
+            config,
+            hub: events::Hub::default(),
+            graph,
+            automation_wake: Notify::new(),
+            sender_wake: Notify::new(),
+        })))
+    }
+
+    /// Call after committing a change to `workspace_id`: pokes live clients and wakes the
+    /// send worker.
+    pub async fn changed(&self, workspace_id: i64) {
+        self.sender_wake.notify_one();
+        match self.db.pool.acquire().await {
+            Ok(mut conn) => match store::max_seq(&mut conn, workspace_id).await {
+                Ok(seq) => self.hub.poke(workspace_id, seq),
+                Err(e) => tracing::warn!(error = %e, "could not read the change cursor"),
+            },
+            Err(e) => tracing::warn!(error = %e, "could not read the change cursor"),
+        }
+    }
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        // Path only: a query string may hold an access token.
+        tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+    });
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhook::verify).post(webhook::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+        )
+        .route("/v1/auth/login", post(api::login))
+        .route("/v1/auth/logout", post(api::logout))
+        .route("/v1/me", get(api::me))
+        .route("/v1/me/availability", put(api::set_availability))
+        .route("/v1/sync", get(api::sync))
+        .route("/v1/events", get(events::events))
+        .route("/v1/conversations", get(api::list_conversations))
+        .route("/v1/conversations/{id}", get(api::get_conversation))
+        .route("/v1/conversations/{id}/messages", post(api::send_message))
+        .route("/v1/conversations/{id}/handoff", post(api::handoff))
+        .route("/v1/conversations/{id}/resolve", post(api::resolve))
+        .layer(trace)
+        .with_state(state)
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and the workers (what a killed process does, minus the kill).
+    pub fn abort(&self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+/// Starts the HTTP server and the automation and send workers.
+pub async fn start(config: Config) -> anyhow::Result<Server> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config).await?;
+    let mut tasks = vec![
+        tokio::spawn(engine::run_automation(state.clone())),
+        tokio::spawn(sender::run_sender(state.clone())),
+    ];
+    // Conversations that waited while the server was down may have an agent now.
+    let workspaces: Vec<i64> = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM workspaces").fetch_all(&state.db.pool).await?.iter().map(|r| r.get("id")).collect()
+    };
+    for ws in workspaces {
+        engine::drain_queue(&state, ws).await?;
+    }
+    let app = router(state.clone());
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    }));
+    tracing::info!(%addr, backend = ?state.db.backend, "handoff-server listening");
+    Ok(Server { addr, state, tasks })
+}

@@ -1,0 +1,141 @@
+//! The send worker: delivers queued outbound messages through the Graph API.
+//!
+//! A message is written to the database (status `queued`) before any call to Meta;
+//! the worker claims it (`sending`), calls Meta once, and records `sent` with the
+//! wamid, a retry time for retryable errors, or `failed` with Meta's reason.
+
+use std::time::Duration;
+
+use handoff_protocol::DeliveryStatus;
+use handoff_whatsapp::{OutboundMessage, Recipient};
+use sqlx::Row;
+
+use crate::db::now_ms;
+use crate::error::AppResult;
+use crate::AppState;
+
+const MAX_ATTEMPTS: i64 = 8;
+
+pub async fn run_sender(state: AppState) {
+    loop {
+        match send_due(&state).await {
+            Ok(0) => {
+                let _ = tokio::time::timeout(Duration::from_millis(1000), state.sender_wake.notified()).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "send worker failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+struct Job {
+    id: i64,
+    workspace_id: i64,
+    conversation_id: i64,
+    text: String,
+    attempts: i64,
+    phone_number_id: String,
+    wa_id: Option<String>,
+    bsuid: Option<String>,
+}
+
+async fn send_due(state: &AppState) -> AppResult<usize> {
+    let now = now_ms();
+    let rows = {
+        let mut conn = state.db.pool.acquire().await?;
+        sqlx::query(
+            "SELECT m.id, m.conversation_id, m.text, m.attempts, c.workspace_id, ch.phone_number_id, k.wa_id, k.bsuid \
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             JOIN channels ch ON ch.id = c.channel_id JOIN contacts k ON k.id = c.contact_id \
+             WHERE m.direction = 'outbound' AND m.status = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= $1) \
+             ORDER BY m.id LIMIT 50",
+        )
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?
+    };
+    let mut jobs = Vec::with_capacity(rows.len());
+    for r in &rows {
+        jobs.push(Job {
+            id: r.try_get("id")?,
+            workspace_id: r.try_get("workspace_id")?,
+            conversation_id: r.try_get("conversation_id")?,
+            text: r.try_get::<Option<String>, _>("text")?.unwrap_or_default(),
+            attempts: r.try_get("attempts")?,
+            phone_number_id: r.try_get("phone_number_id")?,
+            wa_id: r.try_get("wa_id")?,
+            bsuid: r.try_get("bsuid")?,
+        });
+    }
+    let n = jobs.len();
+    for job in jobs {
+        send_one(state, job).await?;
+    }
+    Ok(n)
+}
+
+async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
+    // Claim: only one worker (or replica) sends a given message.
+    let claimed = sqlx::query("UPDATE messages SET status = 'sending', attempts = attempts + 1 WHERE id = $1 AND status = 'queued'")
+        .bind(job.id)
+        .execute(&state.db.pool)
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        return Ok(());
+    }
+    let recipient = match (&job.wa_id, &job.bsuid) {
+        (Some(phone), _) => Recipient::Phone(phone.clone()),
+        (None, Some(b)) => Recipient::Bsuid(b.clone()),
+        (None, None) => {
+            return finish(state, &job, DeliveryStatus::Failed, None, Some("the contact has no WhatsApp address"), None).await;
+        }
+    };
+    let msg = OutboundMessage::text(&recipient, &job.text);
+    match state.graph.send(&job.phone_number_id, &msg).await {
+        Ok(resp) => {
+            let wamid = resp.messages.first().map(|m| m.id.clone());
+            finish(state, &job, DeliveryStatus::Sent, wamid.as_deref(), None, None).await
+        }
+        Err(e) if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS => {
+            let backoff = 1000 * 2_i64.pow(job.attempts.clamp(0, 8) as u32);
+            tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
+            finish(state, &job, DeliveryStatus::Queued, None, Some(&e.describe()), Some(now_ms() + backoff)).await
+        }
+        Err(e) => {
+            tracing::warn!(message = job.id, error = %e.describe(), "send failed for good");
+            finish(state, &job, DeliveryStatus::Failed, None, Some(&e.describe()), None).await
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    job: &Job,
+    status: DeliveryStatus,
+    wamid: Option<&str>,
+    error: Option<&str>,
+    next_attempt_at: Option<i64>,
+) -> AppResult<()> {
+    let mut tx = state.db.pool.begin().await?;
+    // A status webhook may already have moved the message further (`delivered`); keep
+    // the furthest status.
+    sqlx::query(
+        "UPDATE messages SET status = CASE WHEN status = 'sending' THEN $1 ELSE status END, \
+         wamid = COALESCE($2, wamid), error = $3, next_attempt_at = $4 WHERE id = $5",
+    )
+    .bind(status.as_str())
+    .bind(wamid)
+    .bind(error)
+    .bind(next_attempt_at)
+    .bind(job.id)
+    .execute(&mut *tx)
+    .await?;
+    state.db.record_change(&mut tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
+    tx.commit().await?;
+    state.changed(job.workspace_id).await;
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Queries shared by the webhook, the engine and the API, and row → wire-type mapping.
+//! Every function takes a connection so callers decide the transaction.
+
+use handoff_protocol::*;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::placeholders;
+use crate::error::{AppError, AppResult};
+
+fn parse<T>(value: String, f: fn(&str) -> Option<T>, what: &str) -> AppResult<T> {
+    f(&value).ok_or_else(|| AppError::Internal(format!("unknown {what} in database: {value}")))
+}
+
+pub const AGENT_COLUMNS: &str = "id, workspace_id, email, name, role, availability";
+
+pub fn agent_from_row(r: &AnyRow) -> AppResult<Agent> {
+    Ok(Agent {
+        id: AgentId(r.try_get("id")?),
+        workspace_id: WorkspaceId(r.try_get("workspace_id")?),
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        role: parse(r.try_get("role")?, Role::parse, "role")?,
+        availability: parse(r.try_get("availability")?, Availability::parse, "availability")?,
+    })
+}
+
+pub async fn agent_by_id(conn: &mut AnyConnection, id: AgentId) -> AppResult<Agent> {
+    let row = sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("agent"))?;
+    agent_from_row(&row)
+}
+
+pub const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.state, c.priority, c.assignee_id, c.team_id, \
+    c.active_handoff_id, c.last_message_preview, c.last_message_at, c.last_inbound_at, c.created_at, c.updated_at, \
+    ch.phone_number_id, k.id AS contact_id, k.wa_id, k.bsuid, k.name AS contact_name \
+    FROM conversations c JOIN contacts k ON k.id = c.contact_id JOIN channels ch ON ch.id = c.channel_id";
+
+pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
+    Ok(Conversation {
+        id: ConversationId(r.try_get("id")?),
+        workspace_id: WorkspaceId(r.try_get("workspace_id")?),
+        contact: Contact {
+            id: ContactId(r.try_get("contact_id")?),
+            wa_id: r.try_get("wa_id")?,
+            bsuid: r.try_get("bsuid")?,
+            name: r.try_get("contact_name")?,
+        },
+        phone_number_id: r.try_get("phone_number_id")?,
+        state: parse(r.try_get("state")?, ConversationState::parse, "state")?,
+        priority: parse(r.try_get("priority")?, Priority::parse, "priority")?,
+        assignee_id: r.try_get::<Option<i64>, _>("assignee_id")?.map(AgentId),
+        team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+        active_handoff_id: r.try_get::<Option<i64>, _>("active_handoff_id")?.map(HandoffId),
+        last_message_preview: r.try_get("last_message_preview")?,
+        last_message_at: r.try_get("last_message_at")?,
+        last_inbound_at: r.try_get("last_inbound_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn conversation(conn: &mut AnyConnection, id: ConversationId) -> AppResult<Conversation> {
+    let row = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("conversation"))?;
+    conversation_from_row(&row)
+}
+
+pub async fn conversations_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Conversation>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.id IN ({}) ORDER BY c.id", placeholders(1, ids.len()));
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(conversation_from_row).collect()
+}
+
+pub const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, wamid, client_id, direction, author, agent_id, kind, text, status, error, sent_at, created_at";
+
+pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
+    Ok(Message {
+        id: MessageId(r.try_get("id")?),
+        conversation_id: ConversationId(r.try_get("conversation_id")?),
+        wamid: r.try_get("wamid")?,
+        client_id: r.try_get("client_id")?,
+        direction: parse(r.try_get("direction")?, Direction::parse, "direction")?,
+        author: parse(r.try_get("author")?, Author::parse, "author")?,
+        agent_id: r.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
+        kind: r.try_get("kind")?,
+        text: r.try_get("text")?,
+        status: parse(r.try_get("status")?, DeliveryStatus::parse, "status")?,
+        error: r.try_get("error")?,
+        sent_at: r.try_get("sent_at")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub async fn message(conn: &mut AnyConnection, id: MessageId) -> AppResult<Message> {
+    let row = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("message"))?;
+    message_from_row(&row)
+}
+
+/// A thread in order: WhatsApp's timestamp, ties by arrival.
+pub async fn messages_of(conn: &mut AnyConnection, conversation_ids: &[i64]) -> AppResult<Vec<Message>> {
+    if conversation_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id IN ({}) ORDER BY conversation_id, sent_at, id",
+        placeholders(1, conversation_ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in conversation_ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(message_from_row).collect()
+}
+
+pub async fn messages_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Message>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({}) ORDER BY sent_at, id",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(message_from_row).collect()
+}
+
+pub const HANDOFF_COLUMNS: &str = "id, conversation_id, trigger, status, reason, priority, summary, requested_by, \
+    team_id, assignee_id, requested_at, assigned_at, resolved_at, resolution_note";
+
+pub fn handoff_from_row(r: &AnyRow) -> AppResult<Handoff> {
+    Ok(Handoff {
+        id: HandoffId(r.try_get("id")?),
+        conversation_id: ConversationId(r.try_get("conversation_id")?),
+        trigger: parse(r.try_get("trigger")?, HandoffTrigger::parse, "trigger")?,
+        status: parse(r.try_get("status")?, HandoffStatus::parse, "handoff status")?,
+        reason: r.try_get("reason")?,
+        priority: parse(r.try_get("priority")?, Priority::parse, "priority")?,
+        summary: r.try_get("summary")?,
+        requested_by: r.try_get("requested_by")?,
+        team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+        assignee_id: r.try_get::<Option<i64>, _>("assignee_id")?.map(AgentId),
+        requested_at: r.try_get("requested_at")?,
+        assigned_at: r.try_get("assigned_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        resolution_note: r.try_get("resolution_note")?,
+    })
+}
+
+pub async fn handoff(conn: &mut AnyConnection, id: HandoffId) -> AppResult<Handoff> {
+    let row = sqlx::query(&format!("SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("handoff"))?;
+    handoff_from_row(&row)
+}
+
+pub async fn handoffs_of(conn: &mut AnyConnection, conversation_ids: &[i64]) -> AppResult<Vec<Handoff>> {
+    if conversation_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id IN ({}) ORDER BY id",
+        placeholders(1, conversation_ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in conversation_ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect()
+}
+
+pub async fn handoffs_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Handoff>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!("SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id IN ({}) ORDER BY id", placeholders(1, ids.len()));
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect()
+}
+
+/// Of `conversation_ids`, those `agent` may see. Agents see conversations that were
+/// handed to them or to one of their teams; managers and admins see every escalated
+/// conversation of their workspace. Conversations only automation ever touched are
+/// not in anybody's inbox.
+pub async fn visible_conversations(conn: &mut AnyConnection, agent: &Agent, conversation_ids: &[i64]) -> AppResult<Vec<i64>> {
+    if conversation_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = placeholders(3, conversation_ids.len());
+    let sql = match agent.role {
+        Role::Admin | Role::Manager | Role::Viewer => format!(
+            "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2 AND conversation_id IN ({list})"
+        ),
+        Role::Agent => format!(
+            "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND conversation_id IN ({list}) \
+             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2))"
+        ),
+    };
+    let mut q = sqlx::query(&sql).bind(agent.workspace_id.0).bind(agent.id.0);
+    for id in conversation_ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
+}
+
+/// Every conversation id `agent` may see, newest activity first.
+pub async fn inbox_ids(conn: &mut AnyConnection, agent: &Agent) -> AppResult<Vec<i64>> {
+    let sql = match agent.role {
+        Role::Agent => {
+            "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 \
+             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2))"
+        }
+        _ => "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2",
+    };
+    let rows = sqlx::query(sql).bind(agent.workspace_id.0).bind(agent.id.0).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
+}
+
+pub async fn max_seq(conn: &mut AnyConnection, workspace_id: i64) -> AppResult<i64> {
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("seq")?)
+}
+
+/// The default team of a workspace (where handoffs go when no team is asked for).
+pub async fn default_team(conn: &mut AnyConnection, workspace_id: i64) -> AppResult<Option<i64>> {
+    let row = sqlx::query("SELECT id FROM teams WHERE workspace_id = $1 ORDER BY is_default DESC, id LIMIT 1")
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}

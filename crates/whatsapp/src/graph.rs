@@ -1,0 +1,246 @@
+//! The Graph API client: `POST /{version}/{phone_number_id}/messages` with a bearer
+//! token. The base URL is configurable so the same code talks to Meta or to the
+//! Handoff sandbox.
+
+use handoff_protocol::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Who a message goes to: a phone number (`to`) or, for username users known only by
+/// their business-scoped user id, `recipient`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Phone(String),
+    Bsuid(String),
+}
+
+/// A message in Meta's send format. Only the fields Handoff sends so far are named;
+/// the type-specific object for other types goes in `extra`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundMessage {
+    pub messaging_product: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<OutboundText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ReplyContext>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundText {
+    pub body: String,
+    #[serde(default)]
+    pub preview_url: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyContext {
+    pub message_id: String,
+}
+
+impl OutboundMessage {
+    /// A text message, as Meta documents it.
+    pub fn text(to: &Recipient, body: impl Into<String>) -> Self {
+        let (to, recipient) = match to {
+            Recipient::Phone(p) => (Some(p.clone()), None),
+            Recipient::Bsuid(b) => (None, Some(b.clone())),
+        };
+        OutboundMessage {
+            messaging_product: "whatsapp".into(),
+            recipient_type: Some("individual".into()),
+            to,
+            recipient,
+            kind: "text".into(),
+            text: Some(OutboundText { body: body.into(), preview_url: false }),
+            context: None,
+            extra: Default::default(),
+        }
+    }
+}
+
+/// Meta's answer to an accepted send: accepted, not yet delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendResponse {
+    pub messaging_product: String,
+    #[serde(default)]
+    pub contacts: Vec<SendContact>,
+    pub messages: Vec<SentId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendContact {
+    pub input: String,
+    #[serde(default)]
+    pub wa_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentId {
+    pub id: String,
+}
+
+/// Meta's error envelope: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphErrorEnvelope {
+    pub error: GraphErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphErrorBody {
+    pub message: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    pub code: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_data: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fbtrace_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// Meta answered with an error: branch on `code`, not on the text or HTTP status.
+    #[error("Graph API error {code}: {message}")]
+    Api { http_status: u16, code: i64, message: String, details: Option<String> },
+    /// Meta could not be reached, or answered something that is not its format.
+    #[error("Graph API unreachable: {0}")]
+    Transport(String),
+}
+
+impl GraphError {
+    /// Whether trying again later may succeed (by Meta's error-code table).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GraphError::Transport(_) => true,
+            GraphError::Api { code, .. } => {
+                matches!(code, 130429 | 131056 | 4 | 80007 | 131000 | 1 | 2 | 131016 | 133004 | 131057)
+            }
+        }
+    }
+
+    /// A short text for the agent.
+    pub fn describe(&self) -> String {
+        match self {
+            GraphError::Api { code, message, details: Some(d), .. } => format!("{code}: {message} ({d})"),
+            GraphError::Api { code, message, .. } => format!("{code}: {message}"),
+            GraphError::Transport(e) => format!("WhatsApp unreachable: {e}"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base_url: String,
+    version: String,
+    access_token: SecretString,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base_url", &self.base_url)
+            .field("version", &self.version)
+            .field("access_token", &self.access_token)
+            .finish()
+    }
+}
+
+impl GraphClient {
+    pub fn new(base_url: &str, version: &str, access_token: SecretString) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("a TLS backend is compiled in");
+        GraphClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            version: version.to_owned(),
+            access_token,
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Sends one message from the business number `phone_number_id`.
+    pub async fn send(&self, phone_number_id: &str, msg: &OutboundMessage) -> Result<SendResponse, GraphError> {
+        let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
+        let resp = self
+            .http
+            .post(&url)
+            .bearer_auth(self.access_token.expose())
+            .json(msg)
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| GraphError::Transport(format!("unexpected success body: {e}")));
+        }
+        match serde_json::from_slice::<GraphErrorEnvelope>(&bytes) {
+            Ok(env) => Err(GraphError::Api {
+                http_status: status.as_u16(),
+                code: env.error.code,
+                details: env
+                    .error
+                    .error_data
+                    .as_ref()
+                    .and_then(|d| d.get("details"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                message: env.error.message,
+            }),
+            Err(_) => Err(GraphError::Transport(format!("HTTP {status} without a Graph error body"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_message_matches_metas_format() {
+        let m = OutboundMessage::text(&Recipient::Phone("15551234".into()), "Hello");
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"15551234",
+                "type":"text","text":{"body":"Hello","preview_url":false}})
+        );
+        let m = OutboundMessage::text(&Recipient::Bsuid("US.1".into()), "Hi");
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["recipient"], "US.1");
+        assert!(v.get("to").is_none());
+    }
+
+    #[test]
+    fn retry_follows_the_error_code_table() {
+        let api = |code| GraphError::Api { http_status: 400, code, message: String::new(), details: None };
+        assert!(api(130429).is_retryable());
+        assert!(api(131056).is_retryable());
+        assert!(!api(131047).is_retryable());
+        assert!(!api(131026).is_retryable());
+        assert!(!api(190).is_retryable());
+        assert!(GraphError::Transport("x".into()).is_retryable());
+    }
+
+    #[test]
+    fn the_token_never_prints() {
+        let c = GraphClient::new("http://x", "v23.0", SecretString::new("EAAG-secret"));
+        assert!(!format!("{c:?}").contains("EAAG"));
+    }
+}

@@ -22,14 +22,38 @@ pub fn demo_scripts() -> Vec<Script> {
         lines: lines.iter().map(|l| l.to_string()).collect(),
     };
     vec![
-        s("4915112345678", "Lena Vogel", &["Hi! What are your opening hours?", "Great, thanks!"]),
+        s(
+            "4915112345678",
+            "Lena Vogel",
+            &["Hi! What are your opening hours?", "Great, thanks!"],
+        ),
         s(
             "5511987654321",
             "Rafael Souza",
-            &["Hello, how long does shipping take to Brazil?", "My order #4821 never arrived. I want to talk to a human.", "Ok, thank you!"],
+            &[
+                "Hello, how long does shipping take to Brazil?",
+                "My order #4821 never arrived. I want to talk to a human.",
+                "Ok, thank you!",
+            ],
         ),
-        s("447700900123", "Amelia Clarke", &["Do you have a student discount on your plans?", "Can I speak to someone please?", "Perfect, thanks a lot."]),
-        s("14155550123", "Jordan Lee", &["hi", "I need an agent, I was charged twice", "Thanks for sorting it out"]),
+        s(
+            "447700900123",
+            "Amelia Clarke",
+            &[
+                "Do you have a student discount on your plans?",
+                "Can I speak to someone please?",
+                "Perfect, thanks a lot.",
+            ],
+        ),
+        s(
+            "14155550123",
+            "Jordan Lee",
+            &[
+                "hi",
+                "I need an agent, I was charged twice",
+                "Thanks for sorting it out",
+            ],
+        ),
     ]
 }
 
@@ -45,7 +69,12 @@ pub async fn run(sandbox: Sandbox, scripts: Vec<Script>, gap: Duration) {
 
 async fn play(sb: Sandbox, script: Script) {
     for line in &script.lines {
-        let seen = sb.transcript(&script.wa_id).await.iter().filter(|l| l.from == "business").count();
+        let seen = sb
+            .transcript(&script.wa_id)
+            .await
+            .iter()
+            .filter(|l| l.from == "business")
+            .count();
         match sb.customer_says(&script.wa_id, &script.name, line).await {
             Ok((_, 200)) => {}
             Ok((_, code)) => tracing::warn!(code, "server refused a simulated message"),
@@ -56,13 +85,21 @@ async fn play(sb: Sandbox, script: Script) {
         }
         // Wait (up to 10 minutes) for an answer that came after this line: the bot's
         // transition message does not count as a person's answer, so wait for 2 then.
-        let wanted = if line.to_lowercase().contains("human") || line.to_lowercase().contains("agent") || line.to_lowercase().contains("someone") {
+        let wanted = if line.to_lowercase().contains("human")
+            || line.to_lowercase().contains("agent")
+            || line.to_lowercase().contains("someone")
+        {
             seen + 2
         } else {
             seen + 1
         };
         for _ in 0..1200 {
-            let n = sb.transcript(&script.wa_id).await.iter().filter(|l| l.from == "business").count();
+            let n = sb
+                .transcript(&script.wa_id)
+                .await
+                .iter()
+                .filter(|l| l.from == "business")
+                .count();
             if n >= wanted {
                 break;
             }

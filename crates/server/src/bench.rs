@@ -20,8 +20,14 @@ pub struct Figures {
 }
 
 /// Posts every body once, `concurrency` at a time; all must answer 200.
-async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> anyhow::Result<Figures> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+async fn drive(
+    url: &str,
+    bodies: &[(Vec<u8>, String)],
+    concurrency: usize,
+) -> anyhow::Result<Figures> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     let started = Instant::now();
     let mut latencies: Vec<Duration> = futures_util::stream::iter(bodies.iter())
         .map(|(body, sig)| {
@@ -35,7 +41,11 @@ async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> a
                     .body(body.clone())
                     .send()
                     .await?;
-                anyhow::ensure!(resp.status() == StatusCode::OK, "webhook answered {}", resp.status());
+                anyhow::ensure!(
+                    resp.status() == StatusCode::OK,
+                    "webhook answered {}",
+                    resp.status()
+                );
                 Ok::<_, anyhow::Error>(t.elapsed())
             }
         })
@@ -47,7 +57,11 @@ async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> a
     let elapsed = started.elapsed();
     latencies.sort();
     let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    Ok(Figures { rate: bodies.len() as f64 / elapsed.as_secs_f64(), p50: pick(0.5), p99: pick(0.99) })
+    Ok(Figures {
+        rate: bodies.len() as f64 / elapsed.as_secs_f64(),
+        p50: pick(0.5),
+        p99: pick(0.99),
+    })
 }
 
 pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
@@ -57,11 +71,20 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
         phone_number_id: crate::seed::DEMO_PHONE_NUMBER_ID.into(),
         display_phone_number: crate::seed::DEMO_DISPLAY_NUMBER.into(),
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
     let bodies: Vec<(Vec<u8>, String)> = (0..messages)
         .map(|i| {
             let wa_id = format!("4917{:08}", i % 200);
-            let body = payloads::inbound_text(&number, &wa_id, "Bench Customer", &format!("wamid.BENCH{i:012}"), now, "What are your opening hours?");
+            let body = payloads::inbound_text(
+                &number,
+                &wa_id,
+                "Bench Customer",
+                &format!("wamid.BENCH{i:012}"),
+                now,
+                "What are your opening hours?",
+            );
             let bytes = serde_json::to_vec(&body).expect("serializes");
             let sig = sign(secret, &bytes);
             (bytes, sig)
@@ -71,7 +94,16 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
     // Baseline: a bare axum handler that reads the body and answers 200.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let bare = axum::Router::new().route("/", post(|b: Bytes| async move { if b.is_empty() { StatusCode::BAD_REQUEST } else { StatusCode::OK } }));
+    let bare = axum::Router::new().route(
+        "/",
+        post(|b: Bytes| async move {
+            if b.is_empty() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            }
+        }),
+    );
     let bare_task = tokio::spawn(async move { axum::serve(listener, bare).await });
     let baseline = drive(&format!("http://{addr}/"), &bodies, concurrency).await?;
     bare_task.abort();
@@ -79,7 +111,12 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
     // Handoff: the real server on a fresh SQLite file, bot and send workers running,
     // replies going to an in-process sandbox.
     let dir = tempfile::tempdir()?;
-    let sandbox_cfg = handoff_sandbox::SandboxConfig::new("http://127.0.0.1:9/unused", secret, "bench-token", crate::seed::DEMO_PHONE_NUMBER_ID);
+    let sandbox_cfg = handoff_sandbox::SandboxConfig::new(
+        "http://127.0.0.1:9/unused",
+        secret,
+        "bench-token",
+        crate::seed::DEMO_PHONE_NUMBER_ID,
+    );
     let mut sandbox_cfg = sandbox_cfg;
     sandbox_cfg.status_webhooks = false;
     let sandbox = handoff_sandbox::start(sandbox_cfg).await?;
@@ -87,16 +124,33 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
     config.wa_app_secret = secret.into();
     config.wa_access_token = "bench-token".into();
     let server = crate::start(config).await?;
-    let handoff = drive(&format!("{}/webhooks/whatsapp", server.url()), &bodies, concurrency).await?;
+    let handoff = drive(
+        &format!("{}/webhooks/whatsapp", server.url()),
+        &bodies,
+        concurrency,
+    )
+    .await?;
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound'")
         .fetch_one(&server.state.db.pool)
         .await?
         .try_get("n")?;
-    anyhow::ensure!(stored == messages as i64, "stored {stored} of {messages} messages");
+    anyhow::ensure!(
+        stored == messages as i64,
+        "stored {stored} of {messages} messages"
+    );
 
     println!("webhook ingest bench: {messages} signed text messages, {concurrency} concurrent connections, loopback");
-    println!("  baseline (bare axum handler):  {:>9.0} msg/s   p50 {:>7.2?}   p99 {:>7.2?}", baseline.rate, baseline.p50, baseline.p99);
-    println!("  handoff  (verify+store SQLite): {:>9.0} msg/s   p50 {:>7.2?}   p99 {:>7.2?}", handoff.rate, handoff.p50, handoff.p99);
-    println!("  ratio handoff/baseline: {:.3}  (every message stored exactly once: {stored})", handoff.rate / baseline.rate);
+    println!(
+        "  baseline (bare axum handler):  {:>9.0} msg/s   p50 {:>7.2?}   p99 {:>7.2?}",
+        baseline.rate, baseline.p50, baseline.p99
+    );
+    println!(
+        "  handoff  (verify+store SQLite): {:>9.0} msg/s   p50 {:>7.2?}   p99 {:>7.2?}",
+        handoff.rate, handoff.p50, handoff.p99
+    );
+    println!(
+        "  ratio handoff/baseline: {:.3}  (every message stored exactly once: {stored})",
+        handoff.rate / baseline.rate
+    );
     Ok(())
 }

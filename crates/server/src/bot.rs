@@ -26,7 +26,10 @@ pub struct Faq {
 
 impl Default for BotConfig {
     fn default() -> Self {
-        let faq = |k: &[&str], a: &str| Faq { keywords: k.iter().map(|s| s.to_string()).collect(), answer: a.into() };
+        let faq = |k: &[&str], a: &str| Faq {
+            keywords: k.iter().map(|s| s.to_string()).collect(),
+            answer: a.into(),
+        };
         BotConfig {
             handoff_phrases: [
                 "human",
@@ -65,7 +68,9 @@ impl Default for BotConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BotAction {
     /// Hand the conversation to people; `matched` is the phrase that triggered it.
-    Handoff { matched: String },
+    Handoff {
+        matched: String,
+    },
     Reply(String),
 }
 
@@ -73,7 +78,8 @@ impl BotConfig {
     pub fn load(path: &std::path::Path) -> anyhow::Result<BotConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read bot config {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("bot config {} is not valid: {e}", path.display()))
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("bot config {} is not valid: {e}", path.display()))
     }
 
     /// Decides the answer to one customer message. `text` is `None` for messages
@@ -83,7 +89,11 @@ impl BotConfig {
             return BotAction::Reply(self.fallback.clone());
         };
         let words = normalise(text);
-        if let Some(p) = self.handoff_phrases.iter().find(|p| contains_phrase(&words, p)) {
+        if let Some(p) = self
+            .handoff_phrases
+            .iter()
+            .find(|p| contains_phrase(&words, p))
+        {
             return BotAction::Handoff { matched: p.clone() };
         }
         for faq in &self.faqs {
@@ -102,7 +112,10 @@ fn normalise(text: &str) -> String {
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
-    format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))
+    format!(
+        " {} ",
+        cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
 }
 
 fn contains_phrase(normalised_text: &str, phrase: &str) -> bool {
@@ -117,8 +130,16 @@ mod tests {
     #[test]
     fn asking_for_a_person_hands_off() {
         let bot = BotConfig::default();
-        for text in ["I want to talk to a HUMAN please", "Agent!", "can I talk to someone?", "Quero um humano"] {
-            assert!(matches!(bot.decide(Some(text)), BotAction::Handoff { .. }), "{text}");
+        for text in [
+            "I want to talk to a HUMAN please",
+            "Agent!",
+            "can I talk to someone?",
+            "Quero um humano",
+        ] {
+            assert!(
+                matches!(bot.decide(Some(text)), BotAction::Handoff { .. }),
+                "{text}"
+            );
         }
     }
 
@@ -126,7 +147,10 @@ mod tests {
     fn phrases_match_whole_words_only() {
         let bot = BotConfig::default();
         // "agents" is not "agent", "personal" is not "person"
-        assert_eq!(bot.decide(Some("my personal agents")), BotAction::Reply(bot.fallback.clone()));
+        assert_eq!(
+            bot.decide(Some("my personal agents")),
+            BotAction::Reply(bot.fallback.clone())
+        );
     }
 
     #[test]
@@ -150,8 +174,12 @@ mod tests {
 
     #[test]
     fn config_file_overrides_defaults_partially() {
-        let cfg: BotConfig = serde_json::from_str(r#"{"handoff_phrases":["falar com alguém"]}"#).unwrap();
-        assert!(matches!(cfg.decide(Some("Quero falar com alguém")), BotAction::Handoff { .. }));
+        let cfg: BotConfig =
+            serde_json::from_str(r#"{"handoff_phrases":["falar com alguém"]}"#).unwrap();
+        assert!(matches!(
+            cfg.decide(Some("Quero falar com alguém")),
+            BotAction::Handoff { .. }
+        ));
         assert!(matches!(cfg.decide(Some("human")), BotAction::Reply(_)));
         assert!(!cfg.faqs.is_empty(), "unset fields keep their defaults");
     }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod seed;
 pub mod sender;
 pub mod store;
+pub mod testkit;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -108,7 +109,11 @@ impl AppState {
             }
             tx.commit().await?;
         }
-        let graph = GraphClient::new(&config.graph_api_base, &config.graph_api_version, config.wa_access_token.clone());
+        let graph = GraphClient::new(
+            &config.graph_api_base,
+            &config.graph_api_version,
+            config.wa_access_token.clone(),
+        );
         Ok(AppState(Arc::new(Inner {
             db,
             bot: config.bot.clone(),
@@ -136,15 +141,19 @@ impl AppState {
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
-    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-        // Path only: a query string may hold an access token.
-        tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-    });
+    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(
+        |req: &axum::http::Request<_>| {
+            // Path only: a query string may hold an access token.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        },
+    );
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/webhooks/whatsapp",
-            get(webhook::verify).post(webhook::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+            get(webhook::verify)
+                .post(webhook::receive)
+                .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
         )
         .route("/v1/auth/login", post(api::login))
         .route("/v1/auth/logout", post(api::logout))
@@ -199,7 +208,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     // Conversations that waited while the server was down may have an agent now.
     let workspaces: Vec<i64> = {
         use sqlx::Row;
-        sqlx::query("SELECT id FROM workspaces").fetch_all(&state.db.pool).await?.iter().map(|r| r.get("id")).collect()
+        sqlx::query("SELECT id FROM workspaces")
+            .fetch_all(&state.db.pool)
+            .await?
+            .iter()
+            .map(|r| r.get("id"))
+            .collect()
     };
     for ws in workspaces {
         engine::drain_queue(&state, ws).await?;

@@ -20,7 +20,9 @@ pub async fn run_sender(state: AppState) {
     loop {
         match send_due(&state).await {
             Ok(0) => {
-                let _ = tokio::time::timeout(Duration::from_millis(1000), state.sender_wake.notified()).await;
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(1000), state.sender_wake.notified())
+                        .await;
             }
             Ok(_) => {}
             Err(e) => {
@@ -91,23 +93,55 @@ async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
         (Some(phone), _) => Recipient::Phone(phone.clone()),
         (None, Some(b)) => Recipient::Bsuid(b.clone()),
         (None, None) => {
-            return finish(state, &job, DeliveryStatus::Failed, None, Some("the contact has no WhatsApp address"), None).await;
+            return finish(
+                state,
+                &job,
+                DeliveryStatus::Failed,
+                None,
+                Some("the contact has no WhatsApp address"),
+                None,
+            )
+            .await;
         }
     };
     let msg = OutboundMessage::text(&recipient, &job.text);
     match state.graph.send(&job.phone_number_id, &msg).await {
         Ok(resp) => {
             let wamid = resp.messages.first().map(|m| m.id.clone());
-            finish(state, &job, DeliveryStatus::Sent, wamid.as_deref(), None, None).await
+            finish(
+                state,
+                &job,
+                DeliveryStatus::Sent,
+                wamid.as_deref(),
+                None,
+                None,
+            )
+            .await
         }
         Err(e) if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS => {
             let backoff = 1000 * 2_i64.pow(job.attempts.clamp(0, 8) as u32);
             tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
-            finish(state, &job, DeliveryStatus::Queued, None, Some(&e.describe()), Some(now_ms() + backoff)).await
+            finish(
+                state,
+                &job,
+                DeliveryStatus::Queued,
+                None,
+                Some(&e.describe()),
+                Some(now_ms() + backoff),
+            )
+            .await
         }
         Err(e) => {
             tracing::warn!(message = job.id, error = %e.describe(), "send failed for good");
-            finish(state, &job, DeliveryStatus::Failed, None, Some(&e.describe()), None).await
+            finish(
+                state,
+                &job,
+                DeliveryStatus::Failed,
+                None,
+                Some(&e.describe()),
+                None,
+            )
+            .await
         }
     }
 }
@@ -134,7 +168,16 @@ async fn finish(
     .bind(job.id)
     .execute(&mut *tx)
     .await?;
-    state.db.record_change(&mut tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
+    state
+        .db
+        .record_change(
+            &mut tx,
+            job.workspace_id,
+            "message",
+            job.id,
+            job.conversation_id,
+        )
+        .await?;
     tx.commit().await?;
     state.changed(job.workspace_id).await;
     Ok(())

@@ -1,0 +1,118 @@
+//! A whole Handoff stack for tests and the bench: a WhatsApp sandbox and a server on
+//! port 0, on a fresh SQLite file or a fresh PostgreSQL database.
+//!
+//! PostgreSQL tests need `HANDOFF_TEST_POSTGRES_URL` (an admin URL; `make test` starts
+//! a server and sets it). Without it they fail: a skipped backend proves nothing.
+
+use handoff_protocol::{LoginResponse, SecretString};
+use handoff_sandbox::{RunningSandbox, SandboxConfig};
+
+use crate::{seed, Backend, Config, Server};
+
+pub const POSTGRES_ENV: &str = "HANDOFF_TEST_POSTGRES_URL";
+
+pub struct TestStack {
+    pub server: Server,
+    pub sandbox: RunningSandbox,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh, empty database of `backend`: a SQLite file in `dir`, or a new PostgreSQL
+/// database.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => crate::db::sqlite_url(dir),
+        Backend::Postgres => {
+            let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+                panic!("{POSTGRES_ENV} is not set: PostgreSQL tests need a server (run `make test`, which starts one)")
+            });
+            sqlx::any::install_default_drivers();
+            let name = format!(
+                "handoff_test_{}_{:08x}",
+                std::process::id(),
+                rand::random::<u32>()
+            );
+            let mut conn: sqlx::AnyConnection = sqlx::Connection::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+impl TestStack {
+    pub async fn start(backend: Backend) -> TestStack {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts the stack; `tweak` may change the server's config first.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestStack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database(backend, dir.path()).await;
+        let mut sb_cfg = SandboxConfig::new(
+            "http://127.0.0.1:9/",
+            "test-app-secret",
+            "test-access-token",
+            seed::DEMO_PHONE_NUMBER_ID,
+        );
+        sb_cfg.status_delay = std::time::Duration::from_millis(30);
+        let sandbox = handoff_sandbox::start(sb_cfg)
+            .await
+            .expect("sandbox starts");
+        let mut config = Config::for_tests(&url, &sandbox.url());
+        tweak(&mut config);
+        let server = crate::start(config).await.expect("server starts");
+        sandbox
+            .sandbox
+            .set_webhook_url(&format!("{}/webhooks/whatsapp", server.url()));
+        TestStack {
+            server,
+            sandbox,
+            backend,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Logs a demo agent in over HTTP.
+    pub async fn login(&self, email: &str) -> LoginResponse {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/auth/login", self.url()))
+            .json(&handoff_protocol::LoginRequest {
+                email: email.into(),
+                password: SecretString::new(seed::DEMO_PASSWORD),
+            })
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(resp.status(), 200, "demo login works");
+        resp.json().await.expect("login response")
+    }
+}
+
+/// Polls `check` every 25 ms until it returns `Some`, for at most `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}

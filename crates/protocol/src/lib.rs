@@ -374,12 +374,7 @@ mod tests {
 
     #[test]
     fn contact_display_name_falls_back() {
-        let mut c = Contact {
-            id: ContactId(3),
-            wa_id: Some("15550001".into()),
-            bsuid: None,
-            name: None,
-        };
+        let mut c = Contact { id: ContactId(3), wa_id: Some("15550001".into()), bsuid: None, name: None };
         assert_eq!(c.display_name(), "+15550001");
         c.name = Some("Ana".into());
         assert_eq!(c.display_name(), "Ana");

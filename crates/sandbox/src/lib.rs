@@ -42,12 +42,7 @@ pub struct SandboxConfig {
 }
 
 impl SandboxConfig {
-    pub fn new(
-        webhook_url: &str,
-        app_secret: &str,
-        access_token: &str,
-        phone_number_id: &str,
-    ) -> SandboxConfig {
+    pub fn new(webhook_url: &str, app_secret: &str, access_token: &str, phone_number_id: &str) -> SandboxConfig {
         SandboxConfig {
             listen: "127.0.0.1:0".parse().expect("valid address"),
             webhook_url: webhook_url.to_owned(),
@@ -130,21 +125,11 @@ pub async fn start(config: SandboxConfig) -> anyhow::Result<RunningSandbox> {
             tracing::error!(error = %e, "sandbox stopped");
         }
     });
-    Ok(RunningSandbox {
-        addr,
-        sandbox,
-        task,
-    })
+    Ok(RunningSandbox { addr, sandbox, task })
 }
 
 /// Meta's error envelope.
-fn graph_error(
-    status: StatusCode,
-    code: i64,
-    kind: &str,
-    message: &str,
-    details: Option<&str>,
-) -> Response {
+fn graph_error(status: StatusCode, code: i64, kind: &str, message: &str, details: Option<&str>) -> Response {
     let mut err = json!({
         "message": message,
         "type": kind,
@@ -158,13 +143,7 @@ fn graph_error(
 }
 
 fn param_error(details: &str) -> Response {
-    graph_error(
-        StatusCode::BAD_REQUEST,
-        100,
-        "OAuthException",
-        "(#100) Invalid parameter",
-        Some(details),
-    )
+    graph_error(StatusCode::BAD_REQUEST, 100, "OAuthException", "(#100) Invalid parameter", Some(details))
 }
 
 impl Sandbox {
@@ -191,14 +170,8 @@ impl Sandbox {
         Router::new()
             .route("/{version}/{phone_number_id}/messages", post(graph_send))
             .route("/sandbox/sent", get(control_sent))
-            .route(
-                "/sandbox/customers/{wa_id}/messages",
-                post(control_customer_says),
-            )
-            .route(
-                "/sandbox/customers/{wa_id}/transcript",
-                get(control_transcript),
-            )
+            .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
+            .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
             .with_state(self.clone())
     }
 
@@ -214,14 +187,7 @@ impl Sandbox {
 
     /// What customer `wa_id` sees on their phone.
     pub async fn transcript(&self, wa_id: &str) -> Vec<TranscriptLine> {
-        self.0
-            .store
-            .lock()
-            .await
-            .transcripts
-            .get(wa_id)
-            .cloned()
-            .unwrap_or_default()
+        self.0.store.lock().await.transcripts.get(wa_id).cloned().unwrap_or_default()
     }
 
     /// Signs `body` like Meta and posts it to the server's webhook. Returns the HTTP
@@ -234,10 +200,7 @@ impl Sandbox {
             .http
             .post(url)
             .header("content-type", "application/json")
-            .header(
-                "x-hub-signature-256",
-                sign(&self.0.config.app_secret, &bytes),
-            )
+            .header("x-hub-signature-256", sign(&self.0.config.app_secret, &bytes))
             .body(bytes)
             .send()
             .await?;
@@ -246,29 +209,15 @@ impl Sandbox {
 
     /// Customer `wa_id` (profile name `name`) writes `text` to the business. Returns the
     /// new message's wamid and the server's HTTP status.
-    pub async fn customer_says(
-        &self,
-        wa_id: &str,
-        name: &str,
-        text: &str,
-    ) -> anyhow::Result<(String, u16)> {
+    pub async fn customer_says(&self, wa_id: &str, name: &str, text: &str) -> anyhow::Result<(String, u16)> {
         let wamid = self.next_wamid();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs() as i64;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
         let body = payloads::inbound_text(&self.0.config.number, wa_id, name, &wamid, now, text);
-        self.0
-            .store
-            .lock()
-            .await
-            .transcripts
-            .entry(wa_id.to_owned())
-            .or_default()
-            .push(TranscriptLine {
-                from: "customer".into(),
-                text: text.to_owned(),
-                wamid: wamid.clone(),
-            });
+        self.0.store.lock().await.transcripts.entry(wa_id.to_owned()).or_default().push(TranscriptLine {
+            from: "customer".into(),
+            text: text.to_owned(),
+            wamid: wamid.clone(),
+        });
         let status = self.deliver_webhook(&body).await?;
         Ok((wamid, status))
     }
@@ -297,10 +246,7 @@ async fn graph_send(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
         return graph_error(
             StatusCode::UNAUTHORIZED,
@@ -311,13 +257,7 @@ async fn graph_send(
         );
     }
     if !version.starts_with('v') {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            2500,
-            "OAuthException",
-            "Unknown path components",
-            None,
-        );
+        return graph_error(StatusCode::BAD_REQUEST, 2500, "OAuthException", "Unknown path components", None);
     }
     if phone_number_id != sb.0.config.number.phone_number_id {
         return graph_error(
@@ -361,8 +301,8 @@ async fn graph_send(
             }
             b.to_owned()
         }
-        "image" | "video" | "audio" | "document" | "sticker" | "interactive" | "template"
-        | "location" | "contacts" | "reaction" => {
+        "image" | "video" | "audio" | "document" | "sticker" | "interactive" | "template" | "location" | "contacts"
+        | "reaction" => {
             if v.get(kind).is_none() {
                 return param_error(&format!("The parameter {kind} is required"));
             }
@@ -386,15 +326,11 @@ async fn graph_send(
             wamid: wamid.clone(),
             body: v.clone(),
         });
-        store
-            .transcripts
-            .entry(address.clone())
-            .or_default()
-            .push(TranscriptLine {
-                from: "business".into(),
-                text,
-                wamid: wamid.clone(),
-            });
+        store.transcripts.entry(address.clone()).or_default().push(TranscriptLine {
+            from: "business".into(),
+            text,
+            wamid: wamid.clone(),
+        });
     }
     if sb.0.config.status_webhooks {
         tokio::spawn(sb.clone().send_statuses(wamid.clone(), address.clone()));
@@ -426,20 +362,11 @@ async fn control_customer_says(
 ) -> Response {
     let name = req.name.unwrap_or_else(|| "Sandbox Customer".into());
     match sb.customer_says(&wa_id, &name, &req.text).await {
-        Ok((wamid, status)) => {
-            Json(json!({ "wamid": wamid, "server_status": status })).into_response()
-        }
-        Err(e) => (
-            StatusCode::BAD_GATEWAY,
-            Json(json!({ "error": e.to_string() })),
-        )
-            .into_response(),
+        Ok((wamid, status)) => Json(json!({ "wamid": wamid, "server_status": status })).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))).into_response(),
     }
 }
 
-async fn control_transcript(
-    State(sb): State<Sandbox>,
-    Path(wa_id): Path<String>,
-) -> Json<Vec<TranscriptLine>> {
+async fn control_transcript(State(sb): State<Sandbox>, Path(wa_id): Path<String>) -> Json<Vec<TranscriptLine>> {
     Json(sb.transcript(&wa_id).await)
 }

@@ -22,11 +22,7 @@ pub fn demo_scripts() -> Vec<Script> {
         lines: lines.iter().map(|l| l.to_string()).collect(),
     };
     vec![
-        s(
-            "4915112345678",
-            "Lena Vogel",
-            &["Hi! What are your opening hours?", "Great, thanks!"],
-        ),
+        s("4915112345678", "Lena Vogel", &["Hi! What are your opening hours?", "Great, thanks!"]),
         s(
             "5511987654321",
             "Rafael Souza",
@@ -45,15 +41,7 @@ pub fn demo_scripts() -> Vec<Script> {
                 "Perfect, thanks a lot.",
             ],
         ),
-        s(
-            "14155550123",
-            "Jordan Lee",
-            &[
-                "hi",
-                "I need an agent, I was charged twice",
-                "Thanks for sorting it out",
-            ],
-        ),
+        s("14155550123", "Jordan Lee", &["hi", "I need an agent, I was charged twice", "Thanks for sorting it out"]),
     ]
 }
 
@@ -69,12 +57,7 @@ pub async fn run(sandbox: Sandbox, scripts: Vec<Script>, gap: Duration) {
 
 async fn play(sb: Sandbox, script: Script) {
     for line in &script.lines {
-        let seen = sb
-            .transcript(&script.wa_id)
-            .await
-            .iter()
-            .filter(|l| l.from == "business")
-            .count();
+        let seen = sb.transcript(&script.wa_id).await.iter().filter(|l| l.from == "business").count();
         match sb.customer_says(&script.wa_id, &script.name, line).await {
             Ok((_, 200)) => {}
             Ok((_, code)) => tracing::warn!(code, "server refused a simulated message"),
@@ -94,12 +77,7 @@ async fn play(sb: Sandbox, script: Script) {
             seen + 1
         };
         for _ in 0..1200 {
-            let n = sb
-                .transcript(&script.wa_id)
-                .await
-                .iter()
-                .filter(|l| l.from == "business")
-                .count();
+            let n = sb.transcript(&script.wa_id).await.iter().filter(|l| l.from == "business").count();
             if n >= wanted {
                 break;
             }

@@ -25,20 +25,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(AppError::new(ErrorCode::InvalidInput, e.body_text()))
+            Err(JsonRejection::JsonDataError(e)) => Err(AppError::new(ErrorCode::InvalidInput, e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::new(ErrorCode::InvalidJson, e.body_text())),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(AppError::new(ErrorCode::InvalidJson, "expected a JSON body with Content-Type: application/json"))
             }
-            Err(JsonRejection::JsonSyntaxError(e)) => {
-                Err(AppError::new(ErrorCode::InvalidJson, e.body_text()))
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::new(ErrorCode::PayloadTooLarge, "the request body is too large"))
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
-                ErrorCode::InvalidJson,
-                "expected a JSON body with Content-Type: application/json",
-            )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(
-                ErrorCode::PayloadTooLarge,
-                "the request body is too large",
-            )),
             Err(e) => Err(AppError::new(ErrorCode::InvalidJson, e.body_text())),
         }
     }
@@ -105,12 +99,8 @@ pub async fn sync(
     .await?;
     let has_more = rows.len() as i64 > limit;
     let mut cursor = q.cursor;
-    let (mut conv_ids, mut message_ids, mut handoff_ids, mut handoff_convs) = (
-        BTreeSet::new(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-    );
+    let (mut conv_ids, mut message_ids, mut handoff_ids, mut handoff_convs) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for r in rows.iter().take(limit as usize) {
         cursor = r.try_get("seq")?;
         let conversation_id: i64 = r.try_get("conversation_id")?;
@@ -135,46 +125,28 @@ pub async fn sync(
     // A handoff is how a conversation reaches someone's inbox: send its whole history.
     let full: Vec<i64> = handoff_convs.intersection(&visible).copied().collect();
     let mut messages = store::messages_of(&mut conn, &full).await?;
-    let single: Vec<i64> = message_ids
-        .iter()
-        .filter(|(c, _)| visible.contains(c) && !full.contains(c))
-        .map(|(_, m)| *m)
-        .collect();
+    let single: Vec<i64> =
+        message_ids.iter().filter(|(c, _)| visible.contains(c) && !full.contains(c)).map(|(_, m)| *m).collect();
     messages.extend(store::messages_by_ids(&mut conn, &single).await?);
     let mut handoffs = store::handoffs_of(&mut conn, &full).await?;
-    let single: Vec<i64> = handoff_ids
-        .iter()
-        .filter(|(c, _)| visible.contains(c) && !full.contains(c))
-        .map(|(_, h)| *h)
-        .collect();
+    let single: Vec<i64> =
+        handoff_ids.iter().filter(|(c, _)| visible.contains(c) && !full.contains(c)).map(|(_, h)| *h).collect();
     handoffs.extend(store::handoffs_by_ids(&mut conn, &single).await?);
-    let conversations =
-        store::conversations_by_ids(&mut conn, &visible.into_iter().collect::<Vec<_>>()).await?;
-    Ok(Json(SyncResponse {
-        cursor,
-        has_more,
-        conversations,
-        messages,
-        handoffs,
-    }))
+    let conversations = store::conversations_by_ids(&mut conn, &visible.into_iter().collect::<Vec<_>>()).await?;
+    Ok(Json(SyncResponse { cursor, has_more, conversations, messages, handoffs }))
 }
 
-pub async fn list_conversations(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> AppResult<Json<Vec<Conversation>>> {
+pub async fn list_conversations(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Conversation>>> {
     let mut conn = state.db.pool.acquire().await?;
     let ids: Vec<i64> = match &caller {
         Caller::Agent { agent, .. } => store::inbox_ids(&mut conn, agent).await?,
-        Caller::Api { workspace_id, .. } => {
-            sqlx::query("SELECT id FROM conversations WHERE workspace_id = $1")
-                .bind(workspace_id.0)
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| r.try_get("id"))
-                .collect::<Result<_, _>>()?
-        }
+        Caller::Api { workspace_id, .. } => sqlx::query("SELECT id FROM conversations WHERE workspace_id = $1")
+            .bind(workspace_id.0)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?,
     };
     let mut list = store::conversations_by_ids(&mut conn, &ids).await?;
     list.sort_by_key(|c| std::cmp::Reverse((c.last_message_at.unwrap_or(c.created_at), c.id)));
@@ -182,18 +154,12 @@ pub async fn list_conversations(
 }
 
 /// Loads a conversation the caller may see (404 otherwise: no leaking of existence).
-async fn visible_conversation(
-    state: &AppState,
-    caller: &Caller,
-    id: ConversationId,
-) -> AppResult<Conversation> {
+async fn visible_conversation(state: &AppState, caller: &Caller, id: ConversationId) -> AppResult<Conversation> {
     let mut conn = state.db.pool.acquire().await?;
     let conv = store::conversation(&mut conn, id).await?;
     let ok = match caller {
         Caller::Api { workspace_id, .. } => conv.workspace_id == *workspace_id,
-        Caller::Agent { agent, .. } => !store::visible_conversations(&mut conn, agent, &[id.0])
-            .await?
-            .is_empty(),
+        Caller::Agent { agent, .. } => !store::visible_conversations(&mut conn, agent, &[id.0]).await?.is_empty(),
     };
     if ok {
         Ok(conv)
@@ -211,11 +177,7 @@ pub async fn get_conversation(
     let mut conn = state.db.pool.acquire().await?;
     let messages = store::messages_of(&mut conn, &[id]).await?;
     let handoffs = store::handoffs_of(&mut conn, &[id]).await?;
-    Ok(Json(ConversationDetail {
-        conversation,
-        messages,
-        handoffs,
-    }))
+    Ok(Json(ConversationDetail { conversation, messages, handoffs }))
 }
 
 pub async fn send_message(
@@ -226,17 +188,11 @@ pub async fn send_message(
 ) -> AppResult<(StatusCode, Json<Message>)> {
     let client_id = req.client_id.trim();
     if client_id.is_empty() || client_id.len() > 100 {
-        return Err(AppError::new(
-            ErrorCode::InvalidInput,
-            "client_id must be 1 to 100 characters",
-        ));
+        return Err(AppError::new(ErrorCode::InvalidInput, "client_id must be 1 to 100 characters"));
     }
     let text = req.text.trim();
     if text.is_empty() {
-        return Err(AppError::new(
-            ErrorCode::InvalidInput,
-            "the message is empty",
-        ));
+        return Err(AppError::new(ErrorCode::InvalidInput, "the message is empty"));
     }
     let chars = text.chars().count();
     if chars > handoff_whatsapp::MAX_TEXT_CHARS {
@@ -248,10 +204,7 @@ pub async fn send_message(
             ),
         ));
     }
-    let agent_caller = Caller::Agent {
-        agent: caller.agent.clone(),
-        token_id: caller.token_id,
-    };
+    let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
     visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
     let mut tx = state.db.pool.begin().await?;
     // The same client_id is applied once: a retry gets the first result back.
@@ -261,31 +214,18 @@ pub async fn send_message(
         .await?
     {
         if r.try_get::<i64, _>("conversation_id")? != id {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "this client_id was used for another conversation",
-            ));
+            return Err(AppError::new(ErrorCode::Conflict, "this client_id was used for another conversation"));
         }
         let existing = store::message(&mut tx, MessageId(r.try_get("id")?)).await?;
         return Ok((StatusCode::OK, Json(existing)));
     }
     let conv = store::conversation(&mut tx, ConversationId(id)).await?;
     if conv.state != ConversationState::Assigned || conv.assignee_id != Some(caller.agent.id) {
-        return Err(AppError::new(
-            ErrorCode::NotAssignee,
-            "this conversation is not assigned to you",
-        ));
+        return Err(AppError::new(ErrorCode::NotAssignee, "this conversation is not assigned to you"));
     }
-    let mid = engine::enqueue_outbound(
-        &state,
-        &mut tx,
-        &conv,
-        Author::Agent,
-        Some(caller.agent.id),
-        Some(client_id),
-        text,
-    )
-    .await?;
+    let mid =
+        engine::enqueue_outbound(&state, &mut tx, &conv, Author::Agent, Some(caller.agent.id), Some(client_id), text)
+            .await?;
     let msg = store::message(&mut tx, mid).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
@@ -304,15 +244,7 @@ pub async fn handoff(
         Caller::Agent { agent, .. } => format!("agent:{}", agent.email),
     };
     let mut tx = state.db.pool.begin().await?;
-    let h = engine::request_handoff(
-        &state,
-        &mut tx,
-        conv.id,
-        HandoffTrigger::Api,
-        &requested_by,
-        &req,
-    )
-    .await?;
+    let h = engine::request_handoff(&state, &mut tx, conv.id, HandoffTrigger::Api, &requested_by, &req).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
     Ok((StatusCode::CREATED, Json(h)))
@@ -320,11 +252,7 @@ pub async fn handoff(
 
 /// For handoffs: bots see every conversation of their workspace; people too (a person
 /// may escalate a conversation that is not in their inbox yet).
-async fn visible_or_workspace(
-    state: &AppState,
-    caller: &Caller,
-    id: ConversationId,
-) -> AppResult<Conversation> {
+async fn visible_or_workspace(state: &AppState, caller: &Caller, id: ConversationId) -> AppResult<Conversation> {
     let mut conn = state.db.pool.acquire().await?;
     let conv = store::conversation(&mut conn, id).await?;
     if conv.workspace_id != caller.workspace_id() {
@@ -332,10 +260,7 @@ async fn visible_or_workspace(
     }
     if let Caller::Agent { agent, .. } = caller {
         if agent.role == Role::Viewer {
-            return Err(AppError::new(
-                ErrorCode::Forbidden,
-                "viewers cannot hand off conversations",
-            ));
+            return Err(AppError::new(ErrorCode::Forbidden, "viewers cannot hand off conversations"));
         }
     }
     Ok(conv)
@@ -354,12 +279,6 @@ pub async fn resolve(
         serde_json::from_slice(&body)
             .map_err(|e| AppError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {e}")))?
     };
-    engine::resolve(
-        &state,
-        &caller.agent,
-        ConversationId(id),
-        req.note.as_deref(),
-    )
-    .await?;
+    engine::resolve(&state, &caller.agent, ConversationId(id), req.note.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,14 +20,8 @@ pub struct Figures {
 }
 
 /// Posts every body once, `concurrency` at a time; all must answer 200.
-async fn drive(
-    url: &str,
-    bodies: &[(Vec<u8>, String)],
-    concurrency: usize,
-) -> anyhow::Result<Figures> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
+async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> anyhow::Result<Figures> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let started = Instant::now();
     let mut latencies: Vec<Duration> = futures_util::stream::iter(bodies.iter())
         .map(|(body, sig)| {
@@ -41,11 +35,7 @@ async fn drive(
                     .body(body.clone())
                     .send()
                     .await?;
-                anyhow::ensure!(
-                    resp.status() == StatusCode::OK,
-                    "webhook answered {}",
-                    resp.status()
-                );
+                anyhow::ensure!(resp.status() == StatusCode::OK, "webhook answered {}", resp.status());
                 Ok::<_, anyhow::Error>(t.elapsed())
             }
         })
@@ -57,11 +47,7 @@ async fn drive(
     let elapsed = started.elapsed();
     latencies.sort();
     let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    Ok(Figures {
-        rate: bodies.len() as f64 / elapsed.as_secs_f64(),
-        p50: pick(0.5),
-        p99: pick(0.99),
-    })
+    Ok(Figures { rate: bodies.len() as f64 / elapsed.as_secs_f64(), p50: pick(0.5), p99: pick(0.99) })
 }
 
 pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
@@ -71,9 +57,7 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
         phone_number_id: crate::seed::DEMO_PHONE_NUMBER_ID.into(),
         display_phone_number: crate::seed::DEMO_DISPLAY_NUMBER.into(),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
     let bodies: Vec<(Vec<u8>, String)> = (0..messages)
         .map(|i| {
             let wa_id = format!("4917{:08}", i % 200);
@@ -124,20 +108,12 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
     config.wa_app_secret = secret.into();
     config.wa_access_token = "bench-token".into();
     let server = crate::start(config).await?;
-    let handoff = drive(
-        &format!("{}/webhooks/whatsapp", server.url()),
-        &bodies,
-        concurrency,
-    )
-    .await?;
+    let handoff = drive(&format!("{}/webhooks/whatsapp", server.url()), &bodies, concurrency).await?;
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound'")
         .fetch_one(&server.state.db.pool)
         .await?
         .try_get("n")?;
-    anyhow::ensure!(
-        stored == messages as i64,
-        "stored {stored} of {messages} messages"
-    );
+    anyhow::ensure!(stored == messages as i64, "stored {stored} of {messages} messages");
 
     println!("webhook ingest bench: {messages} signed text messages, {concurrency} concurrent connections, loopback");
     println!(

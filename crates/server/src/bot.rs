@@ -26,10 +26,7 @@ pub struct Faq {
 
 impl Default for BotConfig {
     fn default() -> Self {
-        let faq = |k: &[&str], a: &str| Faq {
-            keywords: k.iter().map(|s| s.to_string()).collect(),
-            answer: a.into(),
-        };
+        let faq = |k: &[&str], a: &str| Faq { keywords: k.iter().map(|s| s.to_string()).collect(), answer: a.into() };
         BotConfig {
             handoff_phrases: [
                 "human",
@@ -49,14 +46,27 @@ impl Default for BotConfig {
             .map(|s| s.to_string())
             .collect(),
             faqs: vec![
-                faq(&["hours", "open", "opening", "close", "closing"], "We're open Monday to Friday, 9:00 to 18:00, and Saturday 10:00 to 14:00."),
-                faq(&["shipping", "delivery", "deliver", "ship"], "Orders ship within 2 business days; delivery takes 3 to 5 days. Shipping is free above $50."),
-                faq(&["price", "prices", "pricing", "cost", "plan", "plans"], "Our plans start at $29 a month, and every plan has a 14-day free trial."),
-                faq(&["return", "returns", "exchange"], "You can return any item within 30 days. Just reply with your order number and we'll send a label."),
+                faq(
+                    &["hours", "open", "opening", "close", "closing"],
+                    "We're open Monday to Friday, 9:00 to 18:00, and Saturday 10:00 to 14:00.",
+                ),
+                faq(
+                    &["shipping", "delivery", "deliver", "ship"],
+                    "Orders ship within 2 business days; delivery takes 3 to 5 days. Shipping is free above $50.",
+                ),
+                faq(
+                    &["price", "prices", "pricing", "cost", "plan", "plans"],
+                    "Our plans start at $29 a month, and every plan has a 14-day free trial.",
+                ),
+                faq(
+                    &["return", "returns", "exchange"],
+                    "You can return any item within 30 days. Just reply with your order number and we'll send a label.",
+                ),
             ],
-            fallback: "I'm the Acme assistant. I can answer questions about opening hours, shipping, pricing and returns. \
+            fallback:
+                "I'm the Acme assistant. I can answer questions about opening hours, shipping, pricing and returns. \
                        Type \"agent\" at any time to talk to a person."
-                .into(),
+                    .into(),
             transition_message: "Thanks for your patience! I'm handing you over to a member of our team now. \
                                  They can see our conversation so far and will reply right here."
                 .into(),
@@ -78,8 +88,7 @@ impl BotConfig {
     pub fn load(path: &std::path::Path) -> anyhow::Result<BotConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read bot config {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("bot config {} is not valid: {e}", path.display()))
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("bot config {} is not valid: {e}", path.display()))
     }
 
     /// Decides the answer to one customer message. `text` is `None` for messages
@@ -89,11 +98,7 @@ impl BotConfig {
             return BotAction::Reply(self.fallback.clone());
         };
         let words = normalise(text);
-        if let Some(p) = self
-            .handoff_phrases
-            .iter()
-            .find(|p| contains_phrase(&words, p))
-        {
+        if let Some(p) = self.handoff_phrases.iter().find(|p| contains_phrase(&words, p)) {
             return BotAction::Handoff { matched: p.clone() };
         }
         for faq in &self.faqs {
@@ -107,15 +112,8 @@ impl BotConfig {
 
 /// Lower-case words, punctuation removed: " a b c " so phrases match on word bounds.
 fn normalise(text: &str) -> String {
-    let cleaned: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    format!(
-        " {} ",
-        cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
-    )
+    let cleaned: String = text.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn contains_phrase(normalised_text: &str, phrase: &str) -> bool {
@@ -130,16 +128,8 @@ mod tests {
     #[test]
     fn asking_for_a_person_hands_off() {
         let bot = BotConfig::default();
-        for text in [
-            "I want to talk to a HUMAN please",
-            "Agent!",
-            "can I talk to someone?",
-            "Quero um humano",
-        ] {
-            assert!(
-                matches!(bot.decide(Some(text)), BotAction::Handoff { .. }),
-                "{text}"
-            );
+        for text in ["I want to talk to a HUMAN please", "Agent!", "can I talk to someone?", "Quero um humano"] {
+            assert!(matches!(bot.decide(Some(text)), BotAction::Handoff { .. }), "{text}");
         }
     }
 
@@ -147,10 +137,7 @@ mod tests {
     fn phrases_match_whole_words_only() {
         let bot = BotConfig::default();
         // "agents" is not "agent", "personal" is not "person"
-        assert_eq!(
-            bot.decide(Some("my personal agents")),
-            BotAction::Reply(bot.fallback.clone())
-        );
+        assert_eq!(bot.decide(Some("my personal agents")), BotAction::Reply(bot.fallback.clone()));
     }
 
     #[test]
@@ -174,12 +161,8 @@ mod tests {
 
     #[test]
     fn config_file_overrides_defaults_partially() {
-        let cfg: BotConfig =
-            serde_json::from_str(r#"{"handoff_phrases":["falar com alguém"]}"#).unwrap();
-        assert!(matches!(
-            cfg.decide(Some("Quero falar com alguém")),
-            BotAction::Handoff { .. }
-        ));
+        let cfg: BotConfig = serde_json::from_str(r#"{"handoff_phrases":["falar com alguém"]}"#).unwrap();
+        assert!(matches!(cfg.decide(Some("Quero falar com alguém")), BotAction::Handoff { .. }));
         assert!(matches!(cfg.decide(Some("human")), BotAction::Reply(_)));
         assert!(!cfg.faqs.is_empty(), "unset fields keep their defaults");
     }

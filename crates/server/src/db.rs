@@ -24,10 +24,7 @@ pub struct Db {
 
 /// The SQLite URL for a database file inside `data_dir`.
 pub fn sqlite_url(data_dir: &Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join("handoff.db").display()
-    )
+    format!("sqlite://{}?mode=rwc", data_dir.join("handoff.db").display())
 }
 
 impl Db {
@@ -109,16 +106,10 @@ impl Db {
 
 /// Now, in unix milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 /// `$start, $start+1, ...` for `n` values: the placeholders of an `IN (...)` list.
 pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

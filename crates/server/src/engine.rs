@@ -27,31 +27,17 @@ pub struct Channel {
 
 /// Finds the channel of `phone_number_id`; an unknown number is registered to the
 /// first workspace (the embedded single-workspace case) so its messages are kept.
-pub async fn channel_for(
-    conn: &mut AnyConnection,
-    phone_number_id: &str,
-    display: &str,
-) -> AppResult<Channel> {
+pub async fn channel_for(conn: &mut AnyConnection, phone_number_id: &str, display: &str) -> AppResult<Channel> {
     let find = "SELECT id, workspace_id FROM channels WHERE phone_number_id = $1";
-    if let Some(r) = sqlx::query(find)
-        .bind(phone_number_id)
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        return Ok(Channel {
-            id: r.try_get("id")?,
-            workspace_id: r.try_get("workspace_id")?,
-        });
+    if let Some(r) = sqlx::query(find).bind(phone_number_id).fetch_optional(&mut *conn).await? {
+        return Ok(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? });
     }
     let ws: i64 = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AppError::Internal("no workspace exists".into()))?
         .try_get("id")?;
-    tracing::warn!(
-        phone_number_id,
-        "webhook for an unregistered number: registering it to workspace {ws}"
-    );
+    tracing::warn!(phone_number_id, "webhook for an unregistered number: registering it to workspace {ws}");
     sqlx::query(
         "INSERT INTO channels (workspace_id, phone_number_id, display_phone_number, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (phone_number_id) DO NOTHING",
@@ -62,14 +48,8 @@ pub async fn channel_for(
     .bind(now_ms())
     .execute(&mut *conn)
     .await?;
-    let r = sqlx::query(find)
-        .bind(phone_number_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(Channel {
-        id: r.try_get("id")?,
-        workspace_id: r.try_get("workspace_id")?,
-    })
+    let r = sqlx::query(find).bind(phone_number_id).fetch_one(&mut *conn).await?;
+    Ok(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? })
 }
 
 /// Finds or creates the contact for a sender, keyed on the BSUID when present and
@@ -85,12 +65,7 @@ async fn contact_for(
     let find = "SELECT id, wa_id, bsuid, name FROM contacts WHERE workspace_id = $1 AND (bsuid = $2 OR wa_id = $3) \
                 ORDER BY id LIMIT 1";
     for _ in 0..2 {
-        if let Some(r) = sqlx::query(find)
-            .bind(workspace_id)
-            .bind(bsuid)
-            .bind(wa_id)
-            .fetch_optional(&mut *conn)
-            .await?
+        if let Some(r) = sqlx::query(find).bind(workspace_id).bind(bsuid).bind(wa_id).fetch_optional(&mut *conn).await?
         {
             let id: i64 = r.try_get("id")?;
             let (old_wa, old_bsuid, old_name): (Option<String>, Option<String>, Option<String>) =
@@ -126,11 +101,7 @@ async fn contact_for(
     Err(AppError::Internal("contact could not be created".into()))
 }
 
-async fn conversation_for(
-    conn: &mut AnyConnection,
-    channel: Channel,
-    contact_id: i64,
-) -> AppResult<i64> {
+async fn conversation_for(conn: &mut AnyConnection, channel: Channel, contact_id: i64) -> AppResult<i64> {
     let now = now_ms();
     sqlx::query(
         "INSERT INTO conversations (workspace_id, contact_id, channel_id, state, priority, created_at, updated_at) \
@@ -167,31 +138,19 @@ pub async fn ingest_inbound(
         (c.wa_id.is_some() && c.wa_id.as_deref() == msg.from.as_deref())
             || (c.user_id.is_some() && c.user_id.as_deref() == msg.from_user_id.as_deref())
     });
-    let wa_id = msg
-        .from
-        .as_deref()
-        .or(info.and_then(|c| c.wa_id.as_deref()));
-    let bsuid = msg
-        .from_user_id
-        .as_deref()
-        .or(info.and_then(|c| c.user_id.as_deref()));
+    let wa_id = msg.from.as_deref().or(info.and_then(|c| c.wa_id.as_deref()));
+    let bsuid = msg.from_user_id.as_deref().or(info.and_then(|c| c.user_id.as_deref()));
     if wa_id.is_none() && bsuid.is_none() {
         tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
         return Ok(None);
     }
-    let name = info
-        .and_then(|c| c.profile.as_ref())
-        .and_then(|p| p.name.as_deref());
+    let name = info.and_then(|c| c.profile.as_ref()).and_then(|p| p.name.as_deref());
     let contact_id = contact_for(conn, channel.workspace_id, wa_id, bsuid, name).await?;
     let conversation_id = conversation_for(conn, channel, contact_id).await?;
 
     let now = now_ms();
     let sent_at = inbound_sent_at(msg.timestamp, now);
-    let kind = if msg.kind.is_empty() {
-        "unknown".to_owned()
-    } else {
-        msg.kind.clone()
-    };
+    let kind = if msg.kind.is_empty() { "unknown".to_owned() } else { msg.kind.clone() };
     let text = msg.summary();
     let raw = serde_json::to_string(msg).map_err(|e| AppError::Internal(e.to_string()))?;
     let inserted = sqlx::query(
@@ -214,26 +173,8 @@ pub async fn ingest_inbound(
     let message_id: i64 = row.try_get("id")?;
     let preview = text.clone().unwrap_or_else(|| format!("[{kind}]"));
     touch_conversation(conn, conversation_id, &preview, sent_at, true).await?;
-    state
-        .db
-        .record_change(
-            conn,
-            channel.workspace_id,
-            "message",
-            message_id,
-            conversation_id,
-        )
-        .await?;
-    state
-        .db
-        .record_change(
-            conn,
-            channel.workspace_id,
-            "conversation",
-            conversation_id,
-            conversation_id,
-        )
-        .await?;
+    state.db.record_change(conn, channel.workspace_id, "message", message_id, conversation_id).await?;
+    state.db.record_change(conn, channel.workspace_id, "conversation", conversation_id, conversation_id).await?;
     Ok(Some(conversation_id))
 }
 
@@ -249,13 +190,7 @@ pub fn inbound_sent_at(wa_seconds: Option<i64>, now_ms: i64) -> i64 {
 
 /// Moves a conversation's "last message" forward (never back: late webhooks land in
 /// place without becoming the newest).
-async fn touch_conversation(
-    conn: &mut AnyConnection,
-    id: i64,
-    preview: &str,
-    at: i64,
-    inbound: bool,
-) -> AppResult<()> {
+async fn touch_conversation(conn: &mut AnyConnection, id: i64, preview: &str, at: i64, inbound: bool) -> AppResult<()> {
     let sql = if inbound {
         "UPDATE conversations SET \
            last_message_preview = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $1 ELSE last_message_preview END, \
@@ -268,23 +203,13 @@ async fn touch_conversation(
            last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $2 ELSE last_message_at END, \
            updated_at = $3 WHERE id = $4"
     };
-    sqlx::query(sql)
-        .bind(preview)
-        .bind(at)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(sql).bind(preview).bind(at).bind(now_ms()).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Applies a delivery status to one of our messages, forward only. Returns the
 /// workspace to poke when something changed.
-pub async fn apply_status(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    st: &StatusUpdate,
-) -> AppResult<Option<i64>> {
+pub async fn apply_status(state: &AppState, conn: &mut AnyConnection, st: &StatusUpdate) -> AppResult<Option<i64>> {
     let new = match st.status.as_str() {
         "sent" => DeliveryStatus::Sent,
         "delivered" => DeliveryStatus::Delivered,
@@ -306,26 +231,19 @@ pub async fn apply_status(
         tracing::info!(wamid = %st.id, status = %st.status, "status for a message we do not know (yet)");
         return Ok(None);
     };
-    let current = DeliveryStatus::parse(&row.try_get::<String, _>("status")?)
-        .unwrap_or(DeliveryStatus::Queued);
+    let current = DeliveryStatus::parse(&row.try_get::<String, _>("status")?).unwrap_or(DeliveryStatus::Queued);
     if new.rank() <= current.rank() {
         return Ok(None);
     }
-    let (id, conversation_id, workspace_id): (i64, i64, i64) = (
-        row.try_get("id")?,
-        row.try_get("conversation_id")?,
-        row.try_get("workspace_id")?,
-    );
+    let (id, conversation_id, workspace_id): (i64, i64, i64) =
+        (row.try_get("id")?, row.try_get("conversation_id")?, row.try_get("workspace_id")?);
     sqlx::query("UPDATE messages SET status = $1, error = COALESCE($2, error) WHERE id = $3")
         .bind(new.as_str())
         .bind(st.error_text())
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    state
-        .db
-        .record_change(conn, workspace_id, "message", id, conversation_id)
-        .await?;
+    state.db.record_change(conn, workspace_id, "message", id, conversation_id).await?;
     Ok(Some(workspace_id))
 }
 
@@ -340,12 +258,11 @@ pub async fn enqueue_outbound(
     text: &str,
 ) -> AppResult<MessageId> {
     // A reply sorts after everything it answers, whatever the clocks say.
-    let latest: Option<i64> =
-        sqlx::query("SELECT MAX(sent_at) AS latest FROM messages WHERE conversation_id = $1")
-            .bind(conversation.id.0)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("latest")?;
+    let latest: Option<i64> = sqlx::query("SELECT MAX(sent_at) AS latest FROM messages WHERE conversation_id = $1")
+        .bind(conversation.id.0)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("latest")?;
     let now = now_ms().max(latest.map_or(0, |l| l + 1));
     let row = sqlx::query(
         "INSERT INTO messages (conversation_id, client_id, direction, author, agent_id, kind, text, status, sent_at, created_at, processed_at) \
@@ -362,20 +279,8 @@ pub async fn enqueue_outbound(
     let id: i64 = row.try_get("id")?;
     touch_conversation(conn, conversation.id.0, text, now, false).await?;
     let ws = conversation.workspace_id.0;
-    state
-        .db
-        .record_change(conn, ws, "message", id, conversation.id.0)
-        .await?;
-    state
-        .db
-        .record_change(
-            conn,
-            ws,
-            "conversation",
-            conversation.id.0,
-            conversation.id.0,
-        )
-        .await?;
+    state.db.record_change(conn, ws, "message", id, conversation.id.0).await?;
+    state.db.record_change(conn, ws, "conversation", conversation.id.0, conversation.id.0).await?;
     Ok(MessageId(id))
 }
 
@@ -393,18 +298,12 @@ pub async fn request_handoff(
     if conv.state != ConversationState::Automation {
         return Err(AppError::new(
             ErrorCode::AlreadyEscalated,
-            format!(
-                "conversation {} is already with people ({})",
-                conv.id, conv.state
-            ),
+            format!("conversation {} is already with people ({})", conv.id, conv.state),
         ));
     }
     let reason = req.reason.trim();
     if reason.is_empty() {
-        return Err(AppError::new(
-            ErrorCode::InvalidInput,
-            "a handoff needs a reason",
-        ));
+        return Err(AppError::new(ErrorCode::InvalidInput, "a handoff needs a reason"));
     }
     let ws = conv.workspace_id.0;
     let team_id = match req.team_id {
@@ -415,10 +314,7 @@ pub async fn request_handoff(
                 .fetch_optional(&mut *conn)
                 .await?;
             if ok.is_none() {
-                return Err(AppError::new(
-                    ErrorCode::InvalidInput,
-                    format!("team {t} does not exist"),
-                ));
+                return Err(AppError::new(ErrorCode::InvalidInput, format!("team {t} does not exist")));
             }
             Some(t.0)
         }
@@ -452,14 +348,8 @@ pub async fn request_handoff(
     .bind(conv.id.0)
     .execute(&mut *conn)
     .await?;
-    state
-        .db
-        .record_change(conn, ws, "handoff", handoff_id, conv.id.0)
-        .await?;
-    state
-        .db
-        .record_change(conn, ws, "conversation", conv.id.0, conv.id.0)
-        .await?;
+    state.db.record_change(conn, ws, "handoff", handoff_id, conv.id.0).await?;
+    state.db.record_change(conn, ws, "conversation", conv.id.0, conv.id.0).await?;
     let transition = state.bot.transition_message.clone();
     enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &transition).await?;
     try_assign(state, conn, HandoffId(handoff_id)).await?;
@@ -492,14 +382,12 @@ pub async fn try_assign(
     let Some(agent) = agent else { return Ok(None) };
     let agent_id: i64 = agent.try_get("id")?;
     let now = now_ms();
-    sqlx::query(
-        "UPDATE handoffs SET status = 'assigned', assignee_id = $1, assigned_at = $2 WHERE id = $3",
-    )
-    .bind(agent_id)
-    .bind(now)
-    .bind(handoff_id.0)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("UPDATE handoffs SET status = 'assigned', assignee_id = $1, assigned_at = $2 WHERE id = $3")
+        .bind(agent_id)
+        .bind(now)
+        .bind(handoff_id.0)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("UPDATE conversations SET state = 'assigned', assignee_id = $1, updated_at = $2 WHERE id = $3")
         .bind(agent_id)
         .bind(now)
@@ -516,25 +404,9 @@ pub async fn try_assign(
         .fetch_one(&mut *conn)
         .await?
         .try_get("workspace_id")?;
-    state
-        .db
-        .record_change(conn, ws, "handoff", handoff_id.0, h.conversation_id.0)
-        .await?;
-    state
-        .db
-        .record_change(
-            conn,
-            ws,
-            "conversation",
-            h.conversation_id.0,
-            h.conversation_id.0,
-        )
-        .await?;
-    tracing::info!(
-        conversation = h.conversation_id.0,
-        agent = agent_id,
-        "assigned"
-    );
+    state.db.record_change(conn, ws, "handoff", handoff_id.0, h.conversation_id.0).await?;
+    state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+    tracing::info!(conversation = h.conversation_id.0, agent = agent_id, "assigned");
     Ok(Some(AgentId(agent_id)))
 }
 
@@ -577,10 +449,7 @@ pub async fn resolve(
         return Err(AppError::not_found("conversation"));
     }
     let Some(handoff_id) = conv.active_handoff_id else {
-        return Err(AppError::new(
-            ErrorCode::NotEscalated,
-            "this conversation is with automation; nothing to resolve",
-        ));
+        return Err(AppError::new(ErrorCode::NotEscalated, "this conversation is with automation; nothing to resolve"));
     };
     let may = match agent.role {
         Role::Admin | Role::Manager => true,
@@ -608,14 +477,8 @@ pub async fn resolve(
     .execute(&mut *tx)
     .await?;
     let ws = conv.workspace_id.0;
-    state
-        .db
-        .record_change(&mut tx, ws, "handoff", handoff_id.0, conv.id.0)
-        .await?;
-    state
-        .db
-        .record_change(&mut tx, ws, "conversation", conv.id.0, conv.id.0)
-        .await?;
+    state.db.record_change(&mut tx, ws, "handoff", handoff_id.0, conv.id.0).await?;
+    state.db.record_change(&mut tx, ws, "conversation", conv.id.0, conv.id.0).await?;
     tx.commit().await?;
     tracing::info!(conversation = conv.id.0, "resolved: back to automation");
     state.changed(ws).await;
@@ -628,11 +491,7 @@ pub async fn run_automation(state: AppState) {
     loop {
         match process_pending(&state).await {
             Ok(0) => {
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs(2),
-                    state.automation_wake.notified(),
-                )
-                .await;
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), state.automation_wake.notified()).await;
             }
             Ok(_) => {}
             Err(e) => {
@@ -646,12 +505,14 @@ pub async fn run_automation(state: AppState) {
 async fn process_pending(state: &AppState) -> AppResult<usize> {
     let ids: Vec<i64> = {
         let mut conn = state.db.pool.acquire().await?;
-        sqlx::query("SELECT id FROM messages WHERE processed_at IS NULL AND direction = 'inbound' ORDER BY id LIMIT 100")
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?
+        sqlx::query(
+            "SELECT id FROM messages WHERE processed_at IS NULL AND direction = 'inbound' ORDER BY id LIMIT 100",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?
     };
     for id in &ids {
         process_inbound(state, *id).await?;
@@ -661,13 +522,12 @@ async fn process_pending(state: &AppState) -> AppResult<usize> {
 
 async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
     let mut tx = state.db.pool.begin().await?;
-    let claimed =
-        sqlx::query("UPDATE messages SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL")
-            .bind(now_ms())
-            .bind(message_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let claimed = sqlx::query("UPDATE messages SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL")
+        .bind(now_ms())
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if claimed == 0 {
         return Ok(()); // another worker took it
     }
@@ -678,11 +538,7 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
         tx.commit().await?;
         return Ok(());
     }
-    let text = if msg.kind == "text" {
-        msg.text.as_deref()
-    } else {
-        None
-    };
+    let text = if msg.kind == "text" { msg.text.as_deref() } else { None };
     match state.bot.decide(text) {
         BotAction::Reply(answer) => {
             enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &answer).await?;
@@ -694,15 +550,7 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
                 summary: msg.text.clone().map(|t| format!("Customer wrote: {t}")),
                 team_id: None,
             };
-            request_handoff(
-                state,
-                &mut tx,
-                conv.id,
-                HandoffTrigger::CustomerRequest,
-                "bot:rules",
-                &req,
-            )
-            .await?;
+            request_handoff(state, &mut tx, conv.id, HandoffTrigger::CustomerRequest, "bot:rules", &req).await?;
         }
     }
     tx.commit().await?;
@@ -716,20 +564,11 @@ mod tests {
 
     #[test]
     fn inbound_time_is_arrival_within_whatsapps_second() {
-        assert_eq!(
-            inbound_sent_at(Some(1_700_000_000), 1_700_000_000_456),
-            1_700_000_000_456
-        );
+        assert_eq!(inbound_sent_at(Some(1_700_000_000), 1_700_000_000_456), 1_700_000_000_456);
         // Late webhook: keeps its own second.
-        assert_eq!(
-            inbound_sent_at(Some(1_700_000_000), 1_700_000_090_000),
-            1_700_000_000_999
-        );
+        assert_eq!(inbound_sent_at(Some(1_700_000_000), 1_700_000_090_000), 1_700_000_000_999);
         // Our clock behind Meta's.
-        assert_eq!(
-            inbound_sent_at(Some(1_700_000_000), 1_699_999_998_000),
-            1_700_000_000_000
-        );
+        assert_eq!(inbound_sent_at(Some(1_700_000_000), 1_699_999_998_000), 1_700_000_000_000);
         assert_eq!(inbound_sent_at(None, 42), 42);
     }
 }

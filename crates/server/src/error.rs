@@ -22,10 +22,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError::Client {
-            code,
-            message: message.into(),
-        }
+        AppError::Client { code, message: message.into() }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -52,18 +49,12 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         InvalidJson => StatusCode::BAD_REQUEST,
         InvalidInput | MessageTooLong => StatusCode::UNPROCESSABLE_ENTITY,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        Unauthorized | InvalidCredentials | TokenExpired | TokenRevoked | InvalidSignature => {
-            StatusCode::UNAUTHORIZED
-        }
+        Unauthorized | InvalidCredentials | TokenExpired | TokenRevoked | InvalidSignature => StatusCode::UNAUTHORIZED,
         Forbidden | InvalidVerifyToken => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
-        AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict => {
-            StatusCode::CONFLICT
-        }
+        AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict => StatusCode::CONFLICT,
         Upstream => StatusCode::BAD_GATEWAY,
-        Network | Keyring | LocalStore | NotLoggedIn | Internal => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Network | Keyring | LocalStore | NotLoggedIn | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

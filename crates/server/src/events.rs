@@ -18,9 +18,7 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub {
-            tx: broadcast::channel(1024).0,
-        }
+        Hub { tx: broadcast::channel(1024).0 }
     }
 }
 
@@ -34,11 +32,7 @@ impl Hub {
     }
 }
 
-pub async fn events(
-    State(state): State<AppState>,
-    caller: AgentCaller,
-    ws: WebSocketUpgrade,
-) -> AppResult<Response> {
+pub async fn events(State(state): State<AppState>, caller: AgentCaller, ws: WebSocketUpgrade) -> AppResult<Response> {
     let workspace_id = caller.agent.workspace_id.0;
     Ok(ws.on_upgrade(move |socket| serve(state, socket, workspace_id)))
 }
@@ -49,10 +43,7 @@ async fn serve(state: AppState, mut socket: WebSocket, workspace_id: i64) {
         Ok(mut conn) => store::max_seq(&mut conn, workspace_id).await.unwrap_or(0),
         Err(_) => 0,
     };
-    if send(&mut socket, &ServerEvent::Hello { cursor })
-        .await
-        .is_err()
-    {
+    if send(&mut socket, &ServerEvent::Hello { cursor }).await.is_err() {
         return;
     }
     let every = std::time::Duration::from_secs(20);

@@ -109,11 +109,7 @@ impl AppState {
             }
             tx.commit().await?;
         }
-        let graph = GraphClient::new(
-            &config.graph_api_base,
-            &config.graph_api_version,
-            config.wa_access_token.clone(),
-        );
+        let graph = GraphClient::new(&config.graph_api_base, &config.graph_api_version, config.wa_access_token.clone());
         Ok(AppState(Arc::new(Inner {
             db,
             bot: config.bot.clone(),
@@ -141,19 +137,15 @@ impl AppState {
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
-    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(
-        |req: &axum::http::Request<_>| {
-            // Path only: a query string may hold an access token.
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-        },
-    );
+    let trace = tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        // Path only: a query string may hold an access token.
+        tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+    });
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/webhooks/whatsapp",
-            get(webhook::verify)
-                .post(webhook::receive)
-                .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+            get(webhook::verify).post(webhook::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
         )
         .route("/v1/auth/login", post(api::login))
         .route("/v1/auth/logout", post(api::logout))
@@ -201,19 +193,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config).await?;
-    let mut tasks = vec![
-        tokio::spawn(engine::run_automation(state.clone())),
-        tokio::spawn(sender::run_sender(state.clone())),
-    ];
+    let mut tasks =
+        vec![tokio::spawn(engine::run_automation(state.clone())), tokio::spawn(sender::run_sender(state.clone()))];
     // Conversations that waited while the server was down may have an agent now.
     let workspaces: Vec<i64> = {
         use sqlx::Row;
-        sqlx::query("SELECT id FROM workspaces")
-            .fetch_all(&state.db.pool)
-            .await?
-            .iter()
-            .map(|r| r.get("id"))
-            .collect()
+        sqlx::query("SELECT id FROM workspaces").fetch_all(&state.db.pool).await?.iter().map(|r| r.get("id")).collect()
     };
     for ws in workspaces {
         engine::drain_queue(&state, ws).await?;

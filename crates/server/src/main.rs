@@ -46,60 +46,25 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "HANDOFF_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     listen: SocketAddr,
     /// Data directory (SQLite database and files); created on first run.
-    #[arg(
-        long,
-        env = "HANDOFF_DATA_DIR",
-        default_value = "handoff-data",
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_DATA_DIR", default_value = "handoff-data", global = true)]
     data_dir: PathBuf,
     /// Database URL: postgres://user:pass@host/db for PostgreSQL; default SQLite in the data directory.
-    #[arg(
-        long,
-        env = "HANDOFF_DATABASE_URL",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_DATABASE_URL", hide_env_values = true, global = true)]
     database_url: Option<String>,
     /// Meta app secret: checks X-Hub-Signature-256 on webhooks.
-    #[arg(
-        long,
-        env = "HANDOFF_WA_APP_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_WA_APP_SECRET", hide_env_values = true, global = true)]
     wa_app_secret: Option<String>,
     /// Token Meta echoes in the webhook verification handshake.
-    #[arg(
-        long,
-        env = "HANDOFF_WA_VERIFY_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_WA_VERIFY_TOKEN", hide_env_values = true, global = true)]
     wa_verify_token: Option<String>,
     /// Graph API access token (system user token) used to send messages.
-    #[arg(
-        long,
-        env = "HANDOFF_WA_ACCESS_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_WA_ACCESS_TOKEN", hide_env_values = true, global = true)]
     wa_access_token: Option<String>,
     /// Graph API base URL: Meta's, or the WhatsApp sandbox's.
-    #[arg(
-        long,
-        env = "HANDOFF_GRAPH_API_BASE",
-        default_value = "https://graph.facebook.com",
-        global = true
-    )]
+    #[arg(long, env = "HANDOFF_GRAPH_API_BASE", default_value = "https://graph.facebook.com", global = true)]
     graph_api_base: String,
     /// Graph API version.
     #[arg(long, env = "HANDOFF_GRAPH_API_VERSION", default_value = handoff_whatsapp::DEFAULT_GRAPH_VERSION, global = true)]
@@ -122,32 +87,25 @@ impl ServeArgs {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
         let data_dir = self.data_dir.canonicalize()?;
-        let secret =
-            |value: Option<String>, demo: &str, flag: &str| -> anyhow::Result<SecretString> {
-                match (value, self.demo) {
-                    (Some(v), _) => Ok(SecretString::new(v)),
-                    (None, true) => Ok(SecretString::new(demo)),
-                    (None, false) => anyhow::bail!("{flag} is required (or run with --demo)"),
-                }
-            };
+        let secret = |value: Option<String>, demo: &str, flag: &str| -> anyhow::Result<SecretString> {
+            match (value, self.demo) {
+                (Some(v), _) => Ok(SecretString::new(v)),
+                (None, true) => Ok(SecretString::new(demo)),
+                (None, false) => anyhow::bail!("{flag} is required (or run with --demo)"),
+            }
+        };
         let bot = match &self.bot_config {
             Some(p) => BotConfig::load(p)?,
             None => BotConfig::default(),
         };
         let phone_number = match (&self.wa_phone_number_id, self.demo) {
             (Some(id), _) => Some((id.clone(), String::new())),
-            (None, true) => Some((
-                seed::DEMO_PHONE_NUMBER_ID.to_owned(),
-                seed::DEMO_DISPLAY_NUMBER.to_owned(),
-            )),
+            (None, true) => Some((seed::DEMO_PHONE_NUMBER_ID.to_owned(), seed::DEMO_DISPLAY_NUMBER.to_owned())),
             (None, false) => None,
         };
         Ok(Config {
             listen: self.listen,
-            database_url: self
-                .database_url
-                .clone()
-                .unwrap_or_else(|| db::sqlite_url(&data_dir)),
+            database_url: self.database_url.clone().unwrap_or_else(|| db::sqlite_url(&data_dir)),
             wa_app_secret: secret(
                 self.wa_app_secret.clone(),
                 "demo-app-secret",
@@ -176,16 +134,12 @@ impl ServeArgs {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Bench {
-            messages,
-            concurrency,
-        }) => handoff_server::bench::run(messages, concurrency).await,
+        Some(Command::Bench { messages, concurrency }) => handoff_server::bench::run(messages, concurrency).await,
         Some(Command::AddAgent { email, name, role }) => {
             let password = std::env::var("HANDOFF_AGENT_PASSWORD")
                 .context("set HANDOFF_AGENT_PASSWORD to the new agent's password")?;
@@ -193,23 +147,11 @@ async fn main() -> anyhow::Result<()> {
                 handoff_protocol::Role::parse(&role).is_some(),
                 "role must be admin, manager, agent or viewer"
             );
-            let config = ServeArgs {
-                demo: true,
-                ..cli.serve
-            }
-            .into_config()?;
+            let config = ServeArgs { demo: true, ..cli.serve }.into_config()?;
             let db = handoff_server::Db::connect(&config.database_url).await?;
             let mut tx = db.pool.begin().await?;
             let ws = seed::ensure_base(&mut tx).await?;
-            let id = seed::add_agent(
-                &mut tx,
-                ws,
-                &email,
-                &name,
-                &role,
-                SecretString::new(password),
-            )
-            .await?;
+            let id = seed::add_agent(&mut tx, ws, &email, &name, &role, SecretString::new(password)).await?;
             tx.commit().await?;
             println!("agent {id} <{email}> ready");
             Ok(())

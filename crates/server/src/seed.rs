@@ -24,20 +24,16 @@ pub const DEMO_AGENTS: &[(&str, &str, &str)] = &[
 
 /// Makes sure a workspace with a default team exists; returns the first workspace.
 pub async fn ensure_base(conn: &mut AnyConnection) -> AppResult<i64> {
-    if let Some(r) = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?
-    {
+    if let Some(r) = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&mut *conn).await? {
         return Ok(r.try_get("id")?);
     }
     let now = now_ms();
-    let ws: i64 =
-        sqlx::query("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
-            .bind("Handoff")
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("id")?;
+    let ws: i64 = sqlx::query("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
+        .bind("Handoff")
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("id")?;
     sqlx::query("INSERT INTO teams (workspace_id, name, is_default, created_at) VALUES ($1, 'Support', 1, $2)")
         .bind(ws)
         .bind(now)
@@ -77,10 +73,8 @@ pub async fn add_agent(
     password: SecretString,
 ) -> AppResult<i64> {
     let email = email.trim().to_lowercase();
-    if let Some(r) = sqlx::query("SELECT id FROM agents WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&mut *conn)
-        .await?
+    if let Some(r) =
+        sqlx::query("SELECT id FROM agents WHERE email = $1").bind(&email).fetch_optional(&mut *conn).await?
     {
         return Ok(r.try_get("id")?);
     }
@@ -98,13 +92,11 @@ pub async fn add_agent(
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")?;
-    let team: i64 = sqlx::query(
-        "SELECT id FROM teams WHERE workspace_id = $1 ORDER BY is_default DESC, id LIMIT 1",
-    )
-    .bind(workspace_id)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("id")?;
+    let team: i64 = sqlx::query("SELECT id FROM teams WHERE workspace_id = $1 ORDER BY is_default DESC, id LIMIT 1")
+        .bind(workspace_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("id")?;
     sqlx::query("INSERT INTO team_members (team_id, agent_id) VALUES ($1, $2)")
         .bind(team)
         .bind(id)
@@ -116,20 +108,9 @@ pub async fn add_agent(
 /// The demo workspace: "Acme Support", three agents, a bot token and the sandbox number.
 pub async fn seed_demo(conn: &mut AnyConnection) -> AppResult<()> {
     let ws = ensure_base(conn).await?;
-    sqlx::query("UPDATE workspaces SET name = 'Acme Support' WHERE id = $1")
-        .bind(ws)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("UPDATE workspaces SET name = 'Acme Support' WHERE id = $1").bind(ws).execute(&mut *conn).await?;
     for (email, name, role) in DEMO_AGENTS {
-        add_agent(
-            conn,
-            ws,
-            email,
-            name,
-            role,
-            SecretString::new(DEMO_PASSWORD),
-        )
-        .await?;
+        add_agent(conn, ws, email, name, role, SecretString::new(DEMO_PASSWORD)).await?;
     }
     let known = sqlx::query("SELECT id FROM tokens WHERE token_hash = $1")
         .bind(auth::token_hash(DEMO_BOT_TOKEN))

@@ -20,9 +20,7 @@ pub async fn run_sender(state: AppState) {
     loop {
         match send_due(&state).await {
             Ok(0) => {
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(1000), state.sender_wake.notified())
-                        .await;
+                let _ = tokio::time::timeout(Duration::from_millis(1000), state.sender_wake.notified()).await;
             }
             Ok(_) => {}
             Err(e) => {
@@ -81,11 +79,13 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
 
 async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
     // Claim: only one worker (or replica) sends a given message.
-    let claimed = sqlx::query("UPDATE messages SET status = 'sending', attempts = attempts + 1 WHERE id = $1 AND status = 'queued'")
-        .bind(job.id)
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected();
+    let claimed = sqlx::query(
+        "UPDATE messages SET status = 'sending', attempts = attempts + 1 WHERE id = $1 AND status = 'queued'",
+    )
+    .bind(job.id)
+    .execute(&state.db.pool)
+    .await?
+    .rows_affected();
     if claimed == 0 {
         return Ok(());
     }
@@ -108,40 +108,16 @@ async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
     match state.graph.send(&job.phone_number_id, &msg).await {
         Ok(resp) => {
             let wamid = resp.messages.first().map(|m| m.id.clone());
-            finish(
-                state,
-                &job,
-                DeliveryStatus::Sent,
-                wamid.as_deref(),
-                None,
-                None,
-            )
-            .await
+            finish(state, &job, DeliveryStatus::Sent, wamid.as_deref(), None, None).await
         }
         Err(e) if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS => {
             let backoff = 1000 * 2_i64.pow(job.attempts.clamp(0, 8) as u32);
             tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
-            finish(
-                state,
-                &job,
-                DeliveryStatus::Queued,
-                None,
-                Some(&e.describe()),
-                Some(now_ms() + backoff),
-            )
-            .await
+            finish(state, &job, DeliveryStatus::Queued, None, Some(&e.describe()), Some(now_ms() + backoff)).await
         }
         Err(e) => {
             tracing::warn!(message = job.id, error = %e.describe(), "send failed for good");
-            finish(
-                state,
-                &job,
-                DeliveryStatus::Failed,
-                None,
-                Some(&e.describe()),
-                None,
-            )
-            .await
+            finish(state, &job, DeliveryStatus::Failed, None, Some(&e.describe()), None).await
         }
     }
 }
@@ -168,16 +144,7 @@ async fn finish(
     .bind(job.id)
     .execute(&mut *tx)
     .await?;
-    state
-        .db
-        .record_change(
-            &mut tx,
-            job.workspace_id,
-            "message",
-            job.id,
-            job.conversation_id,
-        )
-        .await?;
+    state.db.record_change(&mut tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
     tx.commit().await?;
     state.changed(job.workspace_id).await;
     Ok(())

@@ -21,11 +21,7 @@ pub fn agent_from_row(r: &AnyRow) -> AppResult<Agent> {
         email: r.try_get("email")?,
         name: r.try_get("name")?,
         role: parse(r.try_get("role")?, Role::parse, "role")?,
-        availability: parse(
-            r.try_get("availability")?,
-            Availability::parse,
-            "availability",
-        )?,
+        availability: parse(r.try_get("availability")?, Availability::parse, "availability")?,
     })
 }
 
@@ -58,9 +54,7 @@ pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
         priority: parse(r.try_get("priority")?, Priority::parse, "priority")?,
         assignee_id: r.try_get::<Option<i64>, _>("assignee_id")?.map(AgentId),
         team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
-        active_handoff_id: r
-            .try_get::<Option<i64>, _>("active_handoff_id")?
-            .map(HandoffId),
+        active_handoff_id: r.try_get::<Option<i64>, _>("active_handoff_id")?.map(HandoffId),
         last_message_preview: r.try_get("last_message_preview")?,
         last_message_at: r.try_get("last_message_at")?,
         last_inbound_at: r.try_get("last_inbound_at")?,
@@ -78,26 +72,16 @@ pub async fn conversation(conn: &mut AnyConnection, id: ConversationId) -> AppRe
     conversation_from_row(&row)
 }
 
-pub async fn conversations_by_ids(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-) -> AppResult<Vec<Conversation>> {
+pub async fn conversations_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Conversation>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let sql = format!(
-        "{CONVERSATION_SELECT} WHERE c.id IN ({}) ORDER BY c.id",
-        placeholders(1, ids.len())
-    );
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.id IN ({}) ORDER BY c.id", placeholders(1, ids.len()));
     let mut q = sqlx::query(&sql);
     for id in ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(conversation_from_row)
-        .collect()
+    q.fetch_all(&mut *conn).await?.iter().map(conversation_from_row).collect()
 }
 
 pub const MESSAGE_COLUMNS: &str =
@@ -122,21 +106,16 @@ pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
 }
 
 pub async fn message(conn: &mut AnyConnection, id: MessageId) -> AppResult<Message> {
-    let row = sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
-    ))
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("message"))?;
+    let row = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("message"))?;
     message_from_row(&row)
 }
 
 /// A thread in order: WhatsApp's timestamp, ties by arrival.
-pub async fn messages_of(
-    conn: &mut AnyConnection,
-    conversation_ids: &[i64],
-) -> AppResult<Vec<Message>> {
+pub async fn messages_of(conn: &mut AnyConnection, conversation_ids: &[i64]) -> AppResult<Vec<Message>> {
     if conversation_ids.is_empty() {
         return Ok(vec![]);
     }
@@ -148,11 +127,7 @@ pub async fn messages_of(
     for id in conversation_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(message_from_row)
-        .collect()
+    q.fetch_all(&mut *conn).await?.iter().map(message_from_row).collect()
 }
 
 pub async fn messages_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Message>> {
@@ -167,15 +142,10 @@ pub async fn messages_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult
     for id in ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(message_from_row)
-        .collect()
+    q.fetch_all(&mut *conn).await?.iter().map(message_from_row).collect()
 }
 
-pub const HANDOFF_COLUMNS: &str =
-    "id, conversation_id, trigger, status, reason, priority, summary, requested_by, \
+pub const HANDOFF_COLUMNS: &str = "id, conversation_id, trigger, status, reason, priority, summary, requested_by, \
     team_id, assignee_id, requested_at, assigned_at, resolved_at, resolution_note";
 
 pub fn handoff_from_row(r: &AnyRow) -> AppResult<Handoff> {
@@ -198,20 +168,15 @@ pub fn handoff_from_row(r: &AnyRow) -> AppResult<Handoff> {
 }
 
 pub async fn handoff(conn: &mut AnyConnection, id: HandoffId) -> AppResult<Handoff> {
-    let row = sqlx::query(&format!(
-        "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id = $1"
-    ))
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("handoff"))?;
+    let row = sqlx::query(&format!("SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("handoff"))?;
     handoff_from_row(&row)
 }
 
-pub async fn handoffs_of(
-    conn: &mut AnyConnection,
-    conversation_ids: &[i64],
-) -> AppResult<Vec<Handoff>> {
+pub async fn handoffs_of(conn: &mut AnyConnection, conversation_ids: &[i64]) -> AppResult<Vec<Handoff>> {
     if conversation_ids.is_empty() {
         return Ok(vec![]);
     }
@@ -223,30 +188,20 @@ pub async fn handoffs_of(
     for id in conversation_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(handoff_from_row)
-        .collect()
+    q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect()
 }
 
 pub async fn handoffs_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Handoff>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let sql = format!(
-        "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id IN ({}) ORDER BY id",
-        placeholders(1, ids.len())
-    );
+    let sql =
+        format!("SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE id IN ({}) ORDER BY id", placeholders(1, ids.len()));
     let mut q = sqlx::query(&sql);
     for id in ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(handoff_from_row)
-        .collect()
+    q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect()
 }
 
 /// Of `conversation_ids`, those `agent` may see. Agents see conversations that were
@@ -271,16 +226,12 @@ pub async fn visible_conversations(
              AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2))"
         ),
     };
-    let mut q = sqlx::query(&sql)
-        .bind(agent.workspace_id.0)
-        .bind(agent.id.0);
+    let mut q = sqlx::query(&sql).bind(agent.workspace_id.0).bind(agent.id.0);
     for id in conversation_ids {
         q = q.bind(*id);
     }
     let rows = q.fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into))
-        .collect()
+    rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
 }
 
 /// Every conversation id `agent` may see, newest activity first.
@@ -292,32 +243,23 @@ pub async fn inbox_ids(conn: &mut AnyConnection, agent: &Agent) -> AppResult<Vec
         }
         _ => "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2",
     };
-    let rows = sqlx::query(sql)
-        .bind(agent.workspace_id.0)
-        .bind(agent.id.0)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into))
-        .collect()
+    let rows = sqlx::query(sql).bind(agent.workspace_id.0).bind(agent.id.0).fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
 }
 
 pub async fn max_seq(conn: &mut AnyConnection, workspace_id: i64) -> AppResult<i64> {
-    let row =
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.try_get("seq")?)
 }
 
 /// The default team of a workspace (where handoffs go when no team is asked for).
 pub async fn default_team(conn: &mut AnyConnection, workspace_id: i64) -> AppResult<Option<i64>> {
-    let row = sqlx::query(
-        "SELECT id FROM teams WHERE workspace_id = $1 ORDER BY is_default DESC, id LIMIT 1",
-    )
-    .bind(workspace_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query("SELECT id FROM teams WHERE workspace_id = $1 ORDER BY is_default DESC, id LIMIT 1")
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.map(|r| r.try_get("id")).transpose()?)
 }

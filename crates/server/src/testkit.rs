@@ -28,14 +28,8 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
                 panic!("{POSTGRES_ENV} is not set: PostgreSQL tests need a server (run `make test`, which starts one)")
             });
             sqlx::any::install_default_drivers();
-            let name = format!(
-                "handoff_test_{}_{:08x}",
-                std::process::id(),
-                rand::random::<u32>()
-            );
-            let mut conn: sqlx::AnyConnection = sqlx::Connection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL");
+            let name = format!("handoff_test_{}_{:08x}", std::process::id(), rand::random::<u32>());
+            let mut conn: sqlx::AnyConnection = sqlx::Connection::connect(&admin).await.expect("connect to PostgreSQL");
             sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
                 .await
                 .expect("create test database");
@@ -61,21 +55,12 @@ impl TestStack {
             seed::DEMO_PHONE_NUMBER_ID,
         );
         sb_cfg.status_delay = std::time::Duration::from_millis(30);
-        let sandbox = handoff_sandbox::start(sb_cfg)
-            .await
-            .expect("sandbox starts");
+        let sandbox = handoff_sandbox::start(sb_cfg).await.expect("sandbox starts");
         let mut config = Config::for_tests(&url, &sandbox.url());
         tweak(&mut config);
         let server = crate::start(config).await.expect("server starts");
-        sandbox
-            .sandbox
-            .set_webhook_url(&format!("{}/webhooks/whatsapp", server.url()));
-        TestStack {
-            server,
-            sandbox,
-            backend,
-            _dir: dir,
-        }
+        sandbox.sandbox.set_webhook_url(&format!("{}/webhooks/whatsapp", server.url()));
+        TestStack { server, sandbox, backend, _dir: dir }
     }
 
     pub fn url(&self) -> String {
@@ -109,10 +94,7 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }

@@ -18,33 +18,21 @@ use crate::engine;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
-pub async fn verify(
-    State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> AppResult<String> {
+pub async fn verify(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> AppResult<String> {
     let mode = q.get("hub.mode").map(String::as_str);
     let token = q.get("hub.verify_token").map(String::as_str);
     match (mode, token, q.get("hub.challenge")) {
-        (Some("subscribe"), Some(t), Some(challenge))
-            if t == state.config.wa_verify_token.expose() =>
-        {
+        (Some("subscribe"), Some(t), Some(challenge)) if t == state.config.wa_verify_token.expose() => {
             Ok(challenge.clone())
         }
-        _ => Err(AppError::new(
-            ErrorCode::InvalidVerifyToken,
-            "verification failed: wrong hub.verify_token or hub.mode",
-        )),
+        _ => {
+            Err(AppError::new(ErrorCode::InvalidVerifyToken, "verification failed: wrong hub.verify_token or hub.mode"))
+        }
     }
 }
 
-pub async fn receive(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> AppResult<StatusCode> {
-    let signature = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
+pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<StatusCode> {
+    let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if let Err(e) = verify_signature(state.config.wa_app_secret.expose(), &body, signature) {
         tracing::warn!(error = %e, "webhook refused");
         return Err(AppError::new(ErrorCode::InvalidSignature, e.to_string()));
@@ -63,10 +51,7 @@ pub async fn receive(
         Err(e) => {
             // Signed by Meta but unreadable: keep the raw body, say what is wrong.
             tx.commit().await?;
-            return Err(AppError::new(
-                ErrorCode::InvalidJson,
-                format!("webhook body is not valid JSON: {e}"),
-            ));
+            return Err(AppError::new(ErrorCode::InvalidJson, format!("webhook body is not valid JSON: {e}")));
         }
     };
     let mut touched = BTreeSet::new();
@@ -82,18 +67,12 @@ pub async fn receive(
             }
             let number = &value.metadata.phone_number_id;
             if number.is_empty() {
-                tracing::warn!(
-                    "messages webhook without metadata.phone_number_id: stored raw only"
-                );
+                tracing::warn!("messages webhook without metadata.phone_number_id: stored raw only");
                 continue;
             }
-            let channel =
-                engine::channel_for(&mut tx, number, &value.metadata.display_phone_number).await?;
+            let channel = engine::channel_for(&mut tx, number, &value.metadata.display_phone_number).await?;
             for msg in &value.messages {
-                if engine::ingest_inbound(&state, &mut tx, channel, &value.contacts, msg)
-                    .await?
-                    .is_some()
-                {
+                if engine::ingest_inbound(&state, &mut tx, channel, &value.contacts, msg).await?.is_some() {
                     new_messages += 1;
                     touched.insert(channel.workspace_id);
                 }

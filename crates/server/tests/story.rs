@@ -44,24 +44,11 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: String, token: &str) -> T
 }
 
 async fn count(stack: &TestStack, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&stack.server.state.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
+    sqlx::query(sql).fetch_one(&stack.server.state.db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
 }
 
 async fn business_lines(stack: &TestStack, wa_id: &str) -> Vec<String> {
-    stack
-        .sandbox
-        .sandbox
-        .transcript(wa_id)
-        .await
-        .into_iter()
-        .filter(|l| l.from == "business")
-        .map(|l| l.text)
-        .collect()
+    stack.sandbox.sandbox.transcript(wa_id).await.into_iter().filter(|l| l.from == "business").map(|l| l.text).collect()
 }
 
 async fn set_online(stack: &TestStack, token: &str) {
@@ -83,42 +70,25 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     set_online(&stack, &token).await;
 
     // 1. The bot answers an FAQ in the thread.
-    let (_, status) = sb
-        .customer_says(CUSTOMER, "Lena Vogel", "Hi! What are your opening hours?")
-        .await
-        .unwrap();
+    let (_, status) = sb.customer_says(CUSTOMER, "Lena Vogel", "Hi! What are your opening hours?").await.unwrap();
     assert_eq!(status, 200);
     eventually(10, "the bot's FAQ answer", || async {
-        business_lines(&stack, CUSTOMER)
-            .await
-            .iter()
-            .any(|t| t.contains("Monday to Friday"))
-            .then_some(())
+        business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("Monday to Friday")).then_some(())
     })
     .await;
     // Automation-only conversations are in nobody's inbox.
-    let inbox: Vec<Conversation> =
-        get_json(format!("{}/v1/conversations", stack.url()), &token).await;
+    let inbox: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), &token).await;
     assert!(inbox.is_empty());
 
     // 2. The customer asks for a person: warm transition message, assigned to Ana.
-    sb.customer_says(CUSTOMER, "Lena Vogel", "I want to talk to a human please")
-        .await
-        .unwrap();
+    sb.customer_says(CUSTOMER, "Lena Vogel", "I want to talk to a human please").await.unwrap();
     eventually(10, "the transition message", || async {
-        business_lines(&stack, CUSTOMER)
-            .await
-            .iter()
-            .any(|t| t.contains("handing you over"))
-            .then_some(())
+        business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("handing you over")).then_some(())
     })
     .await;
     let conv: Conversation = eventually(10, "the conversation in Ana's inbox", || async {
-        let inbox: Vec<Conversation> =
-            get_json(format!("{}/v1/conversations", stack.url()), &token).await;
-        inbox
-            .into_iter()
-            .find(|c| c.state == ConversationState::Assigned)
+        let inbox: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), &token).await;
+        inbox.into_iter().find(|c| c.state == ConversationState::Assigned)
     })
     .await;
     assert_eq!(conv.assignee_id, Some(ana.agent.id));
@@ -129,78 +99,45 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     let sync: SyncResponse = get_json(format!("{}/v1/sync?cursor=0", stack.url()), &token).await;
     assert_eq!(sync.conversations.len(), 1);
     let authors: Vec<Author> = sync.messages.iter().map(|m| m.author).collect();
-    assert_eq!(
-        authors,
-        vec![Author::Customer, Author::Bot, Author::Customer, Author::Bot]
-    );
+    assert_eq!(authors, vec![Author::Customer, Author::Bot, Author::Customer, Author::Bot]);
     assert_eq!(sync.handoffs.len(), 1);
     let h = &sync.handoffs[0];
     assert_eq!(
         (h.trigger, h.status, h.assignee_id),
-        (
-            HandoffTrigger::CustomerRequest,
-            HandoffStatus::Assigned,
-            Some(ana.agent.id)
-        )
+        (HandoffTrigger::CustomerRequest, HandoffStatus::Assigned, Some(ana.agent.id))
     );
     assert!(h.reason.contains("human"), "{}", h.reason);
     assert!(sync.cursor > 0);
 
     // 4. While a person owns the thread the bot says nothing.
     let before = business_lines(&stack, CUSTOMER).await.len();
-    let (wamid, _) = sb
-        .customer_says(CUSTOMER, "Lena Vogel", "What are your opening hours again?")
-        .await
-        .unwrap();
+    let (wamid, _) = sb.customer_says(CUSTOMER, "Lena Vogel", "What are your opening hours again?").await.unwrap();
     eventually(10, "the message to be processed", || async {
-        let n = sqlx::query(
-            "SELECT COUNT(*) FROM messages WHERE wamid = $1 AND processed_at IS NOT NULL",
-        )
-        .bind(&wamid)
-        .fetch_one(&stack.server.state.db.pool)
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap();
+        let n = sqlx::query("SELECT COUNT(*) FROM messages WHERE wamid = $1 AND processed_at IS NOT NULL")
+            .bind(&wamid)
+            .fetch_one(&stack.server.state.db.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap();
         (n == 1).then_some(())
     })
     .await;
-    assert_eq!(
-        count(&stack, "SELECT COUNT(*) FROM messages WHERE author = 'bot'").await,
-        2
-    );
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE author = 'bot'").await, 2);
     assert_eq!(business_lines(&stack, CUSTOMER).await.len(), before);
 
     // 5. Ana replies: app → server → Graph API, in Meta's wire format, exactly once.
     let reply = json!({"client_id": "c-1", "text": "Hi Lena, I'm Ana. Let me check your order."});
     let url = format!("{}/v1/conversations/{}/messages", stack.url(), conv.id);
-    let first = http()
-        .post(&url)
-        .bearer_auth(&token)
-        .json(&reply)
-        .send()
-        .await
-        .unwrap();
+    let first = http().post(&url).bearer_auth(&token).json(&reply).send().await.unwrap();
     assert_eq!(first.status(), 201);
     let first: Message = first.json().await.unwrap();
-    assert_eq!(
-        (first.author, first.status),
-        (Author::Agent, DeliveryStatus::Queued)
-    );
-    let again = http()
-        .post(&url)
-        .bearer_auth(&token)
-        .json(&reply)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!((first.author, first.status), (Author::Agent, DeliveryStatus::Queued));
+    let again = http().post(&url).bearer_auth(&token).json(&reply).send().await.unwrap();
     assert_eq!(again.status(), 200, "a retried client_id is applied once");
     assert_eq!(again.json::<Message>().await.unwrap().id, first.id);
     let sent = eventually(10, "the reply at the Graph API", || async {
-        sb.sent()
-            .await
-            .into_iter()
-            .find(|s| s.body["text"]["body"] == "Hi Lena, I'm Ana. Let me check your order.")
+        sb.sent().await.into_iter().find(|s| s.body["text"]["body"] == "Hi Lena, I'm Ana. Let me check your order.")
     })
     .await;
     assert_eq!(
@@ -208,49 +145,24 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER, "type": "text",
                "text": {"body": "Hi Lena, I'm Ana. Let me check your order.", "preview_url": false}})
     );
-    assert_eq!(
-        sent.phone_number_id,
-        handoff_server::seed::DEMO_PHONE_NUMBER_ID
-    );
-    let agent_sends = sb
-        .sent()
-        .await
-        .into_iter()
-        .filter(|s| s.body["text"]["body"] == reply["text"])
-        .count();
+    assert_eq!(sent.phone_number_id, handoff_server::seed::DEMO_PHONE_NUMBER_ID);
+    let agent_sends = sb.sent().await.into_iter().filter(|s| s.body["text"]["body"] == reply["text"]).count();
     assert_eq!(agent_sends, 1);
 
     // 6. Signed status webhooks move it to read.
     let detail_url = format!("{}/v1/conversations/{}", stack.url(), conv.id);
     eventually(10, "the reply to be read", || async {
         let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
-        let m = d
-            .messages
-            .iter()
-            .find(|m| m.id == first.id)
-            .unwrap()
-            .clone();
+        let m = d.messages.iter().find(|m| m.id == first.id).unwrap().clone();
         (m.status == DeliveryStatus::Read).then_some(())
     })
     .await;
     let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
-    assert_eq!(
-        d.messages
-            .iter()
-            .find(|m| m.id == first.id)
-            .unwrap()
-            .wamid
-            .as_deref(),
-        Some(sent.wamid.as_str())
-    );
+    assert_eq!(d.messages.iter().find(|m| m.id == first.id).unwrap().wamid.as_deref(), Some(sent.wamid.as_str()));
 
     // 7. Resolve: back to automation, and the bot answers again.
     let resp = http()
-        .post(format!(
-            "{}/v1/conversations/{}/resolve",
-            stack.url(),
-            conv.id
-        ))
+        .post(format!("{}/v1/conversations/{}/resolve", stack.url(), conv.id))
         .bearer_auth(&token)
         .json(&json!({"note": "Order re-shipped"}))
         .send()
@@ -261,23 +173,10 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     assert_eq!(d.conversation.state, ConversationState::Automation);
     assert_eq!(d.conversation.assignee_id, None);
     assert_eq!(d.handoffs[0].status, HandoffStatus::Resolved);
-    assert_eq!(
-        d.handoffs[0].resolution_note.as_deref(),
-        Some("Order re-shipped")
-    );
-    sb.customer_says(
-        CUSTOMER,
-        "Lena Vogel",
-        "One more thing: how long is shipping?",
-    )
-    .await
-    .unwrap();
+    assert_eq!(d.handoffs[0].resolution_note.as_deref(), Some("Order re-shipped"));
+    sb.customer_says(CUSTOMER, "Lena Vogel", "One more thing: how long is shipping?").await.unwrap();
     eventually(10, "the bot to answer again", || async {
-        business_lines(&stack, CUSTOMER)
-            .await
-            .iter()
-            .any(|t| t.contains("ship within 2 business days"))
-            .then_some(())
+        business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("ship within 2 business days")).then_some(())
     })
     .await;
 }
@@ -299,15 +198,8 @@ fn text_webhook(wamid: &str, text: &str) -> Vec<u8> {
         phone_number_id: handoff_server::seed::DEMO_PHONE_NUMBER_ID.into(),
         display_phone_number: "15550100".into(),
     };
-    serde_json::to_vec(&handoff_whatsapp::payloads::inbound_text(
-        &n,
-        CUSTOMER,
-        "Lena",
-        wamid,
-        1_700_000_000,
-        text,
-    ))
-    .unwrap()
+    serde_json::to_vec(&handoff_whatsapp::payloads::inbound_text(&n, CUSTOMER, "Lena", wamid, 1_700_000_000, text))
+        .unwrap()
 }
 
 async fn bad_signatures_store_nothing(backend: Backend) {
@@ -327,47 +219,19 @@ async fn bad_signatures_store_nothing(backend: Backend) {
     // A body altered after signing fails too.
     let sig = handoff_whatsapp::sign("test-app-secret", &body);
     let tampered = text_webhook("wamid.SIG1", "hellO");
-    assert_eq!(
-        signed_post(&stack, &tampered, Some(&sig)).await.status(),
-        401
-    );
-    assert_eq!(
-        count(&stack, "SELECT COUNT(*) FROM webhook_events").await,
-        0
-    );
+    assert_eq!(signed_post(&stack, &tampered, Some(&sig)).await.status(), 401);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events").await, 0);
     assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages").await, 0);
     // The right signature over the same bytes is accepted and stored.
     assert_eq!(signed_post(&stack, &body, Some(&sig)).await.status(), 200);
-    assert_eq!(
-        count(
-            &stack,
-            "SELECT COUNT(*) FROM messages WHERE direction = 'inbound'"
-        )
-        .await,
-        1
-    );
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE direction = 'inbound'").await, 1);
 
     // Signed but not JSON: kept raw, told clearly.
     let junk = b"{not json";
-    let resp = signed_post(
-        &stack,
-        junk,
-        Some(&handoff_whatsapp::sign("test-app-secret", junk)),
-    )
-    .await;
+    let resp = signed_post(&stack, junk, Some(&handoff_whatsapp::sign("test-app-secret", junk))).await;
     assert_eq!(resp.status(), 400);
-    assert_eq!(
-        resp.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidJson
-    );
-    assert_eq!(
-        count(
-            &stack,
-            "SELECT COUNT(*) FROM webhook_events WHERE parse_error IS NOT NULL"
-        )
-        .await,
-        1
-    );
+    assert_eq!(resp.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidJson);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events WHERE parse_error IS NOT NULL").await, 1);
 }
 
 async fn duplicate_deliveries_store_one_message(backend: Backend) {
@@ -392,23 +256,11 @@ async fn duplicate_deliveries_store_one_message(backend: Backend) {
         assert_eq!(t.await.unwrap(), 200);
     }
     assert_eq!(signed_post(&stack, &body, Some(&sig)).await.status(), 200);
-    assert_eq!(
-        count(
-            &stack,
-            "SELECT COUNT(*) FROM messages WHERE wamid = 'wamid.DUP1'"
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(&stack, "SELECT COUNT(*) FROM webhook_events").await,
-        6,
-        "every delivery is logged raw"
-    );
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE wamid = 'wamid.DUP1'").await, 1);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events").await, 6, "every delivery is logged raw");
     // The bot answers once, not six times.
     eventually(10, "one bot answer", || async {
-        (count(&stack, "SELECT COUNT(*) FROM messages WHERE author = 'bot'").await == 1)
-            .then_some(())
+        (count(&stack, "SELECT COUNT(*) FROM messages WHERE author = 'bot'").await == 1).then_some(())
     })
     .await;
 }
@@ -416,25 +268,17 @@ async fn duplicate_deliveries_store_one_message(backend: Backend) {
 fn shared_dir() -> std::path::PathBuf {
     std::env::var("HANDOFF_SHARED_DIR")
         .map(Into::into)
-        .unwrap_or_else(|_| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-        })
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
 }
 
 /// Every payload of ../shared/fixtures/whatsapp, signed, answers 200; their messages
 /// are stored once each, unknown kinds included.
 async fn shared_fixtures_all_answer_200(backend: Backend) {
-    let stack = TestStack::start_with(backend, |c| {
-        c.wa_app_secret = "1222e786b144d0e85b9f365372d93676".into()
-    })
-    .await;
+    let stack = TestStack::start_with(backend, |c| c.wa_app_secret = "1222e786b144d0e85b9f365372d93676".into()).await;
     let dir = shared_dir().join("fixtures/whatsapp");
     let mut payloads: Vec<(String, Value)> = Vec::new();
     for sub in ["pywa", "meta-docs"] {
-        let mut files: Vec<_> = std::fs::read_dir(dir.join(sub))
-            .expect("shared fixtures present")
-            .flatten()
-            .collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(sub)).expect("shared fixtures present").flatten().collect();
         files.sort_by_key(|f| f.path());
         for f in files {
             let path = f.path();
@@ -452,23 +296,14 @@ async fn shared_fixtures_all_answer_200(backend: Backend) {
             }
         }
     }
-    assert!(
-        payloads.len() >= 70,
-        "expected the 74 pywa payloads and Meta's examples, found {}",
-        payloads.len()
-    );
+    assert!(payloads.len() >= 70, "expected the 74 pywa payloads and Meta's examples, found {}", payloads.len());
     // wamid -> kind of the first delivery that carried it (later ones are duplicates).
     let mut wamids = std::collections::BTreeMap::new();
     for (name, body) in &payloads {
         let bytes = serde_json::to_vec(body).unwrap();
         let sig = handoff_whatsapp::sign("1222e786b144d0e85b9f365372d93676", &bytes);
         let resp = signed_post(&stack, &bytes, Some(&sig)).await;
-        assert_eq!(
-            resp.status(),
-            200,
-            "{name}: {}",
-            resp.text().await.unwrap_or_default()
-        );
+        assert_eq!(resp.status(), 200, "{name}: {}", resp.text().await.unwrap_or_default());
         if let Ok(parsed) = serde_json::from_value::<handoff_whatsapp::WebhookBody>(body.clone()) {
             for e in &parsed.entry {
                 for c in &e.changes {
@@ -483,23 +318,9 @@ async fn shared_fixtures_all_answer_200(backend: Backend) {
             }
         }
     }
-    assert_eq!(
-        count(&stack, "SELECT COUNT(*) FROM webhook_events").await,
-        payloads.len() as i64
-    );
-    assert_eq!(
-        count(
-            &stack,
-            "SELECT COUNT(*) FROM messages WHERE direction = 'inbound'"
-        )
-        .await,
-        wamids.len() as i64
-    );
-    assert!(
-        wamids.len() >= 10,
-        "pywa reuses wamids across payloads; {} distinct",
-        wamids.len()
-    );
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events").await, payloads.len() as i64);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE direction = 'inbound'").await, wamids.len() as i64);
+    assert!(wamids.len() >= 10, "pywa reuses wamids across payloads; {} distinct", wamids.len());
     let stored: std::collections::BTreeMap<String, String> =
         sqlx::query("SELECT wamid, kind FROM messages WHERE direction = 'inbound'")
             .fetch_all(&stack.server.state.db.pool)
@@ -510,47 +331,34 @@ async fn shared_fixtures_all_answer_200(backend: Backend) {
             .collect();
     assert_eq!(stored, wamids, "each wamid once, as first delivered");
     let kinds: std::collections::BTreeSet<&String> = stored.values().collect();
-    assert!(
-        kinds.len() >= 5,
-        "many message kinds are stored, not only text: {kinds:?}"
-    );
+    assert!(kinds.len() >= 5, "many message kinds are stored, not only text: {kinds:?}");
 
     // The exact raw bytes pywa signed, with the header Meta sent.
     let raw = std::fs::read(dir.join("pywa/signed_text_message.body")).unwrap();
     let header = "sha256=54edfa1d7259e0eb13c677cc7d73d1b5c86cfa12433d19156e058ab9251bc441";
     assert_eq!(signed_post(&stack, &raw, Some(header)).await.status(), 200);
-    assert_eq!(
-        count(
-            &stack,
-            "SELECT COUNT(*) FROM messages WHERE text = 'Hey there! I am using PyWa.'"
-        )
-        .await,
-        1
-    );
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE text = 'Hey there! I am using PyWa.'").await, 1);
 }
 
 async fn verification_handshake(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let ok = http()
-        .get(format!("{}/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=test-verify-token", stack.url()))
+        .get(format!(
+            "{}/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=test-verify-token",
+            stack.url()
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
     let bad = http()
-        .get(format!(
-            "{}/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope",
-            stack.url()
-        ))
+        .get(format!("{}/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope", stack.url()))
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 403);
-    assert_eq!(
-        bad.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidVerifyToken
-    );
+    assert_eq!(bad.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidVerifyToken);
 }
 
 async fn bots_hand_off_through_the_api(backend: Backend) {
@@ -559,76 +367,38 @@ async fn bots_hand_off_through_the_api(backend: Backend) {
     sb.customer_says(CUSTOMER, "Lena", "hello").await.unwrap();
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
     let conv: Conversation = eventually(10, "the conversation", || async {
-        let list: Vec<Conversation> =
-            get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+        let list: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
         list.into_iter().next()
     })
     .await;
     let url = format!("{}/v1/conversations/{}/handoff", stack.url(), conv.id);
     let req = json!({"reason": "Refund over $500", "priority": "high", "summary": "Wants a refund for order 4821"});
-    let resp = http()
-        .post(&url)
-        .bearer_auth(bot)
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let resp = http().post(&url).bearer_auth(bot).json(&req).send().await.unwrap();
     assert_eq!(resp.status(), 201);
     let h: Handoff = resp.json().await.unwrap();
-    assert_eq!(
-        (h.trigger, h.priority, h.status),
-        (HandoffTrigger::Api, Priority::High, HandoffStatus::Waiting)
-    );
+    assert_eq!((h.trigger, h.priority, h.status), (HandoffTrigger::Api, Priority::High, HandoffStatus::Waiting));
     assert_eq!(h.requested_by, "api:demo-bot");
     assert_eq!(h.summary.as_deref(), Some("Wants a refund for order 4821"));
     // Twice: refused with a stable code.
-    let again = http()
-        .post(&url)
-        .bearer_auth(bot)
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let again = http().post(&url).bearer_auth(bot).json(&req).send().await.unwrap();
     assert_eq!(again.status(), 409);
-    assert_eq!(
-        again.json::<ApiError>().await.unwrap().code,
-        ErrorCode::AlreadyEscalated
-    );
+    assert_eq!(again.json::<ApiError>().await.unwrap().code, ErrorCode::AlreadyEscalated);
     // Nobody online: it waits. Ben comes online: the queue drains to him.
-    let d: ConversationDetail =
-        get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
+    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
     assert_eq!(d.conversation.state, ConversationState::Waiting);
     assert_eq!(d.conversation.priority, Priority::High);
     let ben = stack.login("ben@demo.handoff.dev").await;
     set_online(&stack, ben.token.expose()).await;
-    let d: ConversationDetail =
-        get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
-    assert_eq!(
-        (d.conversation.state, d.conversation.assignee_id),
-        (ConversationState::Assigned, Some(ben.agent.id))
-    );
+    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
+    assert_eq!((d.conversation.state, d.conversation.assignee_id), (ConversationState::Assigned, Some(ben.agent.id)));
     // The customer got the warm transition message.
     eventually(10, "the transition message", || async {
-        business_lines(&stack, CUSTOMER)
-            .await
-            .iter()
-            .any(|t| t.contains("handing you over"))
-            .then_some(())
+        business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("handing you over")).then_some(())
     })
     .await;
     // A reason is required.
-    let other = http()
-        .post(&url)
-        .bearer_auth(bot)
-        .json(&json!({"reason": "  "}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        other.status(),
-        409,
-        "already escalated wins over validation here"
-    );
+    let other = http().post(&url).bearer_auth(bot).json(&json!({"reason": "  "})).send().await.unwrap();
+    assert_eq!(other.status(), 409, "already escalated wins over validation here");
     let missing = http()
         .post(format!("{}/v1/conversations/999999/handoff", stack.url()))
         .bearer_auth(bot)
@@ -647,15 +417,9 @@ async fn auth_errors_have_stable_codes(backend: Backend) {
     };
     let wrong = login(json!({"email": "ana@demo.handoff.dev", "password": "nope"})).await;
     assert_eq!(wrong.status(), 401);
-    assert_eq!(
-        wrong.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidCredentials
-    );
+    assert_eq!(wrong.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidCredentials);
     let unknown = login(json!({"email": "who@x.dev", "password": "nope"})).await;
-    assert_eq!(
-        unknown.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidCredentials
-    );
+    assert_eq!(unknown.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidCredentials);
     let malformed = http()
         .post(format!("{}/v1/auth/login", stack.url()))
         .header("content-type", "application/json")
@@ -664,29 +428,13 @@ async fn auth_errors_have_stable_codes(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
-    assert_eq!(
-        malformed.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidJson
-    );
+    assert_eq!(malformed.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidJson);
     let missing_field = login(json!({"email": "ana@demo.handoff.dev"})).await;
     assert_eq!(missing_field.status(), 422);
-    assert_eq!(
-        missing_field.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidInput
-    );
+    assert_eq!(missing_field.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidInput);
 
-    let none = http()
-        .get(format!("{}/v1/me", stack.url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            none.status().as_u16(),
-            none.json::<ApiError>().await.unwrap().code
-        ),
-        (401, ErrorCode::Unauthorized)
-    );
+    let none = http().get(format!("{}/v1/me", stack.url())).send().await.unwrap();
+    assert_eq!((none.status().as_u16(), none.json::<ApiError>().await.unwrap().code), (401, ErrorCode::Unauthorized));
 
     let ana = stack.login("ANA@demo.handoff.dev").await;
     let token = ana.token.expose();
@@ -702,26 +450,10 @@ async fn auth_errors_have_stable_codes(backend: Backend) {
         .try_get::<i64, _>(0)
         .unwrap();
     assert_eq!(plain, 0);
-    let out = http()
-        .post(format!("{}/v1/auth/logout", stack.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let out = http().post(format!("{}/v1/auth/logout", stack.url())).bearer_auth(token).send().await.unwrap();
     assert_eq!(out.status(), 204);
-    let after = http()
-        .get(format!("{}/v1/me", stack.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            after.status().as_u16(),
-            after.json::<ApiError>().await.unwrap().code
-        ),
-        (401, ErrorCode::TokenRevoked)
-    );
+    let after = http().get(format!("{}/v1/me", stack.url())).bearer_auth(token).send().await.unwrap();
+    assert_eq!((after.status().as_u16(), after.json::<ApiError>().await.unwrap().code), (401, ErrorCode::TokenRevoked));
 
     // An expired session says so.
     let ben = stack.login("ben@demo.handoff.dev").await;
@@ -730,16 +462,8 @@ async fn auth_errors_have_stable_codes(backend: Backend) {
         .execute(&stack.server.state.db.pool)
         .await
         .unwrap();
-    let expired = http()
-        .get(format!("{}/v1/me", stack.url()))
-        .bearer_auth(ben.token.expose())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        expired.json::<ApiError>().await.unwrap().code,
-        ErrorCode::TokenExpired
-    );
+    let expired = http().get(format!("{}/v1/me", stack.url())).bearer_auth(ben.token.expose()).send().await.unwrap();
+    assert_eq!(expired.json::<ApiError>().await.unwrap().code, ErrorCode::TokenExpired);
     // Bot tokens cannot act as people.
     let bot = http()
         .get(format!("{}/v1/me", stack.url()))
@@ -747,13 +471,7 @@ async fn auth_errors_have_stable_codes(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        (
-            bot.status().as_u16(),
-            bot.json::<ApiError>().await.unwrap().code
-        ),
-        (403, ErrorCode::Forbidden)
-    );
+    assert_eq!((bot.status().as_u16(), bot.json::<ApiError>().await.unwrap().code), (403, ErrorCode::Forbidden));
 }
 
 async fn replies_are_checked(backend: Backend) {
@@ -761,20 +479,10 @@ async fn replies_are_checked(backend: Backend) {
     let ana = stack.login("ana@demo.handoff.dev").await;
     let ben = stack.login("ben@demo.handoff.dev").await;
     set_online(&stack, ana.token.expose()).await;
-    stack
-        .sandbox
-        .sandbox
-        .customer_says(CUSTOMER, "Lena", "agent please")
-        .await
-        .unwrap();
+    stack.sandbox.sandbox.customer_says(CUSTOMER, "Lena", "agent please").await.unwrap();
     let conv: Conversation = eventually(10, "assignment", || async {
-        let l: Vec<Conversation> = get_json(
-            format!("{}/v1/conversations", stack.url()),
-            ana.token.expose(),
-        )
-        .await;
-        l.into_iter()
-            .find(|c| c.state == ConversationState::Assigned)
+        let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), ana.token.expose()).await;
+        l.into_iter().find(|c| c.state == ConversationState::Assigned)
     })
     .await;
     let url = format!("{}/v1/conversations/{}/messages", stack.url(), conv.id);
@@ -786,13 +494,7 @@ async fn replies_are_checked(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        (
-            r.status().as_u16(),
-            r.json::<ApiError>().await.unwrap().code
-        ),
-        (409, ErrorCode::NotAssignee)
-    );
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::NotAssignee));
     let long = "x".repeat(4097);
     let r = http()
         .post(&url)
@@ -801,13 +503,7 @@ async fn replies_are_checked(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        (
-            r.status().as_u16(),
-            r.json::<ApiError>().await.unwrap().code
-        ),
-        (422, ErrorCode::MessageTooLong)
-    );
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (422, ErrorCode::MessageTooLong));
     let exactly = "é".repeat(4096);
     let r = http()
         .post(&url)
@@ -824,42 +520,14 @@ async fn replies_are_checked(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.json::<ApiError>().await.unwrap().code,
-        ErrorCode::InvalidInput
-    );
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidInput);
     // Resolving someone else's conversation is refused; resolving twice too.
     let resolve = format!("{}/v1/conversations/{}/resolve", stack.url(), conv.id);
-    let r = http()
-        .post(&resolve)
-        .bearer_auth(ben.token.expose())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<ApiError>().await.unwrap().code,
-        ErrorCode::NotAssignee
-    );
-    assert_eq!(
-        http()
-            .post(&resolve)
-            .bearer_auth(ana.token.expose())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    let r = http()
-        .post(&resolve)
-        .bearer_auth(ana.token.expose())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<ApiError>().await.unwrap().code,
-        ErrorCode::NotEscalated
-    );
+    let r = http().post(&resolve).bearer_auth(ben.token.expose()).send().await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::NotAssignee);
+    assert_eq!(http().post(&resolve).bearer_auth(ana.token.expose()).send().await.unwrap().status(), 204);
+    let r = http().post(&resolve).bearer_auth(ana.token.expose()).send().await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::NotEscalated);
     // After resolve, replying is refused: automation owns it again.
     let r = http()
         .post(&url)
@@ -868,54 +536,30 @@ async fn replies_are_checked(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.json::<ApiError>().await.unwrap().code,
-        ErrorCode::NotAssignee
-    );
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::NotAssignee);
 }
 
 async fn live_events_poke_on_change(backend: Backend) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let stack = TestStack::start(backend).await;
     let ana = stack.login("ana@demo.handoff.dev").await;
-    let mut req = format!("ws://{}/v1/events", stack.server.addr)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", ana.token.expose()).parse().unwrap(),
-    );
+    let mut req = format!("ws://{}/v1/events", stack.server.addr).into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", ana.token.expose()).parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     let hello = next_event(&mut ws).await;
-    let ServerEvent::Hello { cursor: start } = hello else {
-        panic!("first frame is hello: {hello:?}")
-    };
-    stack
-        .sandbox
-        .sandbox
-        .customer_says(CUSTOMER, "Lena", "hello")
-        .await
-        .unwrap();
-    let ServerEvent::Poke { cursor } = next_event(&mut ws).await else {
-        panic!("a poke")
-    };
+    let ServerEvent::Hello { cursor: start } = hello else { panic!("first frame is hello: {hello:?}") };
+    stack.sandbox.sandbox.customer_says(CUSTOMER, "Lena", "hello").await.unwrap();
+    let ServerEvent::Poke { cursor } = next_event(&mut ws).await else { panic!("a poke") };
     assert!(cursor > start);
     // Without a token there is no stream.
-    let r = http()
-        .get(format!("{}/v1/events", stack.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = http().get(format!("{}/v1/events", stack.url())).send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
 
 async fn next_event<S>(ws: &mut S) -> ServerEvent
 where
     S: futures_util::Stream<
-            Item = Result<
-                tokio_tungstenite::tungstenite::Message,
-                tokio_tungstenite::tungstenite::Error,
-            >,
+            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
         > + Unpin,
 {
     use futures_util::StreamExt;

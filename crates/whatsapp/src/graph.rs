@@ -60,10 +60,7 @@ impl OutboundMessage {
             to,
             recipient,
             kind: "text".into(),
-            text: Some(OutboundText {
-                body: body.into(),
-                preview_url: false,
-            }),
+            text: Some(OutboundText { body: body.into(), preview_url: false }),
             context: None,
             extra: Default::default(),
         }
@@ -113,12 +110,7 @@ pub struct GraphErrorBody {
 pub enum GraphError {
     /// Meta answered with an error: branch on `code`, not on the text or HTTP status.
     #[error("Graph API error {code}: {message}")]
-    Api {
-        http_status: u16,
-        code: i64,
-        message: String,
-        details: Option<String>,
-    },
+    Api { http_status: u16, code: i64, message: String, details: Option<String> },
     /// Meta could not be reached, or answered something that is not its format.
     #[error("Graph API unreachable: {0}")]
     Transport(String),
@@ -130,10 +122,7 @@ impl GraphError {
         match self {
             GraphError::Transport(_) => true,
             GraphError::Api { code, .. } => {
-                matches!(
-                    code,
-                    130429 | 131056 | 4 | 80007 | 131000 | 1 | 2 | 131016 | 133004 | 131057
-                )
+                matches!(code, 130429 | 131056 | 4 | 80007 | 131000 | 1 | 2 | 131016 | 133004 | 131057)
             }
         }
     }
@@ -141,12 +130,7 @@ impl GraphError {
     /// A short text for the agent.
     pub fn describe(&self) -> String {
         match self {
-            GraphError::Api {
-                code,
-                message,
-                details: Some(d),
-                ..
-            } => format!("{code}: {message} ({d})"),
+            GraphError::Api { code, message, details: Some(d), .. } => format!("{code}: {message} ({d})"),
             GraphError::Api { code, message, .. } => format!("{code}: {message}"),
             GraphError::Transport(e) => format!("WhatsApp unreachable: {e}"),
         }
@@ -190,15 +174,8 @@ impl GraphClient {
     }
 
     /// Sends one message from the business number `phone_number_id`.
-    pub async fn send(
-        &self,
-        phone_number_id: &str,
-        msg: &OutboundMessage,
-    ) -> Result<SendResponse, GraphError> {
-        let url = format!(
-            "{}/{}/{}/messages",
-            self.base_url, self.version, phone_number_id
-        );
+    pub async fn send(&self, phone_number_id: &str, msg: &OutboundMessage) -> Result<SendResponse, GraphError> {
+        let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
         let resp = self
             .http
             .post(&url)
@@ -208,10 +185,7 @@ impl GraphClient {
             .await
             .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| GraphError::Transport(format!("unexpected success body: {e}")));
@@ -229,9 +203,7 @@ impl GraphClient {
                     .map(str::to_owned),
                 message: env.error.message,
             }),
-            Err(_) => Err(GraphError::Transport(format!(
-                "HTTP {status} without a Graph error body"
-            ))),
+            Err(_) => Err(GraphError::Transport(format!("HTTP {status} without a Graph error body"))),
         }
     }
 }
@@ -257,12 +229,7 @@ mod tests {
 
     #[test]
     fn retry_follows_the_error_code_table() {
-        let api = |code| GraphError::Api {
-            http_status: 400,
-            code,
-            message: String::new(),
-            details: None,
-        };
+        let api = |code| GraphError::Api { http_status: 400, code, message: String::new(), details: None };
         assert!(api(130429).is_retryable());
         assert!(api(131056).is_retryable());
         assert!(!api(131047).is_retryable());

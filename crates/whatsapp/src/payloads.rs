@@ -26,14 +26,7 @@ fn metadata(n: &BusinessNumber) -> Value {
 }
 
 /// An inbound text message from a customer with phone number `wa_id`.
-pub fn inbound_text(
-    n: &BusinessNumber,
-    wa_id: &str,
-    name: &str,
-    wamid: &str,
-    unix_secs: i64,
-    body: &str,
-) -> Value {
+pub fn inbound_text(n: &BusinessNumber, wa_id: &str, name: &str, wamid: &str, unix_secs: i64, body: &str) -> Value {
     envelope(
         n,
         json!({
@@ -52,13 +45,7 @@ pub fn inbound_text(
 }
 
 /// A status (`sent`, `delivered`, `read`) for one of the business's messages.
-pub fn status(
-    n: &BusinessNumber,
-    wamid: &str,
-    status: &str,
-    recipient_wa_id: &str,
-    unix_secs: i64,
-) -> Value {
+pub fn status(n: &BusinessNumber, wamid: &str, status: &str, recipient_wa_id: &str, unix_secs: i64) -> Value {
     let mut st = json!({
         "id": wamid,
         "status": status,
@@ -66,12 +53,8 @@ pub fn status(
         "recipient_id": recipient_wa_id,
     });
     if status == "sent" {
-        st["conversation"] =
-            json!({ "id": format!("conv-{recipient_wa_id}"), "origin": { "type": "service" } });
+        st["conversation"] = json!({ "id": format!("conv-{recipient_wa_id}"), "origin": { "type": "service" } });
         st["pricing"] = json!({ "billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service" });
     }
-    envelope(
-        n,
-        json!({ "messaging_product": "whatsapp", "metadata": metadata(n), "statuses": [st] }),
-    )
+    envelope(n, json!({ "messaging_product": "whatsapp", "metadata": metadata(n), "statuses": [st] }))
 }

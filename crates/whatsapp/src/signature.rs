@@ -32,21 +32,14 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 /// Meta signs a form of the body where non-ASCII characters are `\uXXXX` escapes, while
 /// the body may arrive as raw UTF-8; both forms are accepted. Comparison is in constant
 /// time.
-pub fn verify_signature(
-    secret: &str,
-    body: &[u8],
-    header: Option<&str>,
-) -> Result<(), SignatureError> {
+pub fn verify_signature(secret: &str, body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?.trim();
-    let hex_sig = header
-        .strip_prefix("sha256=")
-        .ok_or(SignatureError::Malformed)?;
+    let hex_sig = header.strip_prefix("sha256=").ok_or(SignatureError::Malformed)?;
     let given = hex::decode(hex_sig).map_err(|_| SignatureError::Malformed)?;
     if given.len() != 32 {
         return Err(SignatureError::Malformed);
     }
-    let matches =
-        |candidate: &[u8]| bool::from(mac(secret.as_bytes(), candidate).ct_eq(&given[..]));
+    let matches = |candidate: &[u8]| bool::from(mac(secret.as_bytes(), candidate).ct_eq(&given[..]));
     if matches(body) {
         return Ok(());
     }
@@ -93,34 +86,16 @@ mod tests {
         let header = sign("s3cret", body);
         assert!(header.starts_with("sha256="));
         assert_eq!(verify_signature("s3cret", body, Some(&header)), Ok(()));
-        assert_eq!(
-            verify_signature("other", body, Some(&header)),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify_signature("s3cret", b"{}", Some(&header)),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify_signature("other", body, Some(&header)), Err(SignatureError::Mismatch));
+        assert_eq!(verify_signature("s3cret", b"{}", Some(&header)), Err(SignatureError::Mismatch));
     }
 
     #[test]
     fn missing_and_malformed_headers_are_told_apart() {
-        assert_eq!(
-            verify_signature("s", b"{}", None),
-            Err(SignatureError::Missing)
-        );
-        assert_eq!(
-            verify_signature("s", b"{}", Some("md5=abc")),
-            Err(SignatureError::Malformed)
-        );
-        assert_eq!(
-            verify_signature("s", b"{}", Some("sha256=zz")),
-            Err(SignatureError::Malformed)
-        );
-        assert_eq!(
-            verify_signature("s", b"{}", Some("sha256=abcd")),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(verify_signature("s", b"{}", None), Err(SignatureError::Missing));
+        assert_eq!(verify_signature("s", b"{}", Some("md5=abc")), Err(SignatureError::Malformed));
+        assert_eq!(verify_signature("s", b"{}", Some("sha256=zz")), Err(SignatureError::Malformed));
+        assert_eq!(verify_signature("s", b"{}", Some("sha256=abcd")), Err(SignatureError::Malformed));
     }
 
     #[test]

@@ -134,11 +134,7 @@ impl InboundMessage {
             return Some(t.body.clone());
         }
         let obj = self.extra.get(&self.kind);
-        let s = |v: Option<&Value>, k: &str| {
-            v.and_then(|v| v.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let s = |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_owned);
         match self.kind.as_str() {
             "image" | "video" | "document" => s(obj, "caption").or_else(|| s(obj, "filename")),
             "button" => s(obj, "text"),
@@ -185,11 +181,7 @@ impl StatusUpdate {
     pub fn error_text(&self) -> Option<String> {
         let e = self.errors.first()?;
         let code = e.get("code").map(|c| c.to_string()).unwrap_or_default();
-        let title = e
-            .get("title")
-            .or_else(|| e.get("message"))
-            .and_then(Value::as_str)
-            .unwrap_or("error");
+        let title = e.get("title").or_else(|| e.get("message")).and_then(Value::as_str).unwrap_or("error");
         let details = e.pointer("/error_data/details").and_then(Value::as_str);
         Some(match details {
             Some(d) => format!("{code}: {title} ({d})"),
@@ -231,10 +223,7 @@ mod tests {
         let v = body.entry[0].changes[0].messages_value().unwrap();
         assert_eq!(v.metadata.phone_number_id, "99");
         let m = &v.messages[0];
-        assert_eq!(
-            (m.id.as_str(), m.kind.as_str(), m.timestamp),
-            ("wamid.A", "text", Some(1_700_000_000))
-        );
+        assert_eq!((m.id.as_str(), m.kind.as_str(), m.timestamp), ("wamid.A", "text", Some(1_700_000_000)));
         assert_eq!(m.summary().as_deref(), Some("hi"));
         assert_eq!(m.sender(), Some("4915"));
     }
@@ -254,10 +243,8 @@ mod tests {
 
     #[test]
     fn bsuid_wins_as_sender_key() {
-        let m: InboundMessage = serde_json::from_str(
-            r#"{"id":"w","from_user_id":"US.1","type":"text","text":{"body":"x"}}"#,
-        )
-        .unwrap();
+        let m: InboundMessage =
+            serde_json::from_str(r#"{"id":"w","from_user_id":"US.1","type":"text","text":{"body":"x"}}"#).unwrap();
         assert_eq!(m.sender(), Some("US.1"));
     }
 
@@ -267,9 +254,6 @@ mod tests {
             r#"{"id":"w","status":"failed","timestamp":"1","errors":[{"code":131047,"title":"Re-engagement message","error_data":{"details":"more than 24 hours"}}]}"#,
         )
         .unwrap();
-        assert_eq!(
-            s.error_text().unwrap(),
-            "131047: Re-engagement message (more than 24 hours)"
-        );
+        assert_eq!(s.error_text().unwrap(), "131047: Re-engagement message (more than 24 hours)");
     }
 }

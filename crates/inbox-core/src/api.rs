@@ -1,0 +1,133 @@
+//! The HTTP client of the Handoff server's REST API.
+
+use handoff_protocol::*;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{CoreError, CoreResult};
+
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<SecretString>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient").field("base", &self.base).field("token", &self.token).finish()
+    }
+}
+
+/// Checks and normalises a server URL typed by a person.
+pub fn normalise_server_url(url: &str) -> CoreResult<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let parsed = url::Url::parse(trimmed).map_err(|e| {
+        CoreError::Invalid(ErrorCode::InvalidInput, format!("\"{trimmed}\" is not a valid server URL: {e}"))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(CoreError::Invalid(
+            ErrorCode::InvalidInput,
+            "the server URL must start with http:// or https://".into(),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+impl ApiClient {
+    pub fn new(base: &str, token: Option<SecretString>) -> CoreResult<ApiClient> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(ApiClient { http, base: normalise_server_url(base)?, token })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&SecretString> {
+        self.token.as_ref()
+    }
+
+    /// The live-events WebSocket URL.
+    pub fn events_url(&self) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            format!("ws://{}", self.base.trim_start_matches("http://"))
+        };
+        format!("{ws}/v1/events")
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> CoreResult<T> {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        if status.is_success() {
+            let bytes = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
+            return serde_json::from_slice(bytes)
+                .map_err(|e| CoreError::Internal(format!("unexpected answer from the server: {e}")));
+        }
+        Err(match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(e) => CoreError::Api(e),
+            Err(_) => CoreError::Api(ApiError::new(ErrorCode::Internal, format!("the server answered HTTP {status}"))),
+        })
+    }
+
+    pub async fn login(&self, email: &str, password: SecretString) -> CoreResult<LoginResponse> {
+        self.call(Method::POST, "/v1/auth/login", Some(&LoginRequest { email: email.to_owned(), password })).await
+    }
+
+    pub async fn logout(&self) -> CoreResult<()> {
+        self.call::<(), ()>(Method::POST, "/v1/auth/logout", None).await
+    }
+
+    pub async fn me(&self) -> CoreResult<Agent> {
+        self.call::<(), _>(Method::GET, "/v1/me", None).await
+    }
+
+    pub async fn set_availability(&self, availability: Availability) -> CoreResult<Agent> {
+        self.call(Method::PUT, "/v1/me/availability", Some(&AvailabilityRequest { availability })).await
+    }
+
+    pub async fn sync(&self, cursor: i64) -> CoreResult<SyncResponse> {
+        self.call::<(), _>(Method::GET, &format!("/v1/sync?cursor={cursor}"), None).await
+    }
+
+    pub async fn conversations(&self) -> CoreResult<Vec<Conversation>> {
+        self.call::<(), _>(Method::GET, "/v1/conversations", None).await
+    }
+
+    pub async fn conversation(&self, id: ConversationId) -> CoreResult<ConversationDetail> {
+        self.call::<(), _>(Method::GET, &format!("/v1/conversations/{id}"), None).await
+    }
+
+    pub async fn send_message(&self, id: ConversationId, client_id: &str, text: &str) -> CoreResult<Message> {
+        let body = SendMessageRequest { client_id: client_id.to_owned(), text: text.to_owned() };
+        self.call(Method::POST, &format!("/v1/conversations/{id}/messages"), Some(&body)).await
+    }
+
+    pub async fn resolve(&self, id: ConversationId, note: Option<String>) -> CoreResult<()> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/resolve"), Some(&ResolveRequest { note })).await
+    }
+
+    pub async fn handoff(&self, id: ConversationId, req: &HandoffRequest) -> CoreResult<Handoff> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/handoff"), Some(req)).await
+    }
+}

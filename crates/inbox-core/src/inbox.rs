@@ -1,0 +1,417 @@
+//! The desktop app's brain, with no window: session, sync engine, outbox and
+//! notification policy. The Tauri shell forwards its commands here and renders what
+//! the [`InboxListener`] reports.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use handoff_protocol::*;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::api::{normalise_server_url, ApiClient};
+use crate::error::{CoreError, CoreResult};
+use crate::secrets::SecretStore;
+use crate::store::LocalStore;
+
+/// Who is logged in, where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub server_url: String,
+    pub agent: Agent,
+    pub workspace_name: String,
+}
+
+/// A conversation that just became this agent's: what a notification announces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalation {
+    pub conversation: Conversation,
+    pub handoff: Option<Handoff>,
+}
+
+impl Escalation {
+    /// Title and body of the desktop notification.
+    pub fn notification_text(&self) -> (String, String) {
+        let who = self.conversation.contact.display_name();
+        let title = format!("{who} needs a person");
+        let body = match &self.handoff {
+            Some(h) => match &h.summary {
+                Some(s) => format!("{}\n{s}", h.reason),
+                None => h.reason.clone(),
+            },
+            None => "A conversation was assigned to you.".into(),
+        };
+        (title, body)
+    }
+}
+
+/// What the inbox tells its window.
+pub trait InboxListener: Send + Sync + 'static {
+    /// These conversations changed locally (empty: reload everything).
+    fn changed(&self, conversation_ids: Vec<ConversationId>);
+    /// The live connection to the server went up or down.
+    fn connection(&self, connected: bool);
+    /// A conversation was escalated to this agent (after the first sync of a session).
+    fn escalated(&self, escalation: Escalation);
+    /// The server no longer accepts the session (expired or revoked token).
+    fn session_ended(&self, error: &CoreError);
+}
+
+struct Inner {
+    store: LocalStore,
+    secrets: Arc<dyn SecretStore>,
+    listener: Arc<dyn InboxListener>,
+    api: RwLock<Option<ApiClient>>,
+    sync_task: std::sync::Mutex<Option<JoinHandle<()>>>,
+    pull_lock: tokio::sync::Mutex<()>,
+    flush_lock: tokio::sync::Mutex<()>,
+    connected: AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct Inbox(Arc<Inner>);
+
+fn account(server_url: &str, email: &str) -> String {
+    format!("{server_url}|{}", email.trim().to_lowercase())
+}
+
+fn new_client_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CoreResult<T> + Send + 'static) -> CoreResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| CoreError::Internal(e.to_string()))?
+}
+
+impl Inbox {
+    /// Opens the local database in `data_dir`.
+    pub async fn open(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        listener: Arc<dyn InboxListener>,
+    ) -> CoreResult<Inbox> {
+        let store = LocalStore::open(&data_dir.join("inbox.db")).await?;
+        Ok(Inbox(Arc::new(Inner {
+            store,
+            secrets,
+            listener,
+            api: RwLock::new(None),
+            sync_task: std::sync::Mutex::new(None),
+            pull_lock: tokio::sync::Mutex::new(()),
+            flush_lock: tokio::sync::Mutex::new(()),
+            connected: AtomicBool::new(false),
+        })))
+    }
+
+    pub fn store(&self) -> &LocalStore {
+        &self.0.store
+    }
+
+    fn api(&self) -> CoreResult<ApiClient> {
+        self.0.api.read().expect("not poisoned").clone().ok_or(CoreError::NotLoggedIn)
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.0.connected.load(Ordering::SeqCst)
+    }
+
+    async fn saved_session(&self) -> CoreResult<Option<(Session, String)>> {
+        let s = &self.0.store;
+        let (Some(url), Some(email), Some(agent), Some(ws)) = (
+            s.meta("server_url").await?,
+            s.meta("email").await?,
+            s.meta("agent").await?,
+            s.meta("workspace_name").await?,
+        ) else {
+            return Ok(None);
+        };
+        let agent: Agent = serde_json::from_str(&agent).map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(Some((Session { server_url: url, agent, workspace_name: ws }, email)))
+    }
+
+    /// Restores the saved login (token from the keyring) and starts syncing. `None` when
+    /// nobody is logged in.
+    pub async fn session(&self) -> CoreResult<Option<Session>> {
+        let Some((session, email)) = self.saved_session().await? else { return Ok(None) };
+        let secrets = self.0.secrets.clone();
+        let key = account(&session.server_url, &email);
+        let Some(token) = blocking(move || secrets.get(&key)).await? else { return Ok(None) };
+        *self.0.api.write().expect("not poisoned") = Some(ApiClient::new(&session.server_url, Some(token))?);
+        self.start_sync();
+        Ok(Some(session))
+    }
+
+    /// Logs in, keeps the token in the OS keyring, goes online and starts syncing.
+    pub async fn login(&self, server_url: &str, email: &str, password: SecretString) -> CoreResult<Session> {
+        let url = normalise_server_url(server_url)?;
+        if email.trim().is_empty() || password.is_empty() {
+            return Err(CoreError::Invalid(ErrorCode::InvalidInput, "enter your email and password".into()));
+        }
+        let resp = ApiClient::new(&url, None)?.login(email.trim(), password).await?;
+        self.stop_sync();
+        let s = &self.0.store;
+        let same = s.meta("server_url").await?.as_deref() == Some(url.as_str())
+            && s.meta("agent").await?.and_then(|a| serde_json::from_str::<Agent>(&a).ok()).map(|a| a.id)
+                == Some(resp.agent.id);
+        if !same {
+            s.clear().await?;
+        }
+        let secrets = self.0.secrets.clone();
+        let (key, token) = (account(&url, &resp.agent.email), resp.token.clone());
+        blocking(move || secrets.set(&key, &token)).await?;
+        let api = ApiClient::new(&url, Some(resp.token))?;
+        let agent = api.set_availability(Availability::Online).await.unwrap_or(resp.agent);
+        s.set_meta("server_url", &url).await?;
+        s.set_meta("email", &agent.email).await?;
+        s.set_meta("agent", &serde_json::to_string(&agent).map_err(|e| CoreError::Internal(e.to_string()))?).await?;
+        s.set_meta("workspace_name", &resp.workspace_name).await?;
+        *self.0.api.write().expect("not poisoned") = Some(api);
+        self.start_sync();
+        Ok(Session { server_url: url, agent, workspace_name: resp.workspace_name })
+    }
+
+    /// Goes offline, revokes the token on the server, forgets it and the local data.
+    pub async fn logout(&self) -> CoreResult<()> {
+        self.stop_sync();
+        if let Ok(api) = self.api() {
+            let _ = api.set_availability(Availability::Offline).await;
+            if let Err(e) = api.logout().await {
+                tracing::warn!(error = %e, "server logout failed; forgetting the token anyway");
+            }
+        }
+        if let Some((session, email)) = self.saved_session().await? {
+            let secrets = self.0.secrets.clone();
+            let key = account(&session.server_url, &email);
+            blocking(move || secrets.delete(&key)).await?;
+        }
+        *self.0.api.write().expect("not poisoned") = None;
+        self.0.store.clear().await?;
+        self.0.listener.changed(vec![]);
+        Ok(())
+    }
+
+    pub async fn conversations(&self) -> CoreResult<Vec<Conversation>> {
+        self.0.store.conversations().await
+    }
+
+    pub async fn thread(&self, id: ConversationId) -> CoreResult<ConversationDetail> {
+        self.0
+            .store
+            .thread(id)
+            .await?
+            .ok_or_else(|| CoreError::Api(ApiError::new(ErrorCode::NotFound, "this conversation is not in your inbox")))
+    }
+
+    /// Queues a reply (shown at once as pending) and sends it when the server is
+    /// reachable; applied once on the server by its client id.
+    pub async fn send_reply(&self, id: ConversationId, text: &str) -> CoreResult<Message> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(CoreError::Invalid(ErrorCode::InvalidInput, "the message is empty".into()));
+        }
+        let n = text.chars().count();
+        if n > 4096 {
+            return Err(CoreError::Invalid(
+                ErrorCode::MessageTooLong,
+                format!("WhatsApp messages are at most 4096 characters; this one has {n}"),
+            ));
+        }
+        if self.0.store.conversation(id).await?.is_none() {
+            return Err(CoreError::Api(ApiError::new(ErrorCode::NotFound, "this conversation is not in your inbox")));
+        }
+        let entry = self.0.store.queue_reply(id, &new_client_id(), text).await?;
+        self.0.listener.changed(vec![id]);
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = me.flush_outbox().await {
+                tracing::warn!(error = %e, "outbox flush failed");
+            }
+        });
+        Ok(entry.as_message())
+    }
+
+    pub async fn resolve(&self, id: ConversationId, note: Option<String>) -> CoreResult<()> {
+        self.api()?.resolve(id, note.filter(|n| !n.trim().is_empty())).await?;
+        self.pull().await?;
+        Ok(())
+    }
+
+    pub async fn set_availability(&self, availability: Availability) -> CoreResult<Agent> {
+        let agent = self.api()?.set_availability(availability).await?;
+        self.0
+            .store
+            .set_meta("agent", &serde_json::to_string(&agent).map_err(|e| CoreError::Internal(e.to_string()))?)
+            .await?;
+        Ok(agent)
+    }
+
+    /// Pulls every change after the local cursor, applies it, and reports what changed
+    /// and which conversations were newly escalated to this agent.
+    pub async fn pull(&self) -> CoreResult<Vec<ConversationId>> {
+        let _guard = self.0.pull_lock.lock().await;
+        let api = self.api()?;
+        let store = &self.0.store;
+        let me = self.saved_session().await?.map(|(s, _)| s.agent.id).ok_or(CoreError::NotLoggedIn)?;
+        // The first pull of a session announces nothing: no flood of stale alerts.
+        let announcing = store.meta("bootstrapped").await?.as_deref() == Some("1");
+        let mut changed = BTreeSet::new();
+        let mut escalations = Vec::new();
+        loop {
+            let resp = api.sync(store.cursor().await?).await?;
+            store.apply(&resp).await?;
+            changed.extend(resp.messages.iter().map(|m| m.conversation_id));
+            changed.extend(resp.handoffs.iter().map(|h| h.conversation_id));
+            for c in &resp.conversations {
+                changed.insert(c.id);
+                if let (ConversationState::Assigned, Some(who), Some(h)) = (c.state, c.assignee_id, c.active_handoff_id)
+                {
+                    if who == me && store.mark_notified(h).await? && announcing {
+                        let handoff = resp.handoffs.iter().find(|x| x.id == h).cloned();
+                        escalations.push(Escalation { conversation: c.clone(), handoff });
+                    }
+                }
+            }
+            if !resp.has_more {
+                break;
+            }
+        }
+        if !announcing {
+            store.set_meta("bootstrapped", "1").await?;
+        }
+        let changed: Vec<ConversationId> = changed.into_iter().collect();
+        if !changed.is_empty() {
+            self.0.listener.changed(changed.clone());
+        }
+        for e in escalations {
+            self.0.listener.escalated(e);
+        }
+        Ok(changed)
+    }
+
+    /// Sends pending outbox replies in order. Stops at the first network failure (they
+    /// stay pending); a refusal marks that reply failed with the server's reason.
+    pub async fn flush_outbox(&self) -> CoreResult<()> {
+        let _guard = self.0.flush_lock.lock().await;
+        let api = self.api()?;
+        let store = &self.0.store;
+        let mut changed = BTreeSet::new();
+        for entry in store.outbox(None).await?.into_iter().filter(|e| e.state == "pending") {
+            match api.send_message(entry.conversation_id, &entry.client_id, &entry.text).await {
+                Ok(m) => {
+                    store.reply_sent(entry.local_id, &m).await?;
+                    changed.insert(entry.conversation_id);
+                }
+                Err(CoreError::Network(e)) => {
+                    tracing::info!(error = %e, "offline: replies stay queued");
+                    break;
+                }
+                Err(e) if e.is_auth() => {
+                    self.0.listener.session_ended(&e);
+                    break;
+                }
+                Err(CoreError::Api(e)) => {
+                    store.fail_reply(entry.local_id, &e).await?;
+                    changed.insert(entry.conversation_id);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        if !changed.is_empty() {
+            self.0.listener.changed(changed.into_iter().collect());
+        }
+        Ok(())
+    }
+
+    fn start_sync(&self) {
+        let mut task = self.0.sync_task.lock().expect("not poisoned");
+        if let Some(t) = task.take() {
+            t.abort();
+        }
+        let me = self.clone();
+        *task = Some(tokio::spawn(async move { me.run_sync().await }));
+    }
+
+    fn stop_sync(&self) {
+        if let Some(t) = self.0.sync_task.lock().expect("not poisoned").take() {
+            t.abort();
+        }
+        if self.0.connected.swap(false, Ordering::SeqCst) {
+            self.0.listener.connection(false);
+        }
+    }
+
+    /// Keeps the local copy current: connect the live stream, catch up by cursor, pull
+    /// on every poke; on a drop, reconnect with backoff and catch up again.
+    async fn run_sync(self) {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let Ok(api) = self.api() else { return };
+            match self.stream_once(&api).await {
+                Ok(()) => backoff = Duration::from_millis(500),
+                Err(e) if e.is_auth() => {
+                    self.0.listener.session_ended(&e);
+                    return;
+                }
+                Err(e) => tracing::info!(error = %e, "live connection lost"),
+            }
+            if self.0.connected.swap(false, Ordering::SeqCst) {
+                self.0.listener.connection(false);
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    async fn stream_once(&self, api: &ApiClient) -> CoreResult<()> {
+        let mut req = api.events_url().into_client_request().map_err(|e| CoreError::Internal(e.to_string()))?;
+        if let Some(t) = api.token() {
+            let value =
+                format!("Bearer {}", t.expose()).parse().map_err(|_| CoreError::Internal("bad token".into()))?;
+            req.headers_mut().insert("authorization", value);
+        }
+        let (mut ws, _) = match tokio_tungstenite::connect_async(req).await {
+            Ok(ok) => ok,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) if resp.status().as_u16() == 401 => {
+                // Ask the REST API for the precise reason (expired / revoked).
+                return Err(api
+                    .me()
+                    .await
+                    .err()
+                    .unwrap_or(CoreError::Api(ApiError::new(ErrorCode::Unauthorized, "unauthorized"))));
+            }
+            Err(e) => return Err(CoreError::Network(e.to_string())),
+        };
+        self.0.connected.store(true, Ordering::SeqCst);
+        self.0.listener.connection(true);
+        // Catch up on whatever happened while we were away, then send what waited.
+        self.pull().await?;
+        self.flush_outbox().await?;
+        loop {
+            // The server pings every 20 s: silence for a minute means the link is dead.
+            let frame = match tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+                Err(_) => return Err(CoreError::Network("no traffic from the server for 60 s".into())),
+                Ok(None) => return Ok(()),
+                Ok(Some(Err(e))) => return Err(CoreError::Network(e.to_string())),
+                Ok(Some(Ok(f))) => f,
+            };
+            if let WsMessage::Text(text) = frame {
+                match serde_json::from_str::<ServerEvent>(&text) {
+                    Ok(ServerEvent::Hello { cursor } | ServerEvent::Poke { cursor }) => {
+                        if cursor > self.0.store.cursor().await? {
+                            self.pull().await?;
+                            self.flush_outbox().await?;
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "unknown live event ignored"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The local SQLite database: the agent's conversations, messages and handoffs as the
+//! server last said, the sync cursor, and the outbox. The file is readable only by the
+//! user.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use handoff_protocol::*;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row, SqlitePool};
+
+use crate::error::{CoreError, CoreResult};
+
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    pool: SqlitePool,
+}
+
+/// A reply waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub local_id: i64,
+    pub client_id: String,
+    pub conversation_id: ConversationId,
+    pub text: String,
+    pub created_at: Millis,
+    /// `pending` or `failed`.
+    pub state: String,
+    pub error: Option<ApiError>,
+}
+
+impl OutboxEntry {
+    /// How the thread shows it: a message with a negative id.
+    pub fn as_message(&self) -> Message {
+        Message {
+            id: MessageId(-self.local_id),
+            conversation_id: self.conversation_id,
+            wamid: None,
+            client_id: Some(self.client_id.clone()),
+            direction: Direction::Outbound,
+            author: Author::Agent,
+            agent_id: None,
+            kind: "text".into(),
+            text: Some(self.text.clone()),
+            status: if self.state == "failed" { DeliveryStatus::Failed } else { DeliveryStatus::Queued },
+            error: self.error.as_ref().map(|e| e.message.clone()),
+            sent_at: self.created_at,
+            created_at: self.created_at,
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> CoreResult<String> {
+    serde_json::to_string(v).map_err(|e| CoreError::Internal(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> CoreResult<T> {
+    serde_json::from_str(s).map_err(|e| CoreError::Internal(format!("corrupt local row: {e}")))
+}
+
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) the database file at `path`, mode 0600 on Unix.
+    pub async fn open(path: &Path) -> CoreResult<LocalStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        restrict_file(path)?;
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(LocalStore { pool })
+    }
+
+    pub async fn meta(&self, key: &str) -> CoreResult<Option<String>> {
+        let row = sqlx::query("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| r.get("value")))
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> CoreResult<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn cursor(&self) -> CoreResult<i64> {
+        Ok(self.meta("cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0))
+    }
+
+    /// Forgets everything (another account or server, or a logout).
+    pub async fn clear(&self) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for table in ["meta", "conversations", "messages", "handoffs", "outbox", "notified"] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies one pull: upserts rows and moves the cursor, in one transaction.
+    pub async fn apply(&self, sync: &SyncResponse) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for c in &sync.conversations {
+            sqlx::query(
+                "INSERT INTO conversations (id, sort_at, data) VALUES (?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET sort_at = excluded.sort_at, data = excluded.data",
+            )
+            .bind(c.id.0)
+            .bind(c.last_message_at.unwrap_or(c.created_at))
+            .bind(to_json(c)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for m in &sync.messages {
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_id, sent_at, client_id, data) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at, data = excluded.data",
+            )
+            .bind(m.id.0)
+            .bind(m.conversation_id.0)
+            .bind(m.sent_at)
+            .bind(&m.client_id)
+            .bind(to_json(m)?)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(cid) = &m.client_id {
+                // The server has it: the outbox entry is done.
+                sqlx::query("DELETE FROM outbox WHERE client_id = ?").bind(cid).execute(&mut *tx).await?;
+            }
+        }
+        for h in &sync.handoffs {
+            sqlx::query("INSERT INTO handoffs (id, conversation_id, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
+                .bind(h.id.0)
+                .bind(h.conversation_id.0)
+                .bind(to_json(h)?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(sync.cursor.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn conversation(&self, id: ConversationId) -> CoreResult<Option<Conversation>> {
+        let row =
+            sqlx::query("SELECT data FROM conversations WHERE id = ?").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(|r| from_json(r.get::<&str, _>("data"))).transpose()
+    }
+
+    /// The inbox: newest activity first.
+    pub async fn conversations(&self) -> CoreResult<Vec<Conversation>> {
+        let rows =
+            sqlx::query("SELECT data FROM conversations ORDER BY sort_at DESC, id DESC").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| from_json(r.get::<&str, _>("data"))).collect()
+    }
+
+    /// A thread in order, with the outbox's pending and failed replies last.
+    pub async fn thread(&self, id: ConversationId) -> CoreResult<Option<ConversationDetail>> {
+        let Some(conversation) = self.conversation(id).await? else { return Ok(None) };
+        let rows = sqlx::query("SELECT data FROM messages WHERE conversation_id = ? ORDER BY sent_at, id")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut messages: Vec<Message> =
+            rows.iter().map(|r| from_json(r.get::<&str, _>("data"))).collect::<CoreResult<_>>()?;
+        messages.extend(self.outbox(Some(id)).await?.iter().map(OutboxEntry::as_message));
+        let rows = sqlx::query("SELECT data FROM handoffs WHERE conversation_id = ? ORDER BY id")
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        let handoffs = rows.iter().map(|r| from_json(r.get::<&str, _>("data"))).collect::<CoreResult<_>>()?;
+        Ok(Some(ConversationDetail { conversation, messages, handoffs }))
+    }
+
+    pub async fn queue_reply(
+        &self,
+        conversation_id: ConversationId,
+        client_id: &str,
+        text: &str,
+    ) -> CoreResult<OutboxEntry> {
+        let created_at = now_ms();
+        let row = sqlx::query(
+            "INSERT INTO outbox (client_id, conversation_id, text, created_at) VALUES (?, ?, ?, ?) RETURNING local_id",
+        )
+        .bind(client_id)
+        .bind(conversation_id.0)
+        .bind(text)
+        .bind(created_at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(OutboxEntry {
+            local_id: row.get("local_id"),
+            client_id: client_id.to_owned(),
+            conversation_id,
+            text: text.to_owned(),
+            created_at,
+            state: "pending".into(),
+            error: None,
+        })
+    }
+
+    /// Outbox entries, oldest first (of one conversation, or all).
+    pub async fn outbox(&self, conversation: Option<ConversationId>) -> CoreResult<Vec<OutboxEntry>> {
+        let rows = sqlx::query(
+            "SELECT local_id, client_id, conversation_id, text, created_at, state, error_code, error_message FROM outbox \
+             WHERE (? IS NULL OR conversation_id = ?) ORDER BY local_id",
+        )
+        .bind(conversation.map(|c| c.0))
+        .bind(conversation.map(|c| c.0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let code: Option<String> = r.get("error_code");
+                let error = code.map(|c| {
+                    let code = serde_json::from_value(serde_json::Value::String(c)).unwrap_or(ErrorCode::Internal);
+                    ApiError::new(code, r.get::<Option<String>, _>("error_message").unwrap_or_default())
+                });
+                Ok(OutboxEntry {
+                    local_id: r.get("local_id"),
+                    client_id: r.get("client_id"),
+                    conversation_id: ConversationId(r.get("conversation_id")),
+                    text: r.get("text"),
+                    created_at: r.get("created_at"),
+                    state: r.get("state"),
+                    error,
+                })
+            })
+            .collect()
+    }
+
+    /// The server refused this reply: keep the draft, say why.
+    pub async fn fail_reply(&self, local_id: i64, error: &ApiError) -> CoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', error_code = ?, error_message = ? WHERE local_id = ?")
+            .bind(error.code.as_str())
+            .bind(&error.message)
+            .bind(local_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The server has the reply: store its row, drop the outbox entry.
+    pub async fn reply_sent(&self, local_id: i64, message: &Message) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, sent_at, client_id, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(message.id.0)
+        .bind(message.conversation_id.0)
+        .bind(message.sent_at)
+        .bind(&message.client_id)
+        .bind(to_json(message)?)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM outbox WHERE local_id = ?").bind(local_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a handoff as announced; `true` the first time only.
+    pub async fn mark_notified(&self, handoff_id: HandoffId) -> CoreResult<bool> {
+        let r = sqlx::query("INSERT INTO notified (handoff_id) VALUES (?) ON CONFLICT DO NOTHING")
+            .bind(handoff_id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+}
+
+#[cfg(unix)]
+fn restrict_file(path: &Path) -> CoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let err = |e: std::io::Error| CoreError::Internal(format!("cannot secure {}: {e}", path.display()));
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)
+}
+
+#[cfg(not(unix))]
+fn restrict_file(_path: &Path) -> CoreResult<()> {
+    // On Windows the file lives in the user's own AppData, which only they can read.
+    Ok(())
+}

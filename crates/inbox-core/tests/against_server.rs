@@ -1,0 +1,345 @@
+//! inbox-core driven against the real Handoff server over real HTTP and WebSocket, with
+//! tokens in the real OS keyring (run inside scripts/desktop-session.sh).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use handoff_protocol::*;
+use handoff_server::testkit::{eventually, TestStack};
+use handoff_server::Backend;
+use inbox_core::{CoreError, Escalation, Inbox, InboxListener, KeyringStore, SecretStore};
+use serde_json::json;
+
+#[derive(Default)]
+struct Recorder {
+    connected: AtomicBool,
+    escalations: Mutex<Vec<Escalation>>,
+    changes: Mutex<usize>,
+}
+
+impl InboxListener for Recorder {
+    fn changed(&self, _ids: Vec<ConversationId>) {
+        *self.changes.lock().unwrap() += 1;
+    }
+    fn connection(&self, connected: bool) {
+        self.connected.store(connected, Ordering::SeqCst);
+    }
+    fn escalated(&self, e: Escalation) {
+        self.escalations.lock().unwrap().push(e);
+    }
+    fn session_ended(&self, _e: &CoreError) {}
+}
+
+fn keyring() -> Arc<KeyringStore> {
+    Arc::new(KeyringStore::with_namespace(&format!("test-{}-{:08x}", std::process::id(), rand_u32())))
+}
+
+fn rand_u32() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+}
+
+const CUSTOMER: &str = "5511987654321";
+
+async fn wait_connected(r: &Recorder) {
+    eventually(10, "the live connection", || async { r.connected.load(Ordering::SeqCst).then_some(()) }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_sync_live_escalation_reply_and_logout() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = keyring();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    assert!(inbox.session().await.unwrap().is_none());
+
+    // Wrong password: a stable code, nothing stored.
+    let err = inbox.login(&stack.url(), "ana@demo.handoff.dev", "nope".into()).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+    let err = inbox.login("not a url", "ana@demo.handoff.dev", "x".into()).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+
+    let session =
+        inbox.login(&format!("{}/", stack.url()), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    assert_eq!(session.agent.email, "ana@demo.handoff.dev");
+    assert_eq!(session.agent.availability, Availability::Online, "logging in goes online");
+    assert_eq!(session.workspace_name, "Acme Support");
+    wait_connected(&rec).await;
+
+    // The token is in the OS keyring, and nowhere in the local database.
+    let token = secrets.get(&format!("{}|ana@demo.handoff.dev", stack.url())).unwrap().expect("token in keyring");
+    assert!(token.expose().starts_with("hos_"));
+    let db_path = dir.path().join("inbox.db");
+    for file in [db_path.clone(), dir.path().join("inbox.db-wal")] {
+        if let Ok(bytes) = std::fs::read(&file) {
+            assert!(!bytes.windows(token.expose().len()).any(|w| w == token.expose().as_bytes()), "token in {file:?}");
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&db_path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // A customer asks the bot, then for a person: a live event brings it in.
+    let sb = &stack.sandbox.sandbox;
+    sb.customer_says(CUSTOMER, "Rafael Souza", "How long does shipping take?").await.unwrap();
+    sb.customer_says(CUSTOMER, "Rafael Souza", "I want to talk to a human").await.unwrap();
+    let esc = eventually(10, "the escalation", || async { rec.escalations.lock().unwrap().first().cloned() }).await;
+    assert_eq!(esc.conversation.contact.name.as_deref(), Some("Rafael Souza"));
+    assert_eq!(esc.handoff.as_ref().unwrap().trigger, HandoffTrigger::CustomerRequest);
+    let (title, body) = esc.notification_text();
+    assert_eq!(title, "Rafael Souza needs a person");
+    assert!(body.contains("human"), "{body}");
+    let id = esc.conversation.id;
+    let list = inbox.conversations().await.unwrap();
+    assert_eq!(list.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    let thread = eventually(10, "the whole history", || async {
+        let t = inbox.thread(id).await.unwrap();
+        (t.messages.len() >= 4).then_some(t)
+    })
+    .await;
+    let authors: Vec<Author> = thread.messages.iter().map(|m| m.author).collect();
+    assert_eq!(&authors[..4], &[Author::Customer, Author::Bot, Author::Customer, Author::Bot]);
+    assert!(thread.handoffs[0].reason.contains("human"));
+
+    // Reply: pending at once, then at the Graph API exactly once, then read.
+    let pending = inbox.send_reply(id, "Olá Rafael! Ana here, checking your order now.").await.unwrap();
+    assert!(pending.id.0 < 0);
+    assert_eq!(pending.status, DeliveryStatus::Queued);
+    let sent = eventually(10, "the reply at the Graph API", || async {
+        sb.sent().await.into_iter().find(|s| s.body["text"]["body"] == "Olá Rafael! Ana here, checking your order now.")
+    })
+    .await;
+    assert_eq!(sent.body["to"], CUSTOMER);
+    eventually(10, "the reply to be read, locally", || async {
+        let t = inbox.thread(id).await.unwrap();
+        t.messages
+            .iter()
+            .any(|m| m.author == Author::Agent && m.status == DeliveryStatus::Read && m.id.0 > 0)
+            .then_some(())
+    })
+    .await;
+    assert!(inbox.store().outbox(None).await.unwrap().is_empty());
+    assert_eq!(rec.escalations.lock().unwrap().len(), 1, "announced once");
+
+    // Restart the app: the session comes back from the keyring, the data from disk.
+    drop(inbox);
+    let rec2 = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec2.clone()).await.unwrap();
+    assert_eq!(inbox.conversations().await.unwrap().len(), 1, "offline copy available before any network");
+    let restored = inbox.session().await.unwrap().expect("session restored");
+    assert_eq!(restored.agent.id, session.agent.id);
+    wait_connected(&rec2).await;
+
+    // Resolve: back to automation, visible locally.
+    inbox.resolve(id, Some("Re-shipped".into())).await.unwrap();
+    let t = inbox.thread(id).await.unwrap();
+    assert_eq!(t.conversation.state, ConversationState::Automation);
+
+    // Logout revokes the token on the server and forgets it here.
+    inbox.logout().await.unwrap();
+    assert!(secrets.get(&format!("{}|ana@demo.handoff.dev", stack.url())).unwrap().is_none());
+    assert!(inbox.conversations().await.unwrap().is_empty());
+    let r =
+        reqwest::Client::new().get(format!("{}/v1/me", stack.url())).bearer_auth(token.expose()).send().await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::TokenRevoked);
+}
+
+/// A TCP relay to the server that can be cut, like a network that drops.
+struct Relay {
+    addr: std::net::SocketAddr,
+    up: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (up2, conns2) = (up.clone(), conns.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                conns2.lock().unwrap().push(task);
+            }
+        });
+        Relay { addr, up, conns }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for t in self.conns.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn assigned_conversation(stack: &TestStack, inbox: &Inbox, wa_id: &str) -> ConversationId {
+    stack.sandbox.sandbox.customer_says(wa_id, "Amelia", "can I speak to someone").await.unwrap();
+    eventually(10, "an assigned conversation locally", || async {
+        inbox
+            .conversations()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.contact.wa_id.as_deref() == Some(wa_id) && c.state == ConversationState::Assigned)
+            .map(|c| c.id)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_replies_survive_a_restart_and_apply_once() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let relay = Relay::start(stack.server.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = keyring();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    inbox.login(&relay.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    let id = assigned_conversation(&stack, &inbox, "447700900123").await;
+    let id2 = assigned_conversation(&stack, &inbox, "447700900999").await;
+
+    // The network drops.
+    relay.cut();
+    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
+        .await;
+    let m = inbox.send_reply(id, "Sorry for the wait, Amelia!").await.unwrap();
+    assert_eq!(m.status, DeliveryStatus::Queued);
+    inbox.send_reply(id2, "This one will be refused").await.unwrap();
+    // Meanwhile the second conversation is resolved elsewhere (a manager).
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/conversations/{}/resolve", stack.url(), id2))
+        .bearer_auth(maya.token.expose())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // And the customer writes while we are offline.
+    stack.sandbox.sandbox.customer_says("447700900123", "Amelia", "Hello? Anyone there?").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(stack.sandbox.sandbox.sent().await.iter().all(|s| s.body["text"]["body"] != "Sorry for the wait, Amelia!"));
+
+    // The app is restarted while offline: the queued replies are still there.
+    drop(inbox);
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    let t = inbox.thread(id).await.unwrap();
+    assert_eq!(t.messages.last().unwrap().status, DeliveryStatus::Queued);
+    assert_eq!(inbox.store().outbox(None).await.unwrap().len(), 2);
+    inbox.session().await.unwrap().expect("session restored");
+
+    // The network returns: catch-up, then each reply applied once, or refused with a reason.
+    relay.restore();
+    wait_connected(&rec).await;
+    eventually(15, "the outbox to drain", || async {
+        let out = inbox.store().outbox(None).await.unwrap();
+        (out.len() == 1 && out[0].state == "failed").then_some(())
+    })
+    .await;
+    let failed = &inbox.store().outbox(None).await.unwrap()[0];
+    assert_eq!(failed.conversation_id, id2);
+    assert_eq!(failed.error.as_ref().unwrap().code, ErrorCode::NotAssignee);
+    let t2 = inbox.thread(id2).await.unwrap();
+    let last = t2.messages.last().unwrap();
+    assert_eq!(
+        (last.status, last.text.as_deref()),
+        (DeliveryStatus::Failed, Some("This one will be refused")),
+        "draft kept"
+    );
+    eventually(10, "the reply at the Graph API", || async {
+        let n = stack
+            .sandbox
+            .sandbox
+            .sent()
+            .await
+            .iter()
+            .filter(|s| s.body["text"]["body"] == "Sorry for the wait, Amelia!")
+            .count();
+        (n >= 1).then_some(n)
+    })
+    .await;
+    let n: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM messages WHERE text = 'Sorry for the wait, Amelia!'")
+            .fetch_one(&stack.server.state.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    };
+    assert_eq!(n, 1, "applied exactly once on the server");
+    // The message written while offline arrived by catch-up.
+    let t = inbox.thread(id).await.unwrap();
+    assert!(t.messages.iter().any(|m| m.text.as_deref() == Some("Hello? Anyone there?")));
+    inbox.logout().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_announces_nothing_later_ones_announce_once() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    // Ana is online elsewhere and gets a conversation before this app logs in.
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    reqwest::Client::new()
+        .put(format!("{}/v1/me/availability", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"availability": "online"}))
+        .send()
+        .await
+        .unwrap();
+    stack.sandbox.sandbox.customer_says("14155550123", "Jordan", "agent").await.unwrap();
+    eventually(10, "the earlier escalation", || async {
+        let l: Vec<Conversation> = reqwest::Client::new()
+            .get(format!("{}/v1/conversations", stack.url()))
+            .bearer_auth(ana.token.expose())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        l.iter().any(|c| c.state == ConversationState::Assigned).then_some(())
+    })
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+    inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    eventually(10, "the first sync", || async { (inbox.conversations().await.unwrap().len() == 1).then_some(()) })
+        .await;
+    assert!(rec.escalations.lock().unwrap().is_empty(), "no stale alerts at shift start");
+
+    stack.sandbox.sandbox.customer_says("14155550777", "Kim", "I need a person").await.unwrap();
+    eventually(10, "the new escalation", || async { (rec.escalations.lock().unwrap().len() == 1).then_some(()) }).await;
+    inbox.pull().await.unwrap();
+    inbox.pull().await.unwrap();
+    assert_eq!(rec.escalations.lock().unwrap().len(), 1, "each handoff announced once");
+    assert_eq!(rec.escalations.lock().unwrap()[0].conversation.contact.name.as_deref(), Some("Kim"));
+    inbox.logout().await.unwrap();
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs a command the way the desktop tests need: inside a private D-Bus session with an
+# unlocked GNOME Keyring (the Secret Service the OS keyring uses on Linux) and a kernel
+# keyring session. Keyring files live in a throwaway XDG_DATA_HOME, never the user's.
+#   scripts/desktop-session.sh cargo test -p inbox-core
+set -euo pipefail
+if [ "${HANDOFF_IN_DESKTOP_SESSION:-}" = 1 ]; then exec "$@"; fi
+export HANDOFF_IN_DESKTOP_SESSION=1
+scratch=$(mktemp -d -t handoff-session.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/run"
+mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+inner='
+  eval "$(printf %s handoff-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+  export GNOME_KEYRING_CONTROL
+  exec "$@"
+'
+if command -v keyctl >/dev/null 2>&1; then
+  dbus-run-session -- keyctl session - bash -c "$inner" _ "$@"
+else
+  dbus-run-session -- bash -c "$inner" _ "$@"
+fi

@@ -1,0 +1,88 @@
+import { describe, expect, it, vi, afterEach } from 'vitest';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import App from '../App.svelte';
+import ConversationList from './ConversationList.svelte';
+import { Inbox } from '../lib/inbox.svelte';
+import { FakeBackend } from '../test/fakeBackend';
+import { NOW, agent, conversation, detail } from '../test/fixtures';
+
+function threeConversations() {
+  return [
+    detail({
+      conversation: conversation({ id: 3, state: 'waiting', priority: 'urgent', assignee_id: null, last_message_at: NOW - 60_000 }),
+    }),
+    detail({
+      conversation: conversation({
+        id: 2,
+        state: 'assigned',
+        assignee_id: agent.id,
+        contact: { id: 2, wa_id: '4915112345678', bsuid: null, name: null },
+        last_message_preview: 'Thanks!',
+        last_message_at: NOW - 2 * 3_600_000,
+      }),
+    }),
+    detail({
+      conversation: conversation({
+        id: 1,
+        state: 'automation',
+        priority: 'low',
+        assignee_id: null,
+        active_handoff_id: null,
+        contact: { id: 1, wa_id: null, bsuid: 'US.1234567890', name: null },
+      }),
+      handoffs: [],
+    }),
+  ];
+}
+
+describe('ConversationList', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('renders one row per conversation with id/state attributes, names, badges', async () => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    const inbox = new Inbox(new FakeBackend({ details: threeConversations() }));
+    await inbox.start();
+    render(ConversationList, { inbox });
+
+    const rows = screen.getAllByTestId('conversation-item');
+    expect(rows.map((r) => r.dataset.conversationId)).toEqual(['3', '2', '1']);
+    expect(rows.map((r) => r.dataset.state)).toEqual(['waiting', 'assigned', 'automation']);
+
+    expect(within(rows[0]).getByText('Maria Lopez')).toBeInTheDocument();
+    expect(within(rows[0]).getByText('Waiting')).toBeInTheDocument();
+    expect(within(rows[0]).getByText('Urgent')).toBeInTheDocument();
+    expect(within(rows[0]).getByText('1m')).toBeInTheDocument();
+
+    expect(within(rows[1]).getByText('+4915112345678')).toBeInTheDocument();
+    expect(within(rows[1]).getByText('Assigned to you')).toBeInTheDocument();
+    expect(within(rows[1]).getByText('Thanks!')).toBeInTheDocument();
+    expect(within(rows[1]).getByText('2h')).toBeInTheDocument();
+
+    expect(within(rows[2]).getByText('US.1234567890')).toBeInTheDocument();
+    expect(within(rows[2]).getByText('Bot')).toBeInTheDocument();
+    expect(within(rows[2]).queryByText('Low')).not.toBeInTheDocument();
+  });
+
+  it('shows an empty state when there are no conversations', async () => {
+    const inbox = new Inbox(new FakeBackend({ details: [] }));
+    await inbox.start();
+    render(ConversationList, { inbox });
+    expect(screen.getByTestId('conversation-empty')).toHaveTextContent('No conversations');
+    expect(screen.queryAllByTestId('conversation-item')).toHaveLength(0);
+  });
+
+  it('clicking a row opens that thread', async () => {
+    const user = userEvent.setup();
+    const backend = new FakeBackend({ details: threeConversations() });
+    render(App, { backend });
+    const rows = await screen.findAllByTestId('conversation-item');
+    await user.click(rows[1]);
+
+    const thread = await screen.findByTestId('thread');
+    expect(thread).toHaveAttribute('data-conversation-id', '2');
+    expect(backend.getThread).toHaveBeenCalledWith(2);
+    await waitFor(() => expect(within(thread).getAllByTestId('message').length).toBeGreaterThan(0));
+    expect(rows[1]).toHaveAttribute('aria-current', 'true');
+  });
+});

@@ -1,0 +1,28 @@
+import type { Agent, Availability, Conversation, ConversationDetail, Message, Session } from './types';
+
+export type { Session } from './types';
+
+export type Unsubscribe = () => void;
+
+/**
+ * Everything the UI needs from the outside world. The UI talks only to this;
+ * TauriBackend (desktop) and HttpBackend (plain browser) implement it.
+ * Every method rejects with a BackendError.
+ */
+export interface IBackend {
+  /** Restore a saved login on startup. */
+  session(): Promise<Session | null>;
+  login(serverUrl: string, email: string, password: string): Promise<Session>;
+  logout(): Promise<void>;
+  /** Newest activity first. */
+  listConversations(): Promise<Conversation[]>;
+  getThread(conversationId: number): Promise<ConversationDetail>;
+  sendReply(conversationId: number, text: string): Promise<Message>;
+  resolve(conversationId: number, note: string | null): Promise<void>;
+  setAvailability(availability: Availability): Promise<Agent>;
+  /** `conversationIds` empty means "something changed, reload everything". */
+  onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe>;
+  onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe>;
+  /** e.g. a desktop notification was clicked. */
+  onOpenConversation(cb: (conversationId: number) => void): Promise<Unsubscribe>;
+}

@@ -1,0 +1,294 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HttpBackend, SESSION_STORAGE_KEY, eventsUrl, newClientId, normalizeServerUrl } from './httpBackend';
+import { BackendError } from './errors';
+import { agent, conversation, detail, message } from '../test/fixtures';
+
+const BASE = 'http://127.0.0.1:8080';
+const TOKEN = 'tok-123';
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+const loginBody = {
+  token: TOKEN,
+  expires_at: Date.now() + 3_600_000,
+  agent,
+  workspace_name: 'Acme Support',
+};
+
+/** Minimal WebSocket stand-in the backend can drive. */
+class FakeSocket {
+  static instances: FakeSocket[] = [];
+  url: string;
+  closed = false;
+  onopen: ((ev: Event) => void) | null = null;
+  onmessage: ((ev: MessageEvent) => void) | null = null;
+  onerror: ((ev: Event) => void) | null = null;
+  onclose: ((ev: CloseEvent) => void) | null = null;
+  constructor(url: string) {
+    this.url = url;
+    FakeSocket.instances.push(this);
+  }
+  close() {
+    this.closed = true;
+  }
+  receive(frame: unknown) {
+    this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(frame) }));
+  }
+  drop() {
+    this.onclose?.(new CloseEvent('close'));
+  }
+}
+
+describe('HttpBackend', () => {
+  let fetchMock: ReturnType<typeof vi.fn>;
+  let backend: HttpBackend;
+
+  beforeEach(() => {
+    FakeSocket.instances = [];
+    sessionStorage.clear();
+    fetchMock = vi.fn();
+    vi.stubGlobal('fetch', fetchMock);
+    backend = new HttpBackend({ webSocket: FakeSocket as unknown as typeof WebSocket });
+  });
+
+  afterEach(async () => {
+    await backend.logout().catch(() => {});
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+
+  async function loggedIn() {
+    fetchMock.mockResolvedValueOnce(json(loginBody));
+    await backend.login(BASE, 'ana@example.com', 'secret');
+    fetchMock.mockClear();
+  }
+
+  function lastRequest() {
+    const [url, init] = fetchMock.mock.calls[fetchMock.mock.calls.length - 1] as [string, RequestInit];
+    return {
+      url,
+      method: init.method,
+      headers: init.headers as Record<string, string>,
+      body: init.body === undefined ? undefined : JSON.parse(init.body as string),
+    };
+  }
+
+  it('login POSTs credentials without a token and returns the session', async () => {
+    fetchMock.mockResolvedValueOnce(json(loginBody));
+    const s = await backend.login('http://127.0.0.1:8080/', 'ana@example.com', 'secret');
+    expect(s).toEqual({ server_url: BASE, agent, workspace_name: 'Acme Support' });
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/auth/login`);
+    expect(req.method).toBe('POST');
+    expect(req.headers['Content-Type']).toBe('application/json');
+    expect(req.headers.Authorization).toBeUndefined();
+    expect(req.body).toEqual({ email: 'ana@example.com', password: 'secret' });
+  });
+
+  it('invalid credentials map to BackendError(invalid_credentials)', async () => {
+    fetchMock.mockResolvedValueOnce(json({ code: 'invalid_credentials', message: 'bad login' }, 401));
+    const err = await backend.login(BASE, 'a@b.c', 'x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: 'invalid_credentials', message: 'bad login' });
+  });
+
+  it('a fetch network failure becomes code `network`', async () => {
+    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    await expect(backend.login(BASE, 'a@b.c', 'x')).rejects.toMatchObject({
+      code: 'network',
+      message: 'Failed to fetch',
+    });
+  });
+
+  it('a non-JSON error body falls back to a code from the HTTP status', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(new Response('<html>bad gateway</html>', { status: 502 }));
+    await expect(backend.listConversations()).rejects.toMatchObject({ code: 'upstream' });
+  });
+
+  it('listConversations GETs with the bearer token', async () => {
+    await loggedIn();
+    const list = [conversation({ id: 2 }), conversation({ id: 1 })];
+    fetchMock.mockResolvedValueOnce(json(list));
+    await expect(backend.listConversations()).resolves.toEqual(list);
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/conversations`);
+    expect(req.method).toBe('GET');
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(req.body).toBeUndefined();
+  });
+
+  it('getThread GETs /v1/conversations/{id}', async () => {
+    await loggedIn();
+    const d = detail();
+    fetchMock.mockResolvedValueOnce(json(d));
+    await expect(backend.getThread(1)).resolves.toEqual(d);
+    expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/conversations/1`, method: 'GET' });
+  });
+
+  it('sendReply POSTs {client_id, text} with a fresh UUID', async () => {
+    await loggedIn();
+    const m = message({ direction: 'outbound', author: 'agent', status: 'queued', text: 'Hello' });
+    fetchMock.mockResolvedValueOnce(json(m, 201));
+    await expect(backend.sendReply(9, 'Hello')).resolves.toEqual(m);
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/conversations/9/messages`);
+    expect(req.method).toBe('POST');
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(req.body.text).toBe('Hello');
+    expect(req.body.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('sendReply maps not_assignee', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ code: 'not_assignee', message: 'assigned to 9' }, 403));
+    await expect(backend.sendReply(9, 'x')).rejects.toMatchObject({ code: 'not_assignee' });
+  });
+
+  it('resolve POSTs {note} and accepts 204', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+    await expect(backend.resolve(9, null)).resolves.toBeUndefined();
+    expect(lastRequest()).toMatchObject({
+      url: `${BASE}/v1/conversations/9/resolve`,
+      method: 'POST',
+      body: { note: null },
+    });
+  });
+
+  it('setAvailability PUTs {availability}', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ ...agent, availability: 'away' }));
+    await expect(backend.setAvailability('away')).resolves.toMatchObject({ availability: 'away' });
+    expect(lastRequest()).toMatchObject({
+      url: `${BASE}/v1/me/availability`,
+      method: 'PUT',
+      body: { availability: 'away' },
+    });
+  });
+
+  it('logout POSTs /v1/auth/logout with the token and forgets the login', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+    await backend.logout();
+    expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/auth/logout`, method: 'POST' });
+    expect(lastRequest().headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+    await expect(backend.listConversations()).rejects.toMatchObject({ code: 'not_logged_in' });
+  });
+
+  it('session() restores the login from sessionStorage only (not localStorage)', async () => {
+    await loggedIn();
+    expect(localStorage.length).toBe(0);
+    const again = new HttpBackend({ webSocket: FakeSocket as unknown as typeof WebSocket });
+    await expect(again.session()).resolves.toEqual({ server_url: BASE, agent, workspace_name: 'Acme Support' });
+    fetchMock.mockResolvedValueOnce(json([]));
+    await again.listConversations();
+    expect(lastRequest().headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    await again.logout();
+  });
+
+  it('session() is null with storage disabled or when nothing is saved', async () => {
+    await expect(new HttpBackend({ storage: null }).session()).resolves.toBeNull();
+    await expect(backend.session()).resolves.toBeNull();
+  });
+
+  it('an expired token error ends the stored session', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ code: 'token_expired', message: 'expired' }, 401));
+    await expect(backend.listConversations()).rejects.toMatchObject({ code: 'token_expired' });
+    expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+  });
+
+  it('opens the event socket with the token; hello -> connected, poke -> onChange([])', async () => {
+    const changes = vi.fn();
+    const connection = vi.fn();
+    await backend.onChange(changes);
+    await backend.onConnection(connection);
+    expect(connection).toHaveBeenLastCalledWith(false);
+
+    await loggedIn();
+    expect(FakeSocket.instances).toHaveLength(1);
+    const socket = FakeSocket.instances[0];
+    expect(socket.url).toBe(`ws://127.0.0.1:8080/v1/events?access_token=${TOKEN}`);
+
+    socket.receive({ type: 'hello', cursor: 5 });
+    expect(connection).toHaveBeenLastCalledWith(true);
+    changes.mockClear();
+
+    socket.receive({ type: 'poke', cursor: 6 });
+    expect(changes).toHaveBeenCalledWith([]);
+  });
+
+  it('reconnects with backoff after the socket drops and reports disconnection', async () => {
+    vi.useFakeTimers();
+    backend = new HttpBackend({
+      webSocket: FakeSocket as unknown as typeof WebSocket,
+      reconnectInitialMs: 100,
+      reconnectMaxMs: 1000,
+    });
+    const connection = vi.fn();
+    const changes = vi.fn();
+    await backend.onConnection(connection);
+    await backend.onChange(changes);
+    await loggedIn();
+    FakeSocket.instances[0].receive({ type: 'hello', cursor: 1 });
+    expect(connection).toHaveBeenLastCalledWith(true);
+
+    FakeSocket.instances[0].drop();
+    expect(connection).toHaveBeenLastCalledWith(false);
+    vi.advanceTimersByTime(99);
+    expect(FakeSocket.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(2);
+
+    // second failure waits twice as long
+    FakeSocket.instances[1].drop();
+    vi.advanceTimersByTime(199);
+    expect(FakeSocket.instances).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(3);
+
+    // a hello with a moved cursor means we missed changes: reload
+    changes.mockClear();
+    FakeSocket.instances[2].receive({ type: 'hello', cursor: 4 });
+    expect(connection).toHaveBeenLastCalledWith(true);
+    expect(changes).toHaveBeenCalledWith([]);
+  });
+
+  it('logout closes the socket and stops reconnecting', async () => {
+    vi.useFakeTimers();
+    await loggedIn();
+    const socket = FakeSocket.instances[0];
+    fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+    await backend.logout();
+    expect(socket.closed).toBe(true);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+});
+
+describe('helpers', () => {
+  it('normalizeServerUrl adds a scheme and strips trailing slashes', () => {
+    expect(normalizeServerUrl(' 127.0.0.1:8080/ ')).toBe('http://127.0.0.1:8080');
+    expect(normalizeServerUrl('https://handoff.example.com/api/')).toBe('https://handoff.example.com/api');
+    expect(() => normalizeServerUrl('ftp://x')).toThrow(BackendError);
+  });
+
+  it('eventsUrl switches to ws/wss and adds the token', () => {
+    expect(eventsUrl('https://h.example.com', 'a b')).toBe('wss://h.example.com/v1/events?access_token=a+b');
+    expect(eventsUrl('http://127.0.0.1:8080', 't')).toBe('ws://127.0.0.1:8080/v1/events?access_token=t');
+  });
+
+  it('newClientId falls back to getRandomValues without randomUUID', () => {
+    const real = globalThis.crypto;
+    vi.stubGlobal('crypto', { getRandomValues: (b: Uint8Array) => real.getRandomValues(b) });
+    try {
+      expect(newClientId()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});

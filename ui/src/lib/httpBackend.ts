@@ -1,0 +1,394 @@
+import type { IBackend, Unsubscribe } from './backend';
+import { BackendError, SESSION_ENDED_CODES, isErrorCode, type ErrorCode } from './errors';
+import type {
+  Agent,
+  Availability,
+  Conversation,
+  ConversationDetail,
+  LoginResponse,
+  Message,
+  Session,
+} from './types';
+
+export const SESSION_STORAGE_KEY = 'handoff-inbox.session';
+
+interface StoredAuth {
+  server_url: string;
+  token: string;
+  expires_at: number;
+  agent: Agent;
+  workspace_name: string;
+}
+
+type EventFrame = { type: 'hello'; cursor: number } | { type: 'poke'; cursor: number };
+
+export interface HttpBackendOptions {
+  /**
+   * Where the login survives a page reload. Defaults to `sessionStorage`
+   * (per tab, gone when the tab closes); pass `null` for memory only.
+   */
+  storage?: Storage | null;
+  /** WebSocket constructor; defaults to the global one at connect time. */
+  webSocket?: typeof WebSocket;
+  /** Reconnect backoff for the event stream. */
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+}
+
+/** Accepts `host:port`, `http://host:port/`, … and returns `http://host:port`. */
+export function normalizeServerUrl(input: string): string {
+  let value = input.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) value = `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BackendError('invalid_input', `Invalid server URL: ${input}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BackendError('invalid_input', `Unsupported server URL scheme: ${url.protocol}`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** `http(s)://host/prefix` -> `ws(s)://host/prefix/v1/events?access_token=…` */
+export function eventsUrl(serverUrl: string, token: string): string {
+  const url = new URL(`${serverUrl}/v1/events`);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('access_token', token);
+  return url.toString();
+}
+
+/** RFC 4122 v4 id; `crypto.randomUUID` only exists in secure contexts. */
+export function newClientId(): string {
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID();
+  const b = new Uint8Array(16);
+  c.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'invalid_input';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 502:
+    case 503:
+    case 504:
+      return 'upstream';
+    default:
+      return 'internal';
+  }
+}
+
+async function errorFromResponse(res: Response): Promise<BackendError> {
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON: fall back to the status code
+  }
+  if (typeof body === 'object' && body !== null && 'code' in body) {
+    const { code, message } = body as { code: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : `HTTP ${res.status}`;
+    return new BackendError(isErrorCode(code) ? code : codeForStatus(res.status), text);
+  }
+  return new BackendError(codeForStatus(res.status), `HTTP ${res.status} ${res.statusText}`.trim());
+}
+
+function toSession(auth: StoredAuth): Session {
+  return { server_url: auth.server_url, agent: auth.agent, workspace_name: auth.workspace_name };
+}
+
+/** Browser backend: talks to the Handoff server with fetch + a WebSocket. */
+export class HttpBackend implements IBackend {
+  private auth: StoredAuth | null = null;
+  private readonly storage: Storage | null;
+  private readonly options: HttpBackendOptions;
+
+  private readonly changeListeners = new Set<(ids: number[]) => void>();
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  private readonly openListeners = new Set<(id: number) => void>();
+
+  private socket: WebSocket | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private attempt = 0;
+  private cursor: number | null = null;
+  private connected = false;
+  private wantEvents = false;
+
+  constructor(options: HttpBackendOptions = {}) {
+    this.options = options;
+    this.storage =
+      options.storage !== undefined
+        ? options.storage
+        : typeof sessionStorage !== 'undefined'
+          ? sessionStorage
+          : null;
+  }
+
+  // ---- HTTP -------------------------------------------------------------
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { base?: string; auth?: boolean } = {},
+  ): Promise<T> {
+    const useAuth = opts.auth ?? true;
+    const base = opts.base ?? this.auth?.server_url;
+    if (!base || (useAuth && !this.auth)) {
+      throw new BackendError('not_logged_in', 'Not logged in');
+    }
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (useAuth && this.auth) headers.Authorization = `Bearer ${this.auth.token}`;
+
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new BackendError('network', err instanceof Error ? err.message : String(err));
+    }
+
+    if (!res.ok) {
+      const error = await errorFromResponse(res);
+      if (useAuth && SESSION_ENDED_CODES.has(error.code)) this.forget();
+      throw error;
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new BackendError('internal', 'The server sent an invalid response');
+    }
+  }
+
+  async session(): Promise<Session | null> {
+    if (!this.auth) this.auth = this.loadStored();
+    if (!this.auth) return null;
+    this.startEvents();
+    return toSession(this.auth);
+  }
+
+  async login(serverUrl: string, email: string, password: string): Promise<Session> {
+    const base = normalizeServerUrl(serverUrl);
+    const res = await this.request<LoginResponse>(
+      'POST',
+      '/v1/auth/login',
+      { email, password },
+      { base, auth: false },
+    );
+    this.stopEvents();
+    this.auth = {
+      server_url: base,
+      token: res.token,
+      expires_at: res.expires_at,
+      agent: res.agent,
+      workspace_name: res.workspace_name,
+    };
+    this.persist();
+    this.startEvents();
+    return toSession(this.auth);
+  }
+
+  async logout(): Promise<void> {
+    if (!this.auth) return;
+    try {
+      await this.request<void>('POST', '/v1/auth/logout');
+    } catch {
+      // Signing out locally must work even if the server is unreachable.
+    }
+    this.forget();
+  }
+
+  listConversations(): Promise<Conversation[]> {
+    return this.request<Conversation[]>('GET', '/v1/conversations');
+  }
+
+  getThread(conversationId: number): Promise<ConversationDetail> {
+    return this.request<ConversationDetail>('GET', `/v1/conversations/${conversationId}`);
+  }
+
+  sendReply(conversationId: number, text: string): Promise<Message> {
+    return this.request<Message>('POST', `/v1/conversations/${conversationId}/messages`, {
+      client_id: newClientId(),
+      text,
+    });
+  }
+
+  async resolve(conversationId: number, note: string | null): Promise<void> {
+    await this.request<void>('POST', `/v1/conversations/${conversationId}/resolve`, { note });
+  }
+
+  async setAvailability(availability: Availability): Promise<Agent> {
+    const agent = await this.request<Agent>('PUT', '/v1/me/availability', { availability });
+    if (this.auth) {
+      this.auth = { ...this.auth, agent };
+      this.persist();
+    }
+    return agent;
+  }
+
+  // ---- stored login -----------------------------------------------------
+
+  private loadStored(): StoredAuth | null {
+    if (!this.storage) return null;
+    try {
+      const raw = this.storage.getItem(SESSION_STORAGE_KEY);
+      if (!raw) return null;
+      const stored = JSON.parse(raw) as StoredAuth;
+      if (!stored.token || !stored.server_url || !stored.agent) return null;
+      if (stored.expires_at && stored.expires_at <= Date.now()) {
+        this.storage.removeItem(SESSION_STORAGE_KEY);
+        return null;
+      }
+      return stored;
+    } catch {
+      return null;
+    }
+  }
+
+  private persist(): void {
+    if (!this.storage || !this.auth) return;
+    try {
+      this.storage.setItem(SESSION_STORAGE_KEY, JSON.stringify(this.auth));
+    } catch {
+      // storage full or disabled: the login stays in memory only
+    }
+  }
+
+  private forget(): void {
+    this.stopEvents();
+    this.auth = null;
+    try {
+      this.storage?.removeItem(SESSION_STORAGE_KEY);
+    } catch {
+      // ignore
+    }
+  }
+
+  // ---- events -----------------------------------------------------------
+
+  async onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe> {
+    this.changeListeners.add(cb);
+    return () => this.changeListeners.delete(cb);
+  }
+
+  async onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe> {
+    this.connectionListeners.add(cb);
+    cb(this.connected);
+    return () => this.connectionListeners.delete(cb);
+  }
+
+  /** A browser has no notifications to click; kept for interface parity. */
+  async onOpenConversation(cb: (conversationId: number) => void): Promise<Unsubscribe> {
+    this.openListeners.add(cb);
+    return () => this.openListeners.delete(cb);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    for (const cb of [...this.connectionListeners]) cb(connected);
+  }
+
+  private emitChange(ids: number[]): void {
+    for (const cb of [...this.changeListeners]) cb(ids);
+  }
+
+  private startEvents(): void {
+    this.wantEvents = true;
+    if (!this.socket && !this.reconnectTimer) this.connect();
+  }
+
+  private stopEvents(): void {
+    this.wantEvents = false;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      try {
+        socket.close();
+      } catch {
+        // ignore
+      }
+    }
+    this.attempt = 0;
+    this.cursor = null;
+    this.setConnected(false);
+  }
+
+  private connect(): void {
+    const WS = this.options.webSocket ?? globalThis.WebSocket;
+    if (!this.wantEvents || !this.auth || typeof WS !== 'function') return;
+    let socket: WebSocket;
+    try {
+      socket = new WS(eventsUrl(this.auth.server_url, this.auth.token));
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onmessage = (ev: MessageEvent) => {
+      if (this.socket !== socket) return;
+      let frame: EventFrame;
+      try {
+        frame = JSON.parse(String(ev.data)) as EventFrame;
+      } catch {
+        return;
+      }
+      if (frame.type === 'hello') {
+        this.attempt = 0;
+        this.setConnected(true);
+        // After a (re)connect we may have missed pokes: reload if the cursor moved.
+        if (this.cursor !== frame.cursor) this.emitChange([]);
+        this.cursor = frame.cursor;
+      } else if (frame.type === 'poke') {
+        this.cursor = frame.cursor;
+        this.emitChange([]);
+      }
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.setConnected(false);
+      this.scheduleReconnect();
+    };
+    // An error is always followed by close.
+    socket.onerror = () => {};
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.wantEvents || this.reconnectTimer) return;
+    const initial = this.options.reconnectInitialMs ?? 1000;
+    const max = this.options.reconnectMaxMs ?? 30_000;
+    const delay = Math.min(max, initial * 2 ** this.attempt);
+    this.attempt += 1;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+}

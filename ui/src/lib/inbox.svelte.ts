@@ -1,0 +1,276 @@
+import type { IBackend, Unsubscribe } from './backend';
+import { BackendError, SESSION_ENDED_CODES, friendlyMessage, toBackendError } from './errors';
+import { sortMessages } from './format';
+import type {
+  Availability,
+  Conversation,
+  ConversationDetail,
+  Message,
+  Session,
+} from './types';
+
+export type Phase = 'starting' | 'login' | 'inbox';
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8080';
+const LAST_SERVER_KEY = 'handoff-inbox.server-url';
+
+/** The server URL used for the last successful login, else the default. */
+export function lastServerUrl(): string {
+  try {
+    return localStorage.getItem(LAST_SERVER_KEY) || DEFAULT_SERVER_URL;
+  } catch {
+    return DEFAULT_SERVER_URL;
+  }
+}
+
+/** A message shown on the login screen, e.g. after the session expired. */
+export interface Notice {
+  code: BackendError['code'];
+  text: string;
+}
+
+/**
+ * App state: session, conversation list, open thread, connection.
+ * Reloads the list and the open thread whenever the backend signals a change.
+ */
+export class Inbox {
+  readonly backend: IBackend;
+
+  phase = $state<Phase>('starting');
+  session = $state<Session | null>(null);
+  notice = $state<Notice | null>(null);
+
+  conversations = $state<Conversation[]>([]);
+  listLoaded = $state(false);
+  listError = $state<BackendError | null>(null);
+
+  selectedId = $state<number | null>(null);
+  thread = $state<ConversationDetail | null>(null);
+  threadLoading = $state(false);
+  threadError = $state<BackendError | null>(null);
+
+  /** `null` until the backend has reported the event stream's state. */
+  connected = $state<boolean | null>(null);
+  availabilityError = $state<BackendError | null>(null);
+  /** Conversations this agent resolved during this session. */
+  resolvedIds = $state<number[]>([]);
+
+  private unsubscribers: Unsubscribe[] = [];
+  private listSeq = 0;
+  private threadSeq = 0;
+  private pendingOpen: number | null = null;
+  private stopped = false;
+
+  constructor(backend: IBackend) {
+    this.backend = backend;
+  }
+
+  get agentId(): number | null {
+    return this.session?.agent.id ?? null;
+  }
+
+  get selectedConversation(): Conversation | null {
+    if (this.thread && this.thread.conversation.id === this.selectedId) return this.thread.conversation;
+    return this.conversations.find((c) => c.id === this.selectedId) ?? null;
+  }
+
+  /** Subscribe to backend events, then restore a saved login. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    try {
+      const subs = await Promise.all([
+        this.backend.onChange((ids) => this.handleChange(ids)),
+        this.backend.onConnection((connected) => {
+          this.connected = connected;
+        }),
+        this.backend.onOpenConversation((id) => this.handleOpen(id)),
+      ]);
+      if (this.stopped) subs.forEach((u) => u());
+      else this.unsubscribers.push(...subs);
+    } catch {
+      // Without events the inbox still works; it just won't live-update.
+    }
+
+    let session: Session | null = null;
+    try {
+      session = await this.backend.session();
+    } catch (err) {
+      const e = toBackendError(err);
+      this.notice = { code: e.code, text: friendlyMessage(e.code) };
+    }
+    if (session) await this.enter(session);
+    else this.phase = 'login';
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribers.splice(0)) u();
+  }
+
+  /** Rejects with a BackendError; the login form shows it. */
+  async login(serverUrl: string, email: string, password: string): Promise<void> {
+    const session = await this.backend.login(serverUrl, email, password).catch((err: unknown) => {
+      throw toBackendError(err);
+    });
+    try {
+      localStorage.setItem(LAST_SERVER_KEY, session.server_url || serverUrl);
+    } catch {
+      // not important
+    }
+    this.notice = null;
+    await this.enter(session);
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.backend.logout();
+    } catch {
+      // Leave the inbox regardless.
+    }
+    this.reset();
+  }
+
+  private async enter(session: Session): Promise<void> {
+    this.session = session;
+    this.phase = 'inbox';
+    const open = this.pendingOpen;
+    this.pendingOpen = null;
+    await this.refreshList();
+    if (open !== null) await this.select(open);
+  }
+
+  private reset(notice: Notice | null = null): void {
+    this.session = null;
+    this.phase = 'login';
+    this.notice = notice;
+    this.conversations = [];
+    this.listLoaded = false;
+    this.listError = null;
+    this.selectedId = null;
+    this.thread = null;
+    this.threadError = null;
+    this.threadLoading = false;
+    this.availabilityError = null;
+    this.resolvedIds = [];
+    this.listSeq += 1;
+    this.threadSeq += 1;
+  }
+
+  /** True if the error ended the session (we are back on the login screen). */
+  private endedSession(err: BackendError): boolean {
+    if (!SESSION_ENDED_CODES.has(err.code) || this.phase !== 'inbox') return false;
+    this.reset({ code: err.code, text: friendlyMessage(err.code) });
+    return true;
+  }
+
+  async refreshList(): Promise<void> {
+    if (this.phase !== 'inbox') return;
+    const seq = ++this.listSeq;
+    try {
+      const list = await this.backend.listConversations();
+      if (seq !== this.listSeq) return;
+      this.conversations = list;
+      this.listLoaded = true;
+      this.listError = null;
+    } catch (err) {
+      const e = toBackendError(err);
+      if (seq !== this.listSeq || this.endedSession(e)) return;
+      this.listError = e;
+    }
+  }
+
+  async select(conversationId: number): Promise<void> {
+    if (this.phase !== 'inbox') {
+      this.pendingOpen = conversationId;
+      return;
+    }
+    if (this.selectedId !== conversationId) {
+      this.selectedId = conversationId;
+      this.thread = null;
+      this.threadError = null;
+    }
+    await this.loadThread(conversationId);
+  }
+
+  async loadThread(conversationId: number): Promise<void> {
+    const seq = ++this.threadSeq;
+    this.threadLoading = true;
+    try {
+      const detail = await this.backend.getThread(conversationId);
+      if (seq !== this.threadSeq || this.selectedId !== conversationId) return;
+      this.thread = { ...detail, messages: sortMessages(detail.messages) };
+      this.threadError = null;
+      // Keep the list row in step with what the thread shows.
+      const i = this.conversations.findIndex((c) => c.id === conversationId);
+      if (i >= 0) this.conversations[i] = detail.conversation;
+    } catch (err) {
+      const e = toBackendError(err);
+      if (seq !== this.threadSeq || this.endedSession(e)) return;
+      this.threadError = e;
+    } finally {
+      if (seq === this.threadSeq) this.threadLoading = false;
+    }
+  }
+
+  private handleChange(conversationIds: number[]): void {
+    if (this.phase !== 'inbox') return;
+    void this.refreshList();
+    const open = this.selectedId;
+    if (open !== null && (conversationIds.length === 0 || conversationIds.includes(open))) {
+      void this.loadThread(open);
+    }
+  }
+
+  private handleOpen(conversationId: number): void {
+    void this.select(conversationId);
+  }
+
+  /**
+   * Send a reply in the open conversation. Shows the returned (pending)
+   * message at once, then reloads. Rejects with a BackendError.
+   */
+  async send(conversationId: number, text: string): Promise<Message> {
+    let message: Message;
+    try {
+      message = await this.backend.sendReply(conversationId, text);
+    } catch (err) {
+      const e = toBackendError(err);
+      this.endedSession(e);
+      throw e;
+    }
+    if (this.thread && this.thread.conversation.id === conversationId) {
+      const others = this.thread.messages.filter((m) => m.id !== message.id);
+      this.thread.messages = sortMessages([...others, message]);
+    }
+    void this.refreshList();
+    if (this.selectedId === conversationId) void this.loadThread(conversationId);
+    return message;
+  }
+
+  /** Close the handoff; the conversation goes back to automation. */
+  async resolve(conversationId: number, note: string | null): Promise<void> {
+    try {
+      await this.backend.resolve(conversationId, note);
+    } catch (err) {
+      const e = toBackendError(err);
+      this.endedSession(e);
+      throw e;
+    }
+    if (!this.resolvedIds.includes(conversationId)) this.resolvedIds.push(conversationId);
+    await Promise.all([
+      this.refreshList(),
+      this.selectedId === conversationId ? this.loadThread(conversationId) : Promise.resolve(),
+    ]);
+  }
+
+  async setAvailability(availability: Availability): Promise<void> {
+    this.availabilityError = null;
+    try {
+      const agent = await this.backend.setAvailability(availability);
+      if (this.session) this.session = { ...this.session, agent };
+    } catch (err) {
+      const e = toBackendError(err);
+      if (!this.endedSession(e)) this.availabilityError = e;
+    }
+  }
+}

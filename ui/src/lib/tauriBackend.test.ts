@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import { TauriBackend } from './tauriBackend';
+import { BackendError } from './errors';
+import { agent, conversation, detail, message, session } from '../test/fixtures';
+
+type Call = { cmd: string; args: Record<string, unknown> | undefined };
+
+describe('TauriBackend', () => {
+  let calls: Call[];
+  let replies: Record<string, unknown>;
+  let backend: TauriBackend;
+
+  beforeEach(() => {
+    calls = [];
+    replies = {};
+    mockIPC(
+      (cmd, args) => {
+        if (cmd.startsWith('plugin:event|')) return undefined;
+        calls.push({ cmd, args: args as Record<string, unknown> | undefined });
+        const reply = replies[cmd];
+        if (reply instanceof Error) throw reply;
+        if (typeof reply === 'object' && reply !== null && 'reject' in reply) {
+          return Promise.reject((reply as { reject: unknown }).reject);
+        }
+        return reply ?? null;
+      },
+      { shouldMockEvents: true },
+    );
+    backend = new TauriBackend();
+  });
+
+  afterEach(() => {
+    clearMocks();
+  });
+
+  const appCalls = () => calls.filter((c) => !c.cmd.startsWith('plugin:'));
+
+  it('session() calls `session` and returns null when logged out', async () => {
+    replies.session = null;
+    await expect(backend.session()).resolves.toBeNull();
+    expect(appCalls()).toEqual([{ cmd: 'session', args: {} }]);
+  });
+
+  it('session() returns the saved session', async () => {
+    replies.session = session;
+    await expect(backend.session()).resolves.toEqual(session);
+  });
+
+  it('login passes serverUrl, email and password', async () => {
+    replies.login = session;
+    const s = await backend.login('http://127.0.0.1:8080', 'ana@example.com', 'pw');
+    expect(s).toEqual(session);
+    expect(appCalls()).toEqual([
+      { cmd: 'login', args: { serverUrl: 'http://127.0.0.1:8080', email: 'ana@example.com', password: 'pw' } },
+    ]);
+  });
+
+  it('logout calls `logout`', async () => {
+    await backend.logout();
+    expect(appCalls().map((c) => c.cmd)).toEqual(['logout']);
+  });
+
+  it('listConversations calls `list_conversations`', async () => {
+    const list = [conversation({ id: 2 }), conversation({ id: 1 })];
+    replies.list_conversations = list;
+    await expect(backend.listConversations()).resolves.toEqual(list);
+    expect(appCalls()[0].cmd).toBe('list_conversations');
+  });
+
+  it('getThread passes conversationId', async () => {
+    const d = detail();
+    replies.get_thread = d;
+    await expect(backend.getThread(1)).resolves.toEqual(d);
+    expect(appCalls()).toEqual([{ cmd: 'get_thread', args: { conversationId: 1 } }]);
+  });
+
+  it('sendReply passes conversationId and text and returns the pending message', async () => {
+    const pending = message({ id: -1, direction: 'outbound', author: 'agent', status: 'queued', text: 'hi' });
+    replies.send_reply = pending;
+    await expect(backend.sendReply(3, 'hi')).resolves.toEqual(pending);
+    expect(appCalls()).toEqual([{ cmd: 'send_reply', args: { conversationId: 3, text: 'hi' } }]);
+  });
+
+  it('resolve passes conversationId and note (null allowed)', async () => {
+    await backend.resolve(3, 'done');
+    await backend.resolve(4, null);
+    expect(appCalls()).toEqual([
+      { cmd: 'resolve', args: { conversationId: 3, note: 'done' } },
+      { cmd: 'resolve', args: { conversationId: 4, note: null } },
+    ]);
+  });
+
+  it('setAvailability passes availability and returns the agent', async () => {
+    replies.set_availability = { ...agent, availability: 'away' };
+    await expect(backend.setAvailability('away')).resolves.toMatchObject({ availability: 'away' });
+    expect(appCalls()).toEqual([{ cmd: 'set_availability', args: { availability: 'away' } }]);
+  });
+
+  it('a rejected invoke {code, message} becomes a BackendError with that code', async () => {
+    replies.send_reply = { reject: { code: 'not_assignee', message: 'conversation 3 is assigned to agent 9' } };
+    const err = await backend.sendReply(3, 'hi').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: 'not_assignee', message: 'conversation 3 is assigned to agent 9' });
+  });
+
+  it('an unknown error code or a plain string becomes `internal`', async () => {
+    replies.list_conversations = { reject: { code: 'weird', message: 'x' } };
+    await expect(backend.listConversations()).rejects.toMatchObject({ code: 'internal', message: 'x' });
+    replies.logout = { reject: 'boom' };
+    await expect(backend.logout()).rejects.toMatchObject({ code: 'internal', message: 'boom' });
+  });
+
+  it('onChange delivers conversation_ids from inbox://changed and unsubscribes', async () => {
+    const cb = vi.fn();
+    const unlisten = await backend.onChange(cb);
+    await emit('inbox://changed', { conversation_ids: [4, 5] });
+    expect(cb).toHaveBeenCalledWith([4, 5]);
+    unlisten();
+    await emit('inbox://changed', { conversation_ids: [6] });
+    expect(cb).toHaveBeenCalledTimes(1);
+  });
+
+  it('onConnection delivers connected from inbox://connection', async () => {
+    const cb = vi.fn();
+    await backend.onConnection(cb);
+    await emit('inbox://connection', { connected: true });
+    await emit('inbox://connection', { connected: false });
+    expect(cb.mock.calls).toEqual([[true], [false]]);
+  });
+
+  it('onOpenConversation delivers conversation_id from inbox://open-conversation', async () => {
+    const cb = vi.fn();
+    await backend.onOpenConversation(cb);
+    await emit('inbox://open-conversation', { conversation_id: 42 });
+    expect(cb).toHaveBeenCalledWith(42);
+  });
+});

@@ -1,0 +1,85 @@
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { IBackend, Unsubscribe } from './backend';
+import { toBackendError } from './errors';
+import type { Agent, Availability, Conversation, ConversationDetail, Message, Session } from './types';
+
+export const EVENT_CHANGED = 'inbox://changed';
+export const EVENT_CONNECTION = 'inbox://connection';
+export const EVENT_OPEN_CONVERSATION = 'inbox://open-conversation';
+
+interface ChangedPayload {
+  conversation_ids?: number[];
+}
+interface ConnectionPayload {
+  connected: boolean;
+}
+interface OpenConversationPayload {
+  conversation_id: number;
+}
+
+/** Desktop backend: Tauri commands + events from the Rust side. */
+export class TauriBackend implements IBackend {
+  private async call<T>(cmd: string, args?: InvokeArgs): Promise<T> {
+    try {
+      return await invoke<T>(cmd, args);
+    } catch (err) {
+      // Commands reject with `{code, message}`.
+      throw toBackendError(err);
+    }
+  }
+
+  session(): Promise<Session | null> {
+    return this.call<Session | null>('session');
+  }
+
+  login(serverUrl: string, email: string, password: string): Promise<Session> {
+    return this.call<Session>('login', { serverUrl, email, password });
+  }
+
+  async logout(): Promise<void> {
+    await this.call<void>('logout');
+  }
+
+  listConversations(): Promise<Conversation[]> {
+    return this.call<Conversation[]>('list_conversations');
+  }
+
+  getThread(conversationId: number): Promise<ConversationDetail> {
+    return this.call<ConversationDetail>('get_thread', { conversationId });
+  }
+
+  sendReply(conversationId: number, text: string): Promise<Message> {
+    return this.call<Message>('send_reply', { conversationId, text });
+  }
+
+  async resolve(conversationId: number, note: string | null): Promise<void> {
+    await this.call<void>('resolve', { conversationId, note });
+  }
+
+  setAvailability(availability: Availability): Promise<Agent> {
+    return this.call<Agent>('set_availability', { availability });
+  }
+
+  private async subscribe<P>(event: string, handler: (payload: P) => void): Promise<Unsubscribe> {
+    try {
+      return await listen<P>(event, (e) => handler(e.payload));
+    } catch (err) {
+      throw toBackendError(err);
+    }
+  }
+
+  onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe> {
+    return this.subscribe<ChangedPayload>(EVENT_CHANGED, (p) => cb(p?.conversation_ids ?? []));
+  }
+
+  onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe> {
+    return this.subscribe<ConnectionPayload>(EVENT_CONNECTION, (p) => cb(Boolean(p?.connected)));
+  }
+
+  onOpenConversation(cb: (conversationId: number) => void): Promise<Unsubscribe> {
+    return this.subscribe<OpenConversationPayload>(EVENT_OPEN_CONVERSATION, (p) => {
+      if (typeof p?.conversation_id === 'number') cb(p.conversation_id);
+    });
+  }
+}

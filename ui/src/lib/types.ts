@@ -1,0 +1,110 @@
+// Wire types shared with the Rust side (handoff-core / src-tauri) and the
+// Handoff HTTP server. Field names are snake_case exactly as serialised.
+// Ids are numbers; all times are unix milliseconds.
+
+export type Role = 'admin' | 'manager' | 'agent' | 'viewer';
+export type Availability = 'online' | 'away' | 'offline';
+export type ConversationState = 'automation' | 'waiting' | 'assigned';
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+export type Direction = 'inbound' | 'outbound';
+export type Author = 'customer' | 'bot' | 'agent' | 'system';
+export type MessageStatus =
+  | 'received'
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'read'
+  | 'failed';
+export type HandoffTrigger = 'customer_request' | 'api';
+export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
+
+export interface Agent {
+  id: number;
+  workspace_id: number;
+  email: string;
+  name: string;
+  role: Role;
+  availability: Availability;
+}
+
+export interface Contact {
+  id: number;
+  wa_id: string | null;
+  bsuid: string | null;
+  name: string | null;
+}
+
+export interface Conversation {
+  id: number;
+  workspace_id: number;
+  contact: Contact;
+  phone_number_id: string;
+  state: ConversationState;
+  priority: Priority;
+  assignee_id: number | null;
+  team_id: number | null;
+  active_handoff_id: number | null;
+  last_message_preview: string | null;
+  last_message_at: number | null;
+  last_inbound_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  wamid: string | null;
+  client_id: string | null;
+  direction: Direction;
+  author: Author;
+  agent_id: number | null;
+  /** WhatsApp message type: "text", "image", "audio", ... */
+  kind: string;
+  text: string | null;
+  status: MessageStatus;
+  error: string | null;
+  sent_at: number;
+  created_at: number;
+}
+
+export interface Handoff {
+  id: number;
+  conversation_id: number;
+  trigger: HandoffTrigger;
+  status: HandoffStatus;
+  reason: string;
+  priority: Priority;
+  summary: string | null;
+  requested_by: string;
+  team_id: number | null;
+  assignee_id: number | null;
+  requested_at: number;
+  assigned_at: number | null;
+  resolved_at: number | null;
+  resolution_note: string | null;
+}
+
+export interface ConversationDetail {
+  conversation: Conversation;
+  messages: Message[];
+  handoffs: Handoff[];
+}
+
+export interface Session {
+  server_url: string;
+  agent: Agent;
+  workspace_name: string;
+}
+
+/** Body of `POST /v1/auth/login`. */
+export interface LoginResponse {
+  token: string;
+  expires_at: number;
+  agent: Agent;
+  workspace_name: string;
+}
+
+/** Maximum length of a WhatsApp text message body. */
+export const MAX_MESSAGE_CHARS = 4096;

@@ -1,0 +1,130 @@
+import { vi } from 'vitest';
+import type { IBackend } from '../lib/backend';
+import { BackendError } from '../lib/errors';
+import type { Agent, Availability, Conversation, ConversationDetail, Message, Session } from '../lib/types';
+import { session as defaultSession } from './fixtures';
+
+/** In-memory IBackend for component tests. Every method is a vi spy. */
+export class FakeBackend implements IBackend {
+  currentSession: Session | null;
+  conversations: Conversation[];
+  threads = new Map<number, ConversationDetail>();
+  /** Make the next call of a method reject with this error. */
+  failures = new Map<string, BackendError>();
+  changeCbs = new Set<(ids: number[]) => void>();
+  connectionCbs = new Set<(connected: boolean) => void>();
+  openCbs = new Set<(id: number) => void>();
+  private nextPending = -1;
+
+  constructor(init: { session?: Session | null; details?: ConversationDetail[] } = {}) {
+    this.currentSession = init.session === undefined ? defaultSession : init.session;
+    const details = init.details ?? [];
+    for (const d of details) this.threads.set(d.conversation.id, structuredClone(d));
+    this.conversations = details.map((d) => structuredClone(d.conversation));
+  }
+
+  private fail(method: string): void {
+    const err = this.failures.get(method);
+    if (err) {
+      this.failures.delete(method);
+      throw err;
+    }
+  }
+
+  session = vi.fn(async (): Promise<Session | null> => {
+    this.fail('session');
+    return this.currentSession;
+  });
+
+  login = vi.fn(async (serverUrl: string, email: string, _password: string): Promise<Session> => {
+    this.fail('login');
+    this.currentSession = { ...defaultSession, server_url: serverUrl, agent: { ...defaultSession.agent, email } };
+    return this.currentSession;
+  });
+
+  logout = vi.fn(async (): Promise<void> => {
+    this.fail('logout');
+    this.currentSession = null;
+  });
+
+  listConversations = vi.fn(async (): Promise<Conversation[]> => {
+    this.fail('listConversations');
+    return structuredClone(this.conversations);
+  });
+
+  getThread = vi.fn(async (conversationId: number): Promise<ConversationDetail> => {
+    this.fail('getThread');
+    const d = this.threads.get(conversationId);
+    if (!d) throw new BackendError('not_found', `conversation ${conversationId} not found`);
+    return structuredClone(d);
+  });
+
+  sendReply = vi.fn(async (conversationId: number, text: string): Promise<Message> => {
+    this.fail('sendReply');
+    const now = Date.now();
+    const m: Message = {
+      id: this.nextPending--,
+      conversation_id: conversationId,
+      wamid: null,
+      client_id: `client-${-this.nextPending}`,
+      direction: 'outbound',
+      author: 'agent',
+      agent_id: this.currentSession?.agent.id ?? null,
+      kind: 'text',
+      text,
+      status: 'queued',
+      error: null,
+      sent_at: now,
+      created_at: now,
+    };
+    this.threads.get(conversationId)?.messages.push(m);
+    return structuredClone(m);
+  });
+
+  resolve = vi.fn(async (conversationId: number, note: string | null): Promise<void> => {
+    this.fail('resolve');
+    const d = this.threads.get(conversationId);
+    if (!d) throw new BackendError('not_found', 'nope');
+    const patch = { state: 'automation' as const, assignee_id: null, active_handoff_id: null };
+    Object.assign(d.conversation, patch);
+    for (const h of d.handoffs) {
+      if (h.status !== 'resolved') Object.assign(h, { status: 'resolved', resolved_at: Date.now(), resolution_note: note });
+    }
+    const row = this.conversations.find((c) => c.id === conversationId);
+    if (row) Object.assign(row, patch);
+  });
+
+  setAvailability = vi.fn(async (availability: Availability): Promise<Agent> => {
+    this.fail('setAvailability');
+    if (!this.currentSession) throw new BackendError('not_logged_in', 'no');
+    this.currentSession.agent = { ...this.currentSession.agent, availability };
+    return structuredClone(this.currentSession.agent);
+  });
+
+  onChange = vi.fn(async (cb: (ids: number[]) => void) => {
+    this.changeCbs.add(cb);
+    return () => void this.changeCbs.delete(cb);
+  });
+
+  onConnection = vi.fn(async (cb: (connected: boolean) => void) => {
+    this.connectionCbs.add(cb);
+    return () => void this.connectionCbs.delete(cb);
+  });
+
+  onOpenConversation = vi.fn(async (cb: (id: number) => void) => {
+    this.openCbs.add(cb);
+    return () => void this.openCbs.delete(cb);
+  });
+
+  emitChange(ids: number[] = []): void {
+    for (const cb of this.changeCbs) cb(ids);
+  }
+
+  emitConnection(connected: boolean): void {
+    for (const cb of this.connectionCbs) cb(connected);
+  }
+
+  emitOpen(id: number): void {
+    for (const cb of this.openCbs) cb(id);
+  }
+}

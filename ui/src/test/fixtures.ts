@@ -1,0 +1,132 @@
+import type { Agent, Conversation, ConversationDetail, Handoff, Message, Session } from '../lib/types';
+
+export const NOW = Date.UTC(2025, 2, 12, 15, 0, 0);
+
+export const agent: Agent = {
+  id: 7,
+  workspace_id: 1,
+  email: 'ana@example.com',
+  name: 'Ana Agent',
+  role: 'agent',
+  availability: 'online',
+};
+
+export const session: Session = {
+  server_url: 'http://127.0.0.1:8080',
+  agent,
+  workspace_name: 'Acme Support',
+};
+
+export function conversation(overrides: Partial<Conversation> = {}): Conversation {
+  return {
+    id: 1,
+    workspace_id: 1,
+    contact: { id: 11, wa_id: '15551230001', bsuid: null, name: 'Maria Lopez' },
+    phone_number_id: 'PN1',
+    state: 'assigned',
+    priority: 'normal',
+    assignee_id: agent.id,
+    team_id: null,
+    active_handoff_id: 100,
+    last_message_preview: 'I want to talk to a person',
+    last_message_at: NOW - 5 * 60_000,
+    last_inbound_at: NOW - 5 * 60_000,
+    created_at: NOW - 3_600_000,
+    updated_at: NOW - 5 * 60_000,
+    ...overrides,
+  };
+}
+
+let nextId = 1000;
+export function message(overrides: Partial<Message> = {}): Message {
+  const id = overrides.id ?? nextId++;
+  return {
+    id,
+    conversation_id: 1,
+    wamid: `wamid.${id}`,
+    client_id: null,
+    direction: 'inbound',
+    author: 'customer',
+    agent_id: null,
+    kind: 'text',
+    text: 'hello',
+    status: 'received',
+    error: null,
+    sent_at: NOW - 10 * 60_000,
+    created_at: NOW - 10 * 60_000,
+    ...overrides,
+  };
+}
+
+export function handoff(overrides: Partial<Handoff> = {}): Handoff {
+  return {
+    id: 100,
+    conversation_id: 1,
+    trigger: 'customer_request',
+    status: 'assigned',
+    reason: 'Refund request',
+    priority: 'high',
+    summary: 'Customer was charged twice for order #88.',
+    requested_by: 'customer',
+    team_id: null,
+    assignee_id: agent.id,
+    requested_at: NOW - 6 * 60_000,
+    assigned_at: NOW - 5 * 60_000,
+    resolved_at: null,
+    resolution_note: null,
+    ...overrides,
+  };
+}
+
+export function detail(overrides: Partial<ConversationDetail> = {}): ConversationDetail {
+  const conv = overrides.conversation ?? conversation();
+  return {
+    conversation: conv,
+    messages: [
+      message({ id: 1, conversation_id: conv.id, text: 'Hi, where is my order?', sent_at: NOW - 20 * 60_000 }),
+      message({
+        id: 2,
+        conversation_id: conv.id,
+        direction: 'outbound',
+        author: 'bot',
+        text: 'Let me check that for you.',
+        status: 'read',
+        sent_at: NOW - 19 * 60_000,
+      }),
+      message({ id: 3, conversation_id: conv.id, text: 'I want to talk to a person', sent_at: NOW - 7 * 60_000 }),
+      message({
+        id: 4,
+        conversation_id: conv.id,
+        direction: 'outbound',
+        author: 'system',
+        text: 'Conversation handed to an agent',
+        status: 'sent',
+        sent_at: NOW - 6 * 60_000,
+      }),
+      message({
+        id: 5,
+        conversation_id: conv.id,
+        direction: 'outbound',
+        author: 'agent',
+        agent_id: agent.id,
+        text: 'Hi Maria, I am on it.',
+        status: 'delivered',
+        sent_at: NOW - 4 * 60_000,
+      }),
+      message({
+        id: 6,
+        conversation_id: conv.id,
+        direction: 'outbound',
+        author: 'agent',
+        agent_id: agent.id,
+        text: 'Could you send the receipt?',
+        status: 'failed',
+        error: 'Re-engagement window closed',
+        sent_at: NOW - 3 * 60_000,
+      }),
+      message({ id: 7, conversation_id: conv.id, kind: 'image', text: null, sent_at: NOW - 2 * 60_000 }),
+    ],
+    handoffs: [handoff({ conversation_id: conv.id })],
+    ...overrides,
+  };
+}

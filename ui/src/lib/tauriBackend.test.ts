@@ -130,6 +130,15 @@ describe('TauriBackend', () => {
     expect(cb.mock.calls).toEqual([[true], [false]]);
   });
 
+  it('onConnection reports the state the stream already had when subscribing', async () => {
+    replies.connection_status = true;
+    const cb = vi.fn();
+    await backend.onConnection(cb);
+    expect(appCalls().map((c) => c.cmd)).toEqual(['connection_status']);
+    await emit('inbox://connection', { connected: false });
+    expect(cb.mock.calls).toEqual([[true], [false]]);
+  });
+
   it('onOpenConversation delivers conversation_id from inbox://open-conversation', async () => {
     const cb = vi.fn();
     await backend.onOpenConversation(cb);

@@ -73,8 +73,16 @@ export class TauriBackend implements IBackend {
     return this.subscribe<ChangedPayload>(EVENT_CHANGED, (p) => cb(p?.conversation_ids ?? []));
   }
 
-  onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe> {
-    return this.subscribe<ConnectionPayload>(EVENT_CONNECTION, (p) => cb(Boolean(p?.connected)));
+  async onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe> {
+    const unsubscribe = await this.subscribe<ConnectionPayload>(EVENT_CONNECTION, (p) => cb(Boolean(p?.connected)));
+    // The stream may have connected before this page subscribed: ask once.
+    try {
+      const now = await invoke<boolean | null>('connection_status');
+      if (typeof now === 'boolean') cb(now);
+    } catch {
+      // Not available (yet): the next event will tell.
+    }
+    return unsubscribe;
   }
 
   onOpenConversation(cb: (conversationId: number) => void): Promise<Unsubscribe> {

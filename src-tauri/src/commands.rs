@@ -1,0 +1,80 @@
+//! The IPC commands the UI invokes. Each is a few lines over `inbox_core::Inbox`; errors
+//! cross as `{code, message}`.
+
+use handoff_protocol::{Agent, Availability, Conversation, ConversationDetail, ConversationId, Message, SecretString};
+use inbox_core::{CoreError, Inbox, Session};
+use tauri::State;
+
+/// Demo and end-to-end runs start logged in: `HANDOFF_AUTOLOGIN_URL`,
+/// `HANDOFF_AUTOLOGIN_EMAIL`, `HANDOFF_AUTOLOGIN_PASSWORD`. Used once, when no session is
+/// saved.
+pub struct AutoLogin(std::sync::Mutex<Option<(String, String, SecretString)>>);
+
+impl AutoLogin {
+    pub fn from_env() -> AutoLogin {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let creds =
+            match (var("HANDOFF_AUTOLOGIN_URL"), var("HANDOFF_AUTOLOGIN_EMAIL"), var("HANDOFF_AUTOLOGIN_PASSWORD")) {
+                (Some(u), Some(e), Some(p)) => Some((u, e, SecretString::new(p))),
+                _ => None,
+            };
+        AutoLogin(std::sync::Mutex::new(creds))
+    }
+}
+
+#[tauri::command]
+pub async fn session(inbox: State<'_, Inbox>, auto: State<'_, AutoLogin>) -> Result<Option<Session>, CoreError> {
+    if let Some(s) = inbox.session().await? {
+        return Ok(Some(s));
+    }
+    let creds = auto.0.lock().expect("not poisoned").take();
+    match creds {
+        Some((url, email, password)) => inbox.login(&url, &email, password).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+#[tauri::command]
+pub async fn login(
+    inbox: State<'_, Inbox>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> Result<Session, CoreError> {
+    inbox.login(&server_url, &email, SecretString::new(password)).await
+}
+
+#[tauri::command]
+pub async fn logout(inbox: State<'_, Inbox>) -> Result<(), CoreError> {
+    inbox.logout().await
+}
+
+#[tauri::command]
+pub async fn list_conversations(inbox: State<'_, Inbox>) -> Result<Vec<Conversation>, CoreError> {
+    inbox.conversations().await
+}
+
+#[tauri::command]
+pub async fn get_thread(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<ConversationDetail, CoreError> {
+    inbox.thread(ConversationId(conversation_id)).await
+}
+
+#[tauri::command]
+pub async fn send_reply(inbox: State<'_, Inbox>, conversation_id: i64, text: String) -> Result<Message, CoreError> {
+    inbox.send_reply(ConversationId(conversation_id), &text).await
+}
+
+#[tauri::command]
+pub async fn resolve(inbox: State<'_, Inbox>, conversation_id: i64, note: Option<String>) -> Result<(), CoreError> {
+    inbox.resolve(ConversationId(conversation_id), note).await
+}
+
+#[tauri::command]
+pub async fn set_availability(inbox: State<'_, Inbox>, availability: Availability) -> Result<Agent, CoreError> {
+    inbox.set_availability(availability).await
+}
+
+#[tauri::command]
+pub fn connection_status(inbox: State<'_, Inbox>) -> bool {
+    inbox.is_connected()
+}

@@ -1,0 +1,112 @@
+"""The foundation slice through the real desktop app: log in, a customer asks for a
+person, the conversation appears with a desktop notification, the agent replies, the
+reply reaches the (sandboxed) Graph API in Meta's format, the agent resolves."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from conftest import ARTIFACTS, ROOT, http_json, wait_until
+
+CUSTOMER = "5511987654321"
+REPLY = "Olá Rafael! I'm Ana from Acme. Your order #4821 left our warehouse today."
+
+
+def find(driver, css):
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def finds(driver, css):
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display):
+    driver = app
+    sandbox = product["sandbox"]
+
+    # Log in as the demo agent.
+    wait_until("the login screen", lambda: finds(driver, "#login-submit"), 30)
+    url = find(driver, "#server-url")
+    url.clear()
+    url.send_keys(product["server"])
+    find(driver, "#email").send_keys("ana@demo.handoff.dev")
+    find(driver, "#password").send_keys("handoff-demo")
+    find(driver, "#login-submit").click()
+    wait_until("the inbox", lambda: finds(driver, '[data-testid="inbox"]'), 30)
+    assert find(driver, '[data-testid="agent-name"]').text.strip().startswith("Ana")
+    wait_until("the live connection", lambda: find(driver, '[data-testid="connection"]').get_attribute("data-connected") == "true", 30)
+
+    # The token is in the Secret Service keyring, not in the app's files.
+    keyring = subprocess.run(["secret-tool", "search", "--all", "--unlock", "service", f"dev.handoff.inbox.e2e-{os.getpid()}"],
+                             capture_output=True, text=True)
+    assert "secret = hos_" in keyring.stdout, keyring.stdout + keyring.stderr
+    for f in Path(product["data"] / "app").rglob("*"):
+        if f.is_file():
+            assert b"hos_" not in f.read_bytes(), f"a token in {f}"
+
+    # A customer asks the bot, then for a person.
+    say = lambda text: http_json("POST", f"{sandbox}/sandbox/customers/{CUSTOMER}/messages", {"text": text, "name": "Rafael Souza"})
+    assert say("Hi! How long does shipping take to Brazil?")["server_status"] == 200
+    assert say("My order never arrived. I want to talk to a human.")["server_status"] == 200
+
+    # It appears in the inbox, assigned to Ana...
+    item = wait_until("the escalated conversation", lambda: [
+        e for e in finds(driver, '[data-testid="conversation-item"]') if e.get_attribute("data-state") == "assigned"
+    ], 30)[0]
+    # ...and a desktop notification was sent over D-Bus.
+    log = display["notifications_log"]
+    wait_until("the Notify call on D-Bus", lambda: "Rafael Souza needs a person" in log.read_text(errors="replace"), 20)
+    assert "member=Notify" in log.read_text(errors="replace")
+
+    # The thread shows the whole history, the bot's part included, and why.
+    item.click()
+    wait_until("the thread", lambda: finds(driver, '[data-testid="thread"]'), 10)
+    authors = wait_until("four messages", lambda: (lambda a: a if len(a) >= 4 else None)(
+        [m.get_attribute("data-author") for m in finds(driver, '[data-testid="message"]')]), 15)
+    assert authors[:4] == ["customer", "bot", "customer", "bot"], authors
+    assert "human" in find(driver, '[data-testid="handoff-reason"]').text
+
+    # Ana replies from the composer.
+    box = find(driver, "#composer-input")
+    box.send_keys(REPLY)
+    find(driver, "#send-reply").click()
+    sent = wait_until("the reply at the Graph API", lambda: [
+        s for s in http_json("GET", f"{sandbox}/sandbox/sent") if s["body"].get("text", {}).get("body") == REPLY
+    ], 30)
+    assert len(sent) == 1
+    assert sent[0]["body"] == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": CUSTOMER,
+        "type": "text",
+        "text": {"body": REPLY, "preview_url": False},
+    }
+    # The sandbox's signed status webhooks bring the ticks to "read".
+    wait_until("the read ticks", lambda: [
+        m for m in finds(driver, '[data-testid="message"][data-author="agent"]') if m.get_attribute("data-status") == "read"
+    ], 30)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "inbox.png"
+    driver.save_screenshot(str(shot))
+    if os.environ.get("HANDOFF_UPDATE_SCREENSHOT"):
+        shutil.copy(shot, ROOT / "docs" / "screenshot-inbox.png")
+
+    # Resolve: the conversation goes back to automation.
+    find(driver, "#resolve").click()
+    wait_until("the note field", lambda: finds(driver, "#resolve-note"), 10)
+    find(driver, "#resolve-note").send_keys("Tracking number sent")
+    find(driver, "#resolve-confirm").click()
+    wait_until("back to automation", lambda: [
+        e for e in finds(driver, '[data-testid="conversation-item"]') if e.get_attribute("data-state") == "automation"
+    ], 15)
+    # The bot answers the customer again.
+    before = len([s for s in http_json("GET", f"{sandbox}/sandbox/sent")])
+    say("Thanks! And what are your opening hours?")
+    wait_until("the bot's answer", lambda: any(
+        "Monday to Friday" in s["body"].get("text", {}).get("body", "") for s in http_json("GET", f"{sandbox}/sandbox/sent")[before:]
+    ), 20)

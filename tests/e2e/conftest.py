@@ -53,11 +53,12 @@ def http_json(method, url, body=None):
 
 
 class Proc:
-    def __init__(self, name, args, env=None, log_dir=ARTIFACTS):
+    def __init__(self, name, args, env=None, log_dir=ARTIFACTS, pass_fds=()):
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "w")
-        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env or os.environ.copy(),
+                                  pass_fds=pass_fds)
 
     def stop(self):
         if self.p.poll() is None:
@@ -73,8 +74,14 @@ class Proc:
 def display():
     """A real X server (Xvfb) and a notification daemon on the session bus."""
     assert os.environ.get("DBUS_SESSION_BUS_ADDRESS"), "run inside scripts/desktop-session.sh (needs a D-Bus session)"
-    num = 90 + os.getpid() % 9
-    xvfb = Proc("xvfb", ["Xvfb", f":{num}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+    # Xvfb picks a free display and writes its number to the pipe.
+    read_fd, write_fd = os.pipe()
+    xvfb = Proc("xvfb", ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                pass_fds=(write_fd,))
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        num = pipe.readline().strip()
+    assert num, f"Xvfb did not start: see {xvfb.log_path}"
     os.environ["DISPLAY"] = f":{num}"
     wait_until("Xvfb", lambda: subprocess.run(["xdpyinfo"], capture_output=True).returncode == 0, 20)
     monitor = Proc("dbus-monitor", ["dbus-monitor", "interface='org.freedesktop.Notifications'"])

@@ -51,6 +51,7 @@ def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display)
     # A customer asks the bot, then for a person.
     say = lambda text: http_json("POST", f"{sandbox}/sandbox/customers/{CUSTOMER}/messages", {"text": text, "name": "Rafael Souza"})
     assert say("Hi! How long does shipping take to Brazil?")["server_status"] == 200
+    wait_until("the bot's answer", lambda: http_json("GET", f"{sandbox}/sandbox/sent"), 20)
     assert say("My order never arrived. I want to talk to a human.")["server_status"] == 200
 
     # It appears in the inbox, assigned to Ana...

@@ -85,6 +85,10 @@ async fn login_sync_live_escalation_reply_and_logout() {
     // A customer asks the bot, then for a person: a live event brings it in.
     let sb = &stack.sandbox.sandbox;
     sb.customer_says(CUSTOMER, "Rafael Souza", "How long does shipping take?").await.unwrap();
+    eventually(10, "the bot's answer", || async {
+        (!sb.transcript(CUSTOMER).await.iter().all(|l| l.from == "customer")).then_some(())
+    })
+    .await;
     sb.customer_says(CUSTOMER, "Rafael Souza", "I want to talk to a human").await.unwrap();
     let esc = eventually(10, "the escalation", || async { rec.escalations.lock().unwrap().first().cloned() }).await;
     assert_eq!(esc.conversation.contact.name.as_deref(), Some("Rafael Souza"));

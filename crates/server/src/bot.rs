@@ -118,7 +118,7 @@ fn normalise(text: &str) -> String {
 
 fn contains_phrase(normalised_text: &str, phrase: &str) -> bool {
     let p = normalise(phrase);
-    p.trim().len() > 0 && normalised_text.contains(&p)
+    !p.trim().is_empty() && normalised_text.contains(&p)
 }
 
 #[cfg(test)]

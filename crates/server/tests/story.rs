@@ -29,6 +29,7 @@ on_both_backends!(
     auth_errors_have_stable_codes,
     replies_are_checked,
     live_events_poke_on_change,
+    assignment_is_round_robin_among_online_agents,
 );
 
 const CUSTOMER: &str = "4915112345678";
@@ -573,4 +574,43 @@ where
             return serde_json::from_str::<ServerEvent>(&t).unwrap();
         }
     }
+}
+
+async fn assignment_is_round_robin_among_online_agents(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    let ben = stack.login("ben@demo.handoff.dev").await;
+    set_online(&stack, ana.token.expose()).await;
+    set_online(&stack, ben.token.expose()).await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let mut owners = Vec::new();
+    for (i, wa) in ["4911", "4922", "4933", "4944"].iter().enumerate() {
+        stack.sandbox.sandbox.customer_says(wa, "C", "talk to someone").await.unwrap();
+        let c: Conversation = eventually(10, "assignment", || async {
+            let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+            l.into_iter().find(|c| c.contact.wa_id.as_deref() == Some(*wa) && c.state == ConversationState::Assigned)
+        })
+        .await;
+        owners.push(c.assignee_id.unwrap());
+        assert_eq!(owners.len(), i + 1);
+    }
+    assert_ne!(owners[0], owners[1]);
+    assert_eq!(owners[0], owners[2]);
+    assert_eq!(owners[1], owners[3]);
+    // An offline agent gets nothing.
+    let resp = http()
+        .put(format!("{}/v1/me/availability", stack.url()))
+        .bearer_auth(ben.token.expose())
+        .json(&json!({"availability": "offline"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Agent>().await.unwrap().availability, Availability::Offline);
+    stack.sandbox.sandbox.customer_says("4955", "C", "human").await.unwrap();
+    let c: Conversation = eventually(10, "assignment", || async {
+        let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+        l.into_iter().find(|c| c.contact.wa_id.as_deref() == Some("4955") && c.state == ConversationState::Assigned)
+    })
+    .await;
+    assert_eq!(c.assignee_id, Some(ana.agent.id));
 }

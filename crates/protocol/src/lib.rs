@@ -160,8 +160,20 @@ str_enum!(
     HandoffTrigger {
         /// The customer asked for a person ("human", "agent", ...).
         CustomerRequest = "customer_request",
+        /// A keyword or intent list matched (refund, cancel, complaint, ...).
+        Keyword = "keyword",
+        /// The bot reported a confidence below the threshold.
+        LowConfidence = "low_confidence",
+        /// The bot gave N fallback answers in a row.
+        RepeatedFailure = "repeated_failure",
+        /// The customer's message scored below the sentiment threshold.
+        NegativeSentiment = "negative_sentiment",
+        /// A rule on contact attributes or context fields (VIP, order value, ...).
+        ContactRule = "contact_rule",
         /// An external bot or workflow called `POST /v1/conversations/{id}/handoff`.
         Api = "api",
+        /// A lead qualified on another channel moved into WhatsApp.
+        Lead = "lead",
     }
 );
 
@@ -189,6 +201,9 @@ pub struct Contact {
     pub bsuid: Option<String>,
     /// Profile name the customer set in WhatsApp.
     pub name: Option<String>,
+    /// Attributes from a CRM or the lead (VIP, order value, ...), read by contact rules.
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Contact {
@@ -259,10 +274,44 @@ pub struct Handoff {
     pub requested_by: String,
     pub team_id: Option<TeamId>,
     pub assignee_id: Option<AgentId>,
+    /// Which rule fired: the phrase, `refund: "money back"`, a rule name, a score.
+    #[serde(default)]
+    pub trigger_detail: Option<String>,
+    /// The bot's confidence when it handed off (0..1), where known.
+    #[serde(default)]
+    pub confidence: Option<f64>,
+    /// The customer's sentiment (-1..1), where known.
+    #[serde(default)]
+    pub sentiment: Option<f64>,
+    /// The workflow, execution and node that handed off, where known.
+    #[serde(default)]
+    pub workflow: Option<WorkflowRef>,
+    #[serde(default)]
+    pub requested_skill: Option<String>,
+    /// Free key-value context: CRM or lead fields, the bot's withheld draft, ...
+    #[serde(default)]
+    pub context: serde_json::Map<String, serde_json::Value>,
+    /// Timeline: requested (and queued) → assigned → first response → resolved →
+    /// returned to automation.
     pub requested_at: Millis,
     pub assigned_at: Option<Millis>,
+    #[serde(default)]
+    pub first_response_at: Option<Millis>,
     pub resolved_at: Option<Millis>,
+    #[serde(default)]
+    pub returned_at: Option<Millis>,
     pub resolution_note: Option<String>,
+}
+
+/// Where in an automation a handoff came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WorkflowRef {
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    #[serde(default)]
+    pub execution_id: Option<String>,
+    #[serde(default)]
+    pub node_id: Option<String>,
 }
 
 // ---- REST requests and responses ----
@@ -290,6 +339,20 @@ pub struct HandoffRequest {
     pub summary: Option<String>,
     #[serde(default)]
     pub team_id: Option<TeamId>,
+    /// The bot's confidence (0..1), if it knows it.
+    #[serde(default)]
+    pub confidence: Option<f64>,
+    /// The customer's sentiment (-1..1), if the bot measured it.
+    #[serde(default)]
+    pub sentiment: Option<f64>,
+    #[serde(default)]
+    pub workflow: Option<WorkflowRef>,
+    /// A skill the person should have (routing by skill comes with the routing work).
+    #[serde(default)]
+    pub skill: Option<String>,
+    /// Free key-value context shown to the agent (CRM fields, order, lead data).
+    #[serde(default)]
+    pub context: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -374,7 +437,13 @@ mod tests {
 
     #[test]
     fn contact_display_name_falls_back() {
-        let mut c = Contact { id: ContactId(3), wa_id: Some("15550001".into()), bsuid: None, name: None };
+        let mut c = Contact {
+            id: ContactId(3),
+            wa_id: Some("15550001".into()),
+            bsuid: None,
+            name: None,
+            attributes: Default::default(),
+        };
         assert_eq!(c.display_name(), "+15550001");
         c.name = Some("Ana".into());
         assert_eq!(c.display_name(), "Ana");

@@ -226,6 +226,19 @@ pub async fn send_message(
     let mid =
         engine::enqueue_outbound(&state, &mut tx, &conv, Author::Agent, Some(caller.agent.id), Some(client_id), text)
             .await?;
+    if let Some(h) = conv.active_handoff_id {
+        // The handoff's timeline: the person's first answer.
+        let first =
+            sqlx::query("UPDATE handoffs SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL")
+                .bind(crate::db::now_ms())
+                .bind(h.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if first == 1 {
+            state.db.record_change(&mut tx, conv.workspace_id.0, "handoff", h.0, conv.id.0).await?;
+        }
+    }
     let msg = store::message(&mut tx, mid).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
@@ -244,7 +257,7 @@ pub async fn handoff(
         Caller::Agent { agent, .. } => format!("agent:{}", agent.email),
     };
     let mut tx = state.db.pool.begin().await?;
-    let h = engine::request_handoff(&state, &mut tx, conv.id, HandoffTrigger::Api, &requested_by, &req).await?;
+    let h = engine::request_handoff(&state, &mut tx, conv.id, (HandoffTrigger::Api, None), &requested_by, &req).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
     Ok((StatusCode::CREATED, Json(h)))
@@ -281,4 +294,75 @@ pub async fn resolve(
     };
     engine::resolve(&state, &caller.agent, ConversationId(id), req.note.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Managers and admins (and API tokens) may change workspace settings and contacts.
+fn may_configure(caller: &Caller) -> AppResult<()> {
+    match caller {
+        Caller::Api { .. } => Ok(()),
+        Caller::Agent { agent, .. } if matches!(agent.role, Role::Admin | Role::Manager) => Ok(()),
+        Caller::Agent { .. } => Err(AppError::new(ErrorCode::Forbidden, "only managers and admins can change this")),
+    }
+}
+
+pub async fn get_triggers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<crate::triggers::TriggerConfig>> {
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(Json(store::workspace_triggers(&mut conn, caller.workspace_id().0).await?))
+}
+
+pub async fn put_triggers(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(config): ApiJson<crate::triggers::TriggerConfig>,
+) -> AppResult<Json<crate::triggers::TriggerConfig>> {
+    may_configure(&caller)?;
+    config.validate().map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
+    let mut conn = state.db.pool.acquire().await?;
+    store::set_workspace_triggers(&mut conn, caller.workspace_id().0, &config).await?;
+    Ok(Json(config))
+}
+
+/// Replaces a contact's attributes (a JSON object), e.g. from a CRM.
+pub async fn put_contact_attributes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(attributes): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> AppResult<Json<Contact>> {
+    may_configure(&caller)?;
+    let mut tx = state.db.pool.begin().await?;
+    let updated =
+        sqlx::query("UPDATE contacts SET attributes = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4")
+            .bind(serde_json::to_string(&attributes).map_err(|e| AppError::Internal(e.to_string()))?)
+            .bind(crate::db::now_ms())
+            .bind(id)
+            .bind(caller.workspace_id().0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if updated == 0 {
+        return Err(AppError::not_found("contact"));
+    }
+    // Every conversation of the contact shows the new attributes.
+    let convs = sqlx::query("SELECT id FROM conversations WHERE contact_id = $1").bind(id).fetch_all(&mut *tx).await?;
+    for c in &convs {
+        let cid: i64 = c.try_get("id")?;
+        state.db.record_change(&mut tx, caller.workspace_id().0, "conversation", cid, cid).await?;
+    }
+    let row = sqlx::query("SELECT id, wa_id, bsuid, name, attributes FROM contacts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    state.changed(caller.workspace_id().0).await;
+    Ok(Json(Contact {
+        id: ContactId(row.try_get("id")?),
+        wa_id: row.try_get("wa_id")?,
+        bsuid: row.try_get("bsuid")?,
+        name: row.try_get("name")?,
+        attributes: store::json_object(row.try_get("attributes")?)?,
+    }))
 }

@@ -16,6 +16,7 @@ use crate::bot::BotAction;
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::store;
+use crate::triggers::Fired;
 use crate::AppState;
 
 /// A business number and the workspace that owns it.
@@ -290,10 +291,11 @@ pub async fn request_handoff(
     state: &AppState,
     conn: &mut AnyConnection,
     conversation_id: ConversationId,
-    trigger: HandoffTrigger,
+    trigger: (HandoffTrigger, Option<&str>),
     requested_by: &str,
     req: &HandoffRequest,
 ) -> AppResult<Handoff> {
+    let (trigger, trigger_detail) = trigger;
     let conv = store::conversation(conn, conversation_id).await?;
     if conv.state != ConversationState::Automation {
         return Err(AppError::new(
@@ -320,11 +322,23 @@ pub async fn request_handoff(
         }
         None => store::default_team(conn, ws).await?,
     };
+    if let Some(c) = req.confidence.filter(|c| !(0.0..=1.0).contains(c)) {
+        return Err(AppError::new(ErrorCode::InvalidInput, format!("confidence must be between 0 and 1, not {c}")));
+    }
+    if let Some(s) = req.sentiment.filter(|s| !(-1.0..=1.0).contains(s)) {
+        return Err(AppError::new(ErrorCode::InvalidInput, format!("sentiment must be between -1 and 1, not {s}")));
+    }
     let priority = req.priority.unwrap_or(Priority::Normal);
     let now = now_ms();
+    let workflow = req.workflow.clone().unwrap_or_default();
+    let context = (!req.context.is_empty())
+        .then(|| serde_json::to_string(&req.context))
+        .transpose()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let row = sqlx::query(
-        "INSERT INTO handoffs (workspace_id, conversation_id, trigger, status, reason, priority, summary, requested_by, team_id, requested_at) \
-         VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO handoffs (workspace_id, conversation_id, trigger, status, reason, priority, summary, requested_by, team_id, requested_at, \
+           trigger_detail, confidence, sentiment, workflow_id, execution_id, node_id, requested_skill, context) \
+         VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(ws)
     .bind(conv.id.0)
@@ -335,6 +349,14 @@ pub async fn request_handoff(
     .bind(requested_by)
     .bind(team_id)
     .bind(now)
+    .bind(trigger_detail)
+    .bind(req.confidence)
+    .bind(req.sentiment)
+    .bind(workflow.workflow_id)
+    .bind(workflow.execution_id)
+    .bind(workflow.node_id)
+    .bind(req.skill.as_deref())
+    .bind(context)
     .fetch_one(&mut *conn)
     .await?;
     let handoff_id: i64 = row.try_get("id")?;
@@ -463,14 +485,14 @@ pub async fn resolve(
         ));
     }
     let now = now_ms();
-    sqlx::query("UPDATE handoffs SET status = 'resolved', resolved_at = $1, resolution_note = $2 WHERE id = $3")
+    sqlx::query("UPDATE handoffs SET status = 'resolved', resolved_at = $1, returned_at = $1, resolution_note = $2 WHERE id = $3")
         .bind(now)
         .bind(note.map(str::trim).filter(|n| !n.is_empty()))
         .bind(handoff_id.0)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "UPDATE conversations SET state = 'automation', assignee_id = NULL, active_handoff_id = NULL, updated_at = $1 WHERE id = $2",
+        "UPDATE conversations SET state = 'automation', assignee_id = NULL, active_handoff_id = NULL, bot_fallbacks = 0, updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(conv.id.0)
@@ -483,6 +505,25 @@ pub async fn resolve(
     tracing::info!(conversation = conv.id.0, "resolved: back to automation");
     state.changed(ws).await;
     Ok(())
+}
+
+/// Hands off because a trigger fired.
+pub async fn handoff_fired(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    conv: &Conversation,
+    fired: Fired,
+    summary: Option<String>,
+) -> AppResult<Handoff> {
+    let req = HandoffRequest {
+        reason: fired.reason,
+        priority: Some(fired.priority),
+        summary,
+        confidence: fired.confidence,
+        sentiment: fired.sentiment,
+        ..Default::default()
+    };
+    request_handoff(state, conn, conv.id, (fired.trigger, Some(&fired.detail)), "bot:rules", &req).await
 }
 
 /// Processes stored inbound messages that automation has not seen yet, oldest first,
@@ -538,19 +579,33 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
         tx.commit().await?;
         return Ok(());
     }
-    let text = if msg.kind == "text" { msg.text.as_deref() } else { None };
-    match state.bot.decide(text) {
-        BotAction::Reply(answer) => {
-            enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &answer).await?;
-        }
-        BotAction::Handoff { matched } => {
-            let req = HandoffRequest {
-                reason: format!("Customer asked for a person (\"{matched}\")"),
-                priority: Some(Priority::Normal),
-                summary: msg.text.clone().map(|t| format!("Customer wrote: {t}")),
-                team_id: None,
-            };
-            request_handoff(state, &mut tx, conv.id, HandoffTrigger::CustomerRequest, "bot:rules", &req).await?;
+    let text = if matches!(msg.kind.as_str(), "text" | "button" | "interactive") { msg.text.as_deref() } else { None };
+    let triggers = store::workspace_triggers(&mut tx, conv.workspace_id.0).await?;
+    let summary = msg.text.clone().map(|t| format!("Customer wrote: {t}"));
+    if let Some(fired) = triggers.on_customer_message(text, &conv.contact.attributes) {
+        handoff_fired(state, &mut tx, &conv, fired, summary).await?;
+    } else {
+        let fallbacks: i64 = sqlx::query("SELECT bot_fallbacks FROM conversations WHERE id = $1")
+            .bind(conv.id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("bot_fallbacks")?;
+        let (answer, fallbacks) = match state.bot.decide(text) {
+            BotAction::Answer(a) => (a, 0),
+            BotAction::Fallback(a) => (a, fallbacks + 1),
+        };
+        match triggers.on_bot_report(None, fallbacks as u32).filter(|_| fallbacks > 0) {
+            Some(fired) => {
+                handoff_fired(state, &mut tx, &conv, fired, summary).await?;
+            }
+            None => {
+                sqlx::query("UPDATE conversations SET bot_fallbacks = $1 WHERE id = $2")
+                    .bind(fallbacks)
+                    .bind(conv.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &answer).await?;
+            }
         }
     }
     tx.commit().await?;

@@ -16,6 +16,7 @@ pub mod seed;
 pub mod sender;
 pub mod store;
 pub mod testkit;
+pub mod triggers;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -50,6 +51,8 @@ pub struct Config {
     /// A business number to register at start: (phone_number_id, display number).
     pub phone_number: Option<(String, String)>,
     pub bot: BotConfig,
+    /// Trigger settings written to every workspace at start (from `--triggers-config`).
+    pub triggers: Option<triggers::TriggerConfig>,
     /// Seed the demo workspace, agents and bot token.
     pub demo: bool,
 }
@@ -68,6 +71,7 @@ impl Config {
             graph_api_version: handoff_whatsapp::DEFAULT_GRAPH_VERSION.to_owned(),
             phone_number: None,
             bot: BotConfig::default(),
+            triggers: None,
             demo: true,
         }
     }
@@ -106,6 +110,13 @@ impl AppState {
             }
             if let Some((id, display)) = &config.phone_number {
                 seed::register_number(&mut tx, ws, id, display).await?;
+            }
+            if let Some(t) = &config.triggers {
+                use sqlx::Row;
+                let all = sqlx::query("SELECT id FROM workspaces").fetch_all(&mut *tx).await?;
+                for w in all {
+                    store::set_workspace_triggers(&mut tx, w.try_get("id")?, t).await?;
+                }
             }
             tx.commit().await?;
         }
@@ -158,6 +169,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/{id}/messages", post(api::send_message))
         .route("/v1/conversations/{id}/handoff", post(api::handoff))
         .route("/v1/conversations/{id}/resolve", post(api::resolve))
+        .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))
+        .route("/v1/settings/triggers", get(api::get_triggers).put(api::put_triggers))
         .layer(trace)
         .with_state(state)
 }

@@ -75,6 +75,10 @@ struct ServeArgs {
     /// JSON file configuring the built-in rule bot (FAQs, handoff phrases, messages).
     #[arg(long, env = "HANDOFF_BOT_CONFIG", global = true)]
     bot_config: Option<PathBuf>,
+    /// JSON file with handoff trigger settings, written to every workspace at start
+    /// (phrases, keyword intents, thresholds, contact rules; see docs/triggers.md).
+    #[arg(long, env = "HANDOFF_TRIGGERS_CONFIG", global = true)]
+    triggers_config: Option<PathBuf>,
     /// Demo mode: seed the "Acme Support" workspace, demo agents (password "handoff-demo"),
     /// the bot token "hoa_demo_bot_token" and the sandbox number; demo WhatsApp secrets
     /// unless given.
@@ -98,6 +102,8 @@ impl ServeArgs {
             Some(p) => BotConfig::load(p)?,
             None => BotConfig::default(),
         };
+        let triggers =
+            self.triggers_config.as_deref().map(handoff_server::triggers::TriggerConfig::load).transpose()?;
         let phone_number = match (&self.wa_phone_number_id, self.demo) {
             (Some(id), _) => Some((id.clone(), String::new())),
             (None, true) => Some((seed::DEMO_PHONE_NUMBER_ID.to_owned(), seed::DEMO_DISPLAY_NUMBER.to_owned())),
@@ -125,6 +131,7 @@ impl ServeArgs {
             graph_api_version: self.graph_api_version,
             phone_number,
             bot,
+            triggers,
             demo: self.demo,
         })
     }

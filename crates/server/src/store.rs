@@ -36,7 +36,7 @@ pub async fn agent_by_id(conn: &mut AnyConnection, id: AgentId) -> AppResult<Age
 
 pub const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.state, c.priority, c.assignee_id, c.team_id, \
     c.active_handoff_id, c.last_message_preview, c.last_message_at, c.last_inbound_at, c.created_at, c.updated_at, \
-    ch.phone_number_id, k.id AS contact_id, k.wa_id, k.bsuid, k.name AS contact_name \
+    ch.phone_number_id, k.id AS contact_id, k.wa_id, k.bsuid, k.name AS contact_name, k.attributes AS contact_attributes \
     FROM conversations c JOIN contacts k ON k.id = c.contact_id JOIN channels ch ON ch.id = c.channel_id";
 
 pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
@@ -48,6 +48,7 @@ pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
             wa_id: r.try_get("wa_id")?,
             bsuid: r.try_get("bsuid")?,
             name: r.try_get("contact_name")?,
+            attributes: json_object(r.try_get("contact_attributes")?)?,
         },
         phone_number_id: r.try_get("phone_number_id")?,
         state: parse(r.try_get("state")?, ConversationState::parse, "state")?,
@@ -146,7 +147,18 @@ pub async fn messages_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult
 }
 
 pub const HANDOFF_COLUMNS: &str = "id, conversation_id, trigger, status, reason, priority, summary, requested_by, \
-    team_id, assignee_id, requested_at, assigned_at, resolved_at, resolution_note";
+    team_id, assignee_id, requested_at, assigned_at, resolved_at, resolution_note, trigger_detail, confidence, sentiment, \
+    workflow_id, execution_id, node_id, requested_skill, context, first_response_at, returned_at";
+
+/// A JSON object column (NULL is an empty object).
+pub fn json_object(text: Option<String>) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+    match text {
+        None => Ok(Default::default()),
+        Some(t) => {
+            serde_json::from_str(&t).map_err(|e| AppError::Internal(format!("bad JSON object in database: {e}")))
+        }
+    }
+}
 
 pub fn handoff_from_row(r: &AnyRow) -> AppResult<Handoff> {
     Ok(Handoff {
@@ -164,6 +176,22 @@ pub fn handoff_from_row(r: &AnyRow) -> AppResult<Handoff> {
         assigned_at: r.try_get("assigned_at")?,
         resolved_at: r.try_get("resolved_at")?,
         resolution_note: r.try_get("resolution_note")?,
+        trigger_detail: r.try_get("trigger_detail")?,
+        confidence: r.try_get("confidence")?,
+        sentiment: r.try_get("sentiment")?,
+        workflow: {
+            let (w, e, n): (Option<String>, Option<String>, Option<String>) =
+                (r.try_get("workflow_id")?, r.try_get("execution_id")?, r.try_get("node_id")?);
+            (w.is_some() || e.is_some() || n.is_some()).then_some(WorkflowRef {
+                workflow_id: w,
+                execution_id: e,
+                node_id: n,
+            })
+        },
+        requested_skill: r.try_get("requested_skill")?,
+        context: json_object(r.try_get("context")?)?,
+        first_response_at: r.try_get("first_response_at")?,
+        returned_at: r.try_get("returned_at")?,
     })
 }
 
@@ -262,4 +290,38 @@ pub async fn default_team(conn: &mut AnyConnection, workspace_id: i64) -> AppRes
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+/// A workspace's trigger settings (defaults until someone changes them).
+pub async fn workspace_triggers(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> AppResult<crate::triggers::TriggerConfig> {
+    let row = sqlx::query("SELECT triggers FROM workspace_settings WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row.and_then(|r| r.try_get::<Option<String>, _>("triggers").ok().flatten()) {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| AppError::Internal(format!("stored trigger settings unreadable: {e}"))),
+        None => Ok(Default::default()),
+    }
+}
+
+pub async fn set_workspace_triggers(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    config: &crate::triggers::TriggerConfig,
+) -> AppResult<()> {
+    let text = serde_json::to_string(config).map_err(|e| AppError::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO workspace_settings (workspace_id, triggers, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (workspace_id) DO UPDATE SET triggers = excluded.triggers, updated_at = excluded.updated_at",
+    )
+    .bind(workspace_id)
+    .bind(text)
+    .bind(crate::db::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -30,6 +30,9 @@ on_both_backends!(
     replies_are_checked,
     live_events_poke_on_change,
     assignment_is_round_robin_among_online_agents,
+    triggers_fire_and_are_recorded,
+    trigger_settings_per_workspace,
+    the_handoff_record_keeps_context_and_timeline,
 );
 
 const CUSTOMER: &str = "4915112345678";
@@ -613,4 +616,177 @@ async fn assignment_is_round_robin_among_online_agents(backend: Backend) {
     })
     .await;
     assert_eq!(c.assignee_id, Some(ana.agent.id));
+}
+
+/// Waits for `wa_id`'s conversation to be escalated and returns its latest handoff.
+async fn escalation_of(stack: &TestStack, wa_id: &str) -> (Conversation, Handoff) {
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let conv: Conversation = eventually(10, "the escalation", || async {
+        let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+        l.into_iter().find(|c| c.contact.wa_id.as_deref() == Some(wa_id) && c.state != ConversationState::Automation)
+    })
+    .await;
+    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
+    (d.conversation, d.handoffs.last().cloned().expect("a handoff"))
+}
+
+async fn bot_answers(stack: &TestStack, wa_id: &str, n: usize) {
+    eventually(10, "the bot's answers", || async { (business_lines(stack, wa_id).await.len() >= n).then_some(()) })
+        .await;
+}
+
+async fn triggers_fire_and_are_recorded(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let sb = &stack.sandbox.sandbox;
+
+    // Keyword / intent.
+    sb.customer_says("4901", "K", "I want my money back for order 77").await.unwrap();
+    let (conv, h) = escalation_of(&stack, "4901").await;
+    assert_eq!((h.trigger, h.trigger_detail.as_deref()), (HandoffTrigger::Keyword, Some("refund: \"money back\"")));
+    assert_eq!(conv.state, ConversationState::Waiting, "nobody is online");
+    assert!(h.sentiment.is_some(), "the message's sentiment is recorded");
+
+    // Negative sentiment (no phrase, no keyword).
+    sb.customer_says("4902", "S", "This is ridiculous, you are useless and I am furious").await.unwrap();
+    let (conv, h) = escalation_of(&stack, "4902").await;
+    assert_eq!(h.trigger, HandoffTrigger::NegativeSentiment);
+    assert!(h.sentiment.unwrap() <= -0.5, "{:?}", h.sentiment);
+    assert_eq!(conv.priority, Priority::High);
+
+    // Repeated failure: the first fallback is answered, the second hands off.
+    sb.customer_says("4903", "F", "xyzzy?").await.unwrap();
+    bot_answers(&stack, "4903", 1).await;
+    assert!(business_lines(&stack, "4903").await[0].contains("I can answer questions"));
+    sb.customer_says("4903", "F", "plugh?").await.unwrap();
+    let (_, h) = escalation_of(&stack, "4903").await;
+    assert_eq!(
+        (h.trigger, h.trigger_detail.as_deref()),
+        (HandoffTrigger::RepeatedFailure, Some("2 fallbacks in a row"))
+    );
+    assert_eq!(business_lines(&stack, "4903").await.len(), 2, "fallback, then the transition message");
+
+    // Contact rule: a VIP (attribute set by a CRM through the API).
+    sb.customer_says("4904", "V", "What are your opening hours?").await.unwrap();
+    bot_answers(&stack, "4904", 1).await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let list: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+    let contact = list.iter().find(|c| c.contact.wa_id.as_deref() == Some("4904")).unwrap().contact.id;
+    let r = http()
+        .put(format!("{}/v1/contacts/{contact}/attributes", stack.url()))
+        .bearer_auth(bot)
+        .json(&json!({"vip": true, "crm_id": "C-981"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Contact>().await.unwrap().attributes["crm_id"], "C-981");
+    sb.customer_says("4904", "V", "And do you ship to Norway?").await.unwrap();
+    let (conv, h) = escalation_of(&stack, "4904").await;
+    assert_eq!((h.trigger, h.trigger_detail.as_deref()), (HandoffTrigger::ContactRule, Some("VIP customer")));
+    assert_eq!(conv.contact.attributes["vip"], true);
+}
+
+async fn trigger_settings_per_workspace(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let url = format!("{}/v1/settings/triggers", stack.url());
+    let mut cfg: Value = get_json(url.clone(), bot).await;
+    assert_eq!(cfg["low_confidence"]["threshold"], 0.8);
+    cfg["keywords"]["enabled"] = json!(false);
+    cfg["negative_sentiment"]["enabled"] = json!(false);
+    cfg["customer_request"]["phrases"] = json!(["falar com alguém"]);
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let r = http().put(&url).bearer_auth(maya.token.expose()).json(&cfg).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Agents may read but not change them; nonsense is refused.
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    let r = http().put(&url).bearer_auth(ana.token.expose()).json(&cfg).send().await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::Forbidden);
+    let mut bad = cfg.clone();
+    bad["low_confidence"]["threshold"] = json!(3);
+    let r = http().put(&url).bearer_auth(bot).json(&bad).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (422, ErrorCode::InvalidInput));
+
+    let sb = &stack.sandbox.sandbox;
+    sb.customer_says("4911", "K", "I want a refund").await.unwrap();
+    bot_answers(&stack, "4911", 1).await;
+    sb.customer_says("4911", "K", "shipping?").await.unwrap();
+    bot_answers(&stack, "4911", 2).await;
+    sb.customer_says("4911", "K", "Quero falar com alguém").await.unwrap();
+    let (_, h) = escalation_of(&stack, "4911").await;
+    assert_eq!((h.trigger, h.trigger_detail.as_deref()), (HandoffTrigger::CustomerRequest, Some("falar com alguém")));
+}
+
+async fn the_handoff_record_keeps_context_and_timeline(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    set_online(&stack, ana.token.expose()).await;
+    stack.sandbox.sandbox.customer_says("4921", "L", "hello there").await.unwrap();
+    bot_answers(&stack, "4921", 1).await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let list: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+    let id = list[0].id;
+    let req = json!({
+        "reason": "Order dispute above the bot's limit",
+        "priority": "high",
+        "summary": "Customer disputes order 4821 (EUR 740)",
+        "confidence": 0.41,
+        "sentiment": -0.3,
+        "workflow": {"workflow_id": "wf-orders", "execution_id": "ex-9001", "node_id": "decide-refund"},
+        "skill": "billing",
+        "context": {"order_id": "4821", "order_value": 740, "plan": "pro"}
+    });
+    let r = http()
+        .post(format!("{}/v1/conversations/{id}/handoff", stack.url()))
+        .bearer_auth(bot)
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let bad = http()
+        .post(format!("{}/v1/conversations/{id}/handoff", stack.url()))
+        .bearer_auth(bot)
+        .json(&json!({"reason": "x", "confidence": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 409, "already escalated comes first");
+    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{id}", stack.url()), ana.token.expose()).await;
+    let h = d.handoffs.last().unwrap();
+    assert_eq!((h.confidence, h.sentiment), (Some(0.41), Some(-0.3)));
+    assert_eq!(h.workflow.as_ref().unwrap().execution_id.as_deref(), Some("ex-9001"));
+    assert_eq!(h.requested_skill.as_deref(), Some("billing"));
+    assert_eq!(h.context["order_value"], 740);
+    assert!(h.assigned_at.is_some() && h.first_response_at.is_none());
+    let r = http()
+        .post(format!("{}/v1/conversations/{id}/messages", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"client_id": "t1", "text": "Looking into it"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    http()
+        .post(format!("{}/v1/conversations/{id}/messages", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"client_id": "t2", "text": "Done"}))
+        .send()
+        .await
+        .unwrap();
+    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{id}", stack.url()), ana.token.expose()).await;
+    let first = d.handoffs.last().unwrap().first_response_at.expect("first response recorded");
+    let r = http()
+        .post(format!("{}/v1/conversations/{id}/resolve", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{id}", stack.url()), ana.token.expose()).await;
+    let h = d.handoffs.last().unwrap();
+    assert_eq!(h.first_response_at, Some(first), "the first response stays the first");
+    assert!(h.requested_at <= h.assigned_at.unwrap());
+    assert!(h.assigned_at.unwrap() <= first && first <= h.resolved_at.unwrap());
+    assert_eq!(h.returned_at, h.resolved_at);
 }

@@ -237,6 +237,10 @@ pub async fn send_message(
                 .rows_affected();
         if first == 1 {
             state.db.record_change(&mut tx, conv.workspace_id.0, "handoff", h.0, conv.id.0).await?;
+            let data = serde_json::json!({ "conversation_id": conv.id, "handoff_id": h, "agent_id": caller.agent.id,
+                "at": crate::db::now_ms() });
+            crate::hooks::emit(&mut tx, conv.workspace_id.0, Some(conv.id.0), "conversation.first_response", data)
+                .await?;
         }
     }
     let msg = store::message(&mut tx, mid).await?;

@@ -15,9 +15,11 @@ use sqlx::{AnyConnection, Row};
 use crate::bot::BotAction;
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult};
+use crate::hooks;
 use crate::store;
 use crate::triggers::Fired;
 use crate::AppState;
+use serde_json::json;
 
 /// A business number and the workspace that owns it.
 #[derive(Debug, Clone, Copy)]
@@ -245,6 +247,8 @@ pub async fn apply_status(state: &AppState, conn: &mut AnyConnection, st: &Statu
         .execute(&mut *conn)
         .await?;
     state.db.record_change(conn, workspace_id, "message", id, conversation_id).await?;
+    let data = json!({ "conversation_id": conversation_id, "message_id": id, "wamid": st.id, "status": new, "error": st.error_text() });
+    hooks::emit(conn, workspace_id, Some(conversation_id), "message.status", data).await?;
     Ok(Some(workspace_id))
 }
 
@@ -282,6 +286,15 @@ pub async fn enqueue_outbound(
     let ws = conversation.workspace_id.0;
     state.db.record_change(conn, ws, "message", id, conversation.id.0).await?;
     state.db.record_change(conn, ws, "conversation", conversation.id.0, conversation.id.0).await?;
+    let message = store::message(conn, MessageId(id)).await?;
+    hooks::emit(
+        conn,
+        ws,
+        Some(conversation.id.0),
+        "message.created",
+        json!({ "conversation_id": conversation.id, "message": message }),
+    )
+    .await?;
     Ok(MessageId(id))
 }
 
@@ -372,6 +385,10 @@ pub async fn request_handoff(
     .await?;
     state.db.record_change(conn, ws, "handoff", handoff_id, conv.id.0).await?;
     state.db.record_change(conn, ws, "conversation", conv.id.0, conv.id.0).await?;
+    let handoff = store::handoff(conn, HandoffId(handoff_id)).await?;
+    let data = json!({ "conversation_id": conv.id, "contact": conv.contact, "handoff": handoff });
+    hooks::emit(conn, ws, Some(conv.id.0), "workflow.execution.handoff", data.clone()).await?;
+    hooks::emit(conn, ws, Some(conv.id.0), "conversation.queued", data).await?;
     let transition = state.bot.transition_message.clone();
     enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &transition).await?;
     try_assign(state, conn, HandoffId(handoff_id)).await?;
@@ -428,6 +445,10 @@ pub async fn try_assign(
         .try_get("workspace_id")?;
     state.db.record_change(conn, ws, "handoff", handoff_id.0, h.conversation_id.0).await?;
     state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+    let agent = store::agent_by_id(conn, AgentId(agent_id)).await?;
+    let data = json!({ "conversation_id": h.conversation_id, "handoff_id": handoff_id, "assigned_at": now,
+        "agent": { "id": agent.id, "name": agent.name, "email": agent.email } });
+    hooks::emit(conn, ws, Some(h.conversation_id.0), "conversation.assigned", data).await?;
     tracing::info!(conversation = h.conversation_id.0, agent = agent_id, "assigned");
     Ok(Some(AgentId(agent_id)))
 }
@@ -501,6 +522,33 @@ pub async fn resolve(
     let ws = conv.workspace_id.0;
     state.db.record_change(&mut tx, ws, "handoff", handoff_id.0, conv.id.0).await?;
     state.db.record_change(&mut tx, ws, "conversation", conv.id.0, conv.id.0).await?;
+    let handoff = store::handoff(&mut tx, handoff_id).await?;
+    // What happened while people had it, so automation can pick up the thread.
+    let transcript: Vec<Message> = store::messages_of(&mut tx, &[conv.id.0])
+        .await?
+        .into_iter()
+        .filter(|m| m.sent_at >= handoff.requested_at)
+        .collect();
+    let resolved_by = json!({ "id": agent.id, "name": agent.name });
+    hooks::emit(
+        &mut tx,
+        ws,
+        Some(conv.id.0),
+        "conversation.resolved",
+        json!({ "conversation_id": conv.id, "handoff": handoff, "resolved_by": resolved_by }),
+    )
+    .await?;
+    hooks::emit(
+        &mut tx,
+        ws,
+        Some(conv.id.0),
+        "conversation.returned_to_automation",
+        json!({
+            "conversation_id": conv.id, "contact": conv.contact, "handoff_id": handoff.id,
+            "resolution_note": handoff.resolution_note, "resolved_by": resolved_by, "transcript": transcript,
+        }),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(conversation = conv.id.0, "resolved: back to automation");
     state.changed(ws).await;
@@ -579,6 +627,8 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
         tx.commit().await?;
         return Ok(());
     }
+    let data = json!({ "conversation_id": conv.id, "contact": conv.contact, "message": msg });
+    hooks::emit(&mut tx, conv.workspace_id.0, Some(conv.id.0), "message.created", data).await?;
     let text = if matches!(msg.kind.as_str(), "text" | "button" | "interactive") { msg.text.as_deref() } else { None };
     let triggers = store::workspace_triggers(&mut tx, conv.workspace_id.0).await?;
     let summary = msg.text.clone().map(|t| format!("Customer wrote: {t}"));

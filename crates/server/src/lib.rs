@@ -8,10 +8,13 @@ pub mod api;
 pub mod auth;
 pub mod bench;
 pub mod bot;
+pub mod crypto;
 pub mod db;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod hooks;
+pub mod hooks_api;
 pub mod seed;
 pub mod sender;
 pub mod store;
@@ -55,6 +58,10 @@ pub struct Config {
     pub triggers: Option<triggers::TriggerConfig>,
     /// Seed the demo workspace, agents and bot token.
     pub demo: bool,
+    /// Key that seals stored secrets (base64 of 32 bytes).
+    pub secret_key: SecretString,
+    /// Waits between project webhook attempts; after the last, a delivery is dead.
+    pub hook_retry_schedule: Vec<std::time::Duration>,
 }
 
 impl Config {
@@ -73,6 +80,8 @@ impl Config {
             bot: BotConfig::default(),
             triggers: None,
             demo: true,
+            secret_key: crypto::SecretBox::generate_key(),
+            hook_retry_schedule: hooks::default_retry_schedule(),
         }
     }
 }
@@ -85,6 +94,10 @@ pub struct Inner {
     pub graph: GraphClient,
     pub automation_wake: Notify,
     pub sender_wake: Notify,
+    pub hooks_wake: Notify,
+    /// Seals and opens stored secrets.
+    pub secrets: crypto::SecretBox,
+    pub hook_retry_schedule: Vec<std::time::Duration>,
 }
 
 /// Shared state of one server process.
@@ -121,7 +134,12 @@ impl AppState {
             tx.commit().await?;
         }
         let graph = GraphClient::new(&config.graph_api_base, &config.graph_api_version, config.wa_access_token.clone());
+        let secrets =
+            crypto::SecretBox::from_base64(&config.secret_key).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(AppState(Arc::new(Inner {
+            secrets,
+            hook_retry_schedule: config.hook_retry_schedule.clone(),
+            hooks_wake: Notify::new(),
             db,
             bot: config.bot.clone(),
             config,
@@ -136,6 +154,7 @@ impl AppState {
     /// send worker.
     pub async fn changed(&self, workspace_id: i64) {
         self.sender_wake.notify_one();
+        self.hooks_wake.notify_one();
         match self.db.pool.acquire().await {
             Ok(mut conn) => match store::max_seq(&mut conn, workspace_id).await {
                 Ok(seq) => self.hub.poke(workspace_id, seq),
@@ -171,6 +190,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/{id}/resolve", post(api::resolve))
         .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))
         .route("/v1/settings/triggers", get(api::get_triggers).put(api::put_triggers))
+        .route("/v1/webhooks", get(hooks_api::list).post(hooks_api::create))
+        .route("/v1/webhooks/{id}", axum::routing::patch(hooks_api::update).delete(hooks_api::delete))
+        .route("/v1/webhooks/{id}/deliveries", get(hooks_api::deliveries))
+        .route("/v1/webhooks/deliveries/{id}/replay", post(hooks_api::replay))
         .layer(trace)
         .with_state(state)
 }
@@ -206,8 +229,11 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config).await?;
-    let mut tasks =
-        vec![tokio::spawn(engine::run_automation(state.clone())), tokio::spawn(sender::run_sender(state.clone()))];
+    let mut tasks = vec![
+        tokio::spawn(engine::run_automation(state.clone())),
+        tokio::spawn(sender::run_sender(state.clone())),
+        tokio::spawn(hooks::run_delivery(state.clone())),
+    ];
     // Conversations that waited while the server was down may have an agent now.
     let workspaces: Vec<i64> = {
         use sqlx::Row;

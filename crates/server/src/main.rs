@@ -84,6 +84,10 @@ struct ServeArgs {
     /// unless given.
     #[arg(long, env = "HANDOFF_DEMO", global = true)]
     demo: bool,
+    /// Key that seals stored secrets such as webhook signing secrets (base64 of 32 random
+    /// bytes). Without it a key file is created in the data directory.
+    #[arg(long, env = "HANDOFF_SECRET_KEY", hide_env_values = true, global = true)]
+    secret_key: Option<String>,
 }
 
 impl ServeArgs {
@@ -133,6 +137,11 @@ impl ServeArgs {
             bot,
             triggers,
             demo: self.demo,
+            secret_key: match &self.secret_key {
+                Some(k) => SecretString::new(k.clone()),
+                None => handoff_server::crypto::SecretBox::key_file(&data_dir)?,
+            },
+            hook_retry_schedule: handoff_server::hooks::default_retry_schedule(),
         })
     }
 }

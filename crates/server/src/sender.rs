@@ -145,6 +145,11 @@ async fn finish(
     .execute(&mut *tx)
     .await?;
     state.db.record_change(&mut tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
+    if status != DeliveryStatus::Queued {
+        let data = serde_json::json!({ "conversation_id": job.conversation_id, "message_id": job.id, "wamid": wamid,
+            "status": status, "error": error });
+        crate::hooks::emit(&mut tx, job.workspace_id, Some(job.conversation_id), "message.status", data).await?;
+    }
     tx.commit().await?;
     state.changed(job.workspace_id).await;
     Ok(())

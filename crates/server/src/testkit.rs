@@ -46,6 +46,11 @@ impl TestStack {
 
     /// Starts the stack; `tweak` may change the server's config first.
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestStack {
+        // Server logs in test output (shown for failing tests); RUST_LOG to change.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = fresh_database(backend, dir.path()).await;
         let mut sb_cfg = SandboxConfig::new(

@@ -107,6 +107,24 @@ describe('Thread', () => {
     });
     await openThread(d);
     expect(screen.getByTestId('handoff-reason')).toHaveTextContent('newest reason');
+    const earlier = within(screen.getByTestId('earlier-handoffs')).getAllByTestId('earlier-handoff');
+    expect(earlier.map((e) => e.dataset.handoffId)).toEqual(['1']);
+  });
+
+  it('passes the contact attributes and the timeline to the panel', async () => {
+    const d = detail({
+      conversation: conversation({
+        contact: { id: 11, wa_id: '15551230001', bsuid: null, name: 'Maria Lopez', attributes: { vip: true } },
+      }),
+    });
+    await openThread(d);
+    const panel = screen.getByTestId('escalation-panel');
+    expect(within(panel).getByTestId('handoff-trigger-detail')).toHaveTextContent('human');
+    const attrs = within(within(panel).getByTestId('contact-attributes')).getAllByTestId('contact-attribute');
+    expect(attrs.map((a) => [a.dataset.key, a.querySelector('dd')?.textContent])).toEqual([['vip', 'Yes']]);
+    const steps = within(panel).getByTestId('handoff-timeline').querySelectorAll<HTMLElement>('[data-step]');
+    expect(Array.from(steps, (s) => s.dataset.step)).toEqual(['requested', 'assigned', 'first_response']);
+    expect(within(panel).queryByTestId('earlier-handoffs')).not.toBeInTheDocument();
   });
 });
 

@@ -1,6 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { charCount, contactName, currentHandoff, formatRelative, messageBody, sortMessages } from './format';
-import { NOW, detail, handoff, message } from '../test/fixtures';
+import {
+  charCount,
+  contactName,
+  currentHandoff,
+  earlierHandoffs,
+  fieldEntries,
+  formatDuration,
+  formatPercent,
+  formatRelative,
+  formatSentiment,
+  formatValue,
+  handoffTimeline,
+  messageBody,
+  sentimentWord,
+  sortMessages,
+  triggerLabel,
+} from './format';
+import { NOW, detail, handoff, legacyHandoff, message } from '../test/fixtures';
 
 describe('format', () => {
   it('contactName prefers name, then +wa_id, then bsuid', () => {
@@ -45,5 +61,63 @@ describe('format', () => {
 
   it('charCount counts code points', () => {
     expect(charCount('👋🏽a')).toBe(3);
+  });
+
+  it('triggerLabel words every trigger', () => {
+    expect(triggerLabel({ trigger: 'repeated_failure', requested_by: 'bot:rules' })).toBe('Bot could not help');
+    expect(triggerLabel({ trigger: 'api', requested_by: 'n8n' })).toBe('Handed off by n8n');
+  });
+
+  it('formatDuration is compact', () => {
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(400)).toBe('0s');
+    expect(formatDuration(45_000)).toBe('45s');
+    expect(formatDuration(125_000)).toBe('2m 5s');
+    expect(formatDuration(120_000)).toBe('2m');
+    expect(formatDuration(3_780_000)).toBe('1h 3m');
+    expect(formatDuration(2 * 86_400_000 + 4 * 3_600_000 + 59_000)).toBe('2d 4h');
+    expect(formatDuration(-5_000)).toBe('0s');
+  });
+
+  it('percent and sentiment', () => {
+    expect(formatPercent(0.995)).toBe('100%');
+    expect(formatPercent(1.7)).toBe('100%');
+    expect(sentimentWord(-0.5)).toBe('negative');
+    expect(sentimentWord(-0.49)).toBe('slightly negative');
+    expect(sentimentWord(-0.001)).toBe('neutral'); // shown as 0.00
+    expect(sentimentWord(0.01)).toBe('positive');
+    expect(formatSentiment(-0.001)).toBe('0.00');
+    expect(formatSentiment(0.456)).toBe('+0.46');
+  });
+
+  it('formatValue renders free-form values readably', () => {
+    expect(formatValue(true)).toBe('Yes');
+    expect(formatValue(false)).toBe('No');
+    expect(formatValue(12)).toBe('12');
+    expect(formatValue('')).toBe('—');
+    expect(formatValue([])).toBe('—');
+    expect(formatValue(['a', 2, true, { b: 1 }])).toBe('a, 2, Yes, {"b":1}');
+    expect(formatValue({ a: [1, 2] })).toBe('{"a":[1,2]}');
+    expect(fieldEntries(undefined)).toEqual([]);
+    expect(fieldEntries({ x: 1 })).toEqual([['x', 1]]);
+  });
+
+  it('handoffTimeline keeps the steps that happened and the gaps between them', () => {
+    const t = handoffTimeline(
+      handoff({ requested_at: 1_000, assigned_at: null, first_response_at: 61_000, resolved_at: 62_000, returned_at: null }),
+    );
+    expect(t.map((s) => [s.step, s.sincePrevious])).toEqual([
+      ['requested', null],
+      ['first_response', 60_000],
+      ['resolved', 1_000],
+    ]);
+    expect(handoffTimeline(legacyHandoff({ assigned_at: null })).map((s) => s.step)).toEqual(['requested']);
+  });
+
+  it('earlierHandoffs is every other handoff, newest first', () => {
+    const a = handoff({ id: 1, requested_at: 10 });
+    const b = handoff({ id: 2, requested_at: 30 });
+    const c = handoff({ id: 3, requested_at: 20 });
+    expect(earlierHandoffs([a, b, c], b).map((h) => h.id)).toEqual([3, 1]);
   });
 });

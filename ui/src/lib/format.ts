@@ -1,4 +1,4 @@
-import type { Contact, ConversationDetail, Handoff, Message, Priority } from './types';
+import type { Contact, ConversationDetail, Handoff, HandoffTrigger, Message, Priority } from './types';
 
 /** name, else `+wa_id`, else the business-scoped user id. */
 export function contactName(contact: Contact): string {
@@ -130,6 +130,142 @@ export function currentHandoff(detail: ConversationDetail): Handoff | null {
     }
   }
   return latest;
+}
+
+/** Handoffs of the conversation other than `current`, newest first. */
+export function earlierHandoffs(handoffs: readonly Handoff[], current: Handoff): Handoff[] {
+  return handoffs
+    .filter((h) => h.id !== current.id)
+    .sort((a, b) => b.requested_at - a.requested_at || b.id - a.id);
+}
+
+const TRIGGER_LABELS: Record<Exclude<HandoffTrigger, 'api'>, string> = {
+  customer_request: 'Customer asked for a person',
+  keyword: 'Keyword / intent',
+  low_confidence: 'Bot not confident',
+  repeated_failure: 'Bot could not help',
+  negative_sentiment: 'Customer upset',
+  contact_rule: 'Contact rule',
+  lead: 'Lead from another channel',
+};
+
+/** What caused a handoff, in words. Unknown (newer) trigger values are shown humanised. */
+export function triggerLabel(handoff: Pick<Handoff, 'trigger' | 'requested_by'>): string {
+  const trigger: string = handoff.trigger;
+  if (trigger === 'api') return `Handed off by ${handoff.requested_by || 'the bot'}`;
+  if (Object.prototype.hasOwnProperty.call(TRIGGER_LABELS, trigger)) return TRIGGER_LABELS[trigger as keyof typeof TRIGGER_LABELS];
+  const words = trigger.replace(/[_-]+/g, ' ').trim();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : 'Unknown';
+}
+
+/** A finite number, or null for absent / null / NaN. */
+export function finiteOrNull(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** A 0..1 ratio as a whole percentage, e.g. 0.413 → "41%". */
+export function formatPercent(ratio: number): string {
+  return `${Math.round(Math.min(1, Math.max(0, ratio)) * 100)}%`;
+}
+
+export type SentimentWord = 'negative' | 'slightly negative' | 'neutral' | 'positive';
+
+function round2(value: number): number {
+  const r = Math.round(value * 100) / 100;
+  return r === 0 ? 0 : r; // no "-0"
+}
+
+/** Words for a -1..1 sentiment score, judged on the two decimals that are shown. */
+export function sentimentWord(score: number): SentimentWord {
+  const s = round2(score);
+  if (s <= -0.5) return 'negative';
+  if (s < 0) return 'slightly negative';
+  if (s === 0) return 'neutral';
+  return 'positive';
+}
+
+/** A -1..1 score with its sign and two decimals: "-0.72", "0.00", "+0.40". */
+export function formatSentiment(score: number): string {
+  const s = round2(score);
+  return `${s > 0 ? '+' : ''}${s.toFixed(2)}`;
+}
+
+/** Compact duration: "45s", "2m 5s", "1h 3m", "2d 4h". Negative counts as zero. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (days > 0) return hours > 0 ? `${days}d ${hours}h` : `${days}d`;
+  if (hours > 0) return minutes > 0 ? `${hours}h ${minutes}m` : `${hours}h`;
+  if (minutes > 0) return seconds > 0 ? `${minutes}m ${seconds}s` : `${minutes}m`;
+  return `${seconds}s`;
+}
+
+/**
+ * A free-form context / attribute value for people: booleans Yes/No, arrays
+ * joined with commas, objects as compact JSON, empty as "—".
+ */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '—';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '—';
+    return value.map((v) => (v !== null && typeof v === 'object' ? compactJson(v) : formatValue(v))).join(', ');
+  }
+  if (typeof value === 'object') return compactJson(value);
+  return String(value);
+}
+
+function compactJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Key-value pairs of a free-form map; [] when absent or not an object. */
+export function fieldEntries(map: Record<string, unknown> | null | undefined): [string, unknown][] {
+  if (!map || typeof map !== 'object' || Array.isArray(map)) return [];
+  return Object.entries(map);
+}
+
+export type TimelineStepKind = 'requested' | 'assigned' | 'first_response' | 'resolved' | 'returned';
+
+export interface TimelineStep {
+  step: TimelineStepKind;
+  label: string;
+  at: number;
+  /** Time since the previous step that happened; null for the first (or out of order). */
+  sincePrevious: number | null;
+  /** What `sincePrevious` measured, e.g. "to assign". */
+  gapLabel: string;
+}
+
+const TIMELINE: { step: TimelineStepKind; label: string; gapLabel: string; at: (h: Handoff) => number | null | undefined }[] = [
+  { step: 'requested', label: 'Requested', gapLabel: '', at: (h) => h.requested_at },
+  { step: 'assigned', label: 'Assigned', gapLabel: 'to assign', at: (h) => h.assigned_at },
+  { step: 'first_response', label: 'First response', gapLabel: 'to first response', at: (h) => h.first_response_at },
+  { step: 'resolved', label: 'Resolved', gapLabel: 'to resolve', at: (h) => h.resolved_at },
+  { step: 'returned', label: 'Returned to automation', gapLabel: 'to return to automation', at: (h) => h.returned_at },
+];
+
+/** The steps of a handoff that happened, in order, each with the time since the one before. */
+export function handoffTimeline(handoff: Handoff): TimelineStep[] {
+  const out: TimelineStep[] = [];
+  let previous: number | null = null;
+  for (const t of TIMELINE) {
+    const at = finiteOrNull(t.at(handoff));
+    if (at === null) continue;
+    const since = previous !== null && at >= previous ? at - previous : null;
+    out.push({ step: t.step, label: t.label, at, sincePrevious: since, gapLabel: t.gapLabel });
+    previous = at;
+  }
+  return out;
 }
 
 export function priorityLabel(priority: Priority): string {

@@ -16,7 +16,15 @@ export type MessageStatus =
   | 'delivered'
   | 'read'
   | 'failed';
-export type HandoffTrigger = 'customer_request' | 'api';
+export type HandoffTrigger =
+  | 'customer_request'
+  | 'keyword'
+  | 'low_confidence'
+  | 'repeated_failure'
+  | 'negative_sentiment'
+  | 'contact_rule'
+  | 'api'
+  | 'lead';
 export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
 
 export interface Agent {
@@ -33,6 +41,8 @@ export interface Contact {
   wa_id: string | null;
   bsuid: string | null;
   name: string | null;
+  /** CRM / lead attributes (`vip: true`, `crm_id`, ...). Missing in older data. */
+  attributes?: Record<string, unknown>;
 }
 
 export interface Conversation {
@@ -80,10 +90,32 @@ export interface Handoff {
   requested_by: string;
   team_id: number | null;
   assignee_id: number | null;
+  // The optional (`?:`) fields were added later; older data may lack them (treat as null / {}).
+  /** Which rule fired: `human`, `refund: "money back"`, `VIP customer`, `0.41 < 0.80`, ... */
+  trigger_detail?: string | null;
+  /** The bot's confidence when it handed off, 0..1. */
+  confidence?: number | null;
+  /** The customer's sentiment, -1..1. */
+  sentiment?: number | null;
+  /** The workflow, execution and node that handed off. */
+  workflow?: WorkflowRef | null;
+  requested_skill?: string | null;
+  /** Free key-value context: CRM or lead fields, the bot's withheld draft, ... */
+  context?: Record<string, unknown>;
+  /** Timeline: requested → assigned → first response → resolved → returned to automation. */
   requested_at: number;
   assigned_at: number | null;
+  first_response_at?: number | null;
   resolved_at: number | null;
+  returned_at?: number | null;
   resolution_note: string | null;
+}
+
+/** Where in an automation a handoff came from. */
+export interface WorkflowRef {
+  workflow_id?: string | null;
+  execution_id?: string | null;
+  node_id?: string | null;
 }
 
 export interface ConversationDetail {

@@ -21,7 +21,7 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
   return {
     id: 1,
     workspace_id: 1,
-    contact: { id: 11, wa_id: '15551230001', bsuid: null, name: 'Maria Lopez' },
+    contact: { id: 11, wa_id: '15551230001', bsuid: null, name: 'Maria Lopez', attributes: {} },
     phone_number_id: 'PN1',
     state: 'assigned',
     priority: 'normal',
@@ -70,12 +70,41 @@ export function handoff(overrides: Partial<Handoff> = {}): Handoff {
     requested_by: 'customer',
     team_id: null,
     assignee_id: agent.id,
+    trigger_detail: 'human',
+    confidence: null,
+    sentiment: null,
+    workflow: null,
+    requested_skill: null,
+    context: {},
     requested_at: NOW - 6 * 60_000,
     assigned_at: NOW - 5 * 60_000,
+    first_response_at: NOW - 4 * 60_000,
     resolved_at: null,
+    returned_at: null,
     resolution_note: null,
     ...overrides,
   };
+}
+
+/**
+ * A handoff as an older server sent it: none of the fields added with the
+ * richer triggers (detail, scores, workflow, skill, context, extra timeline).
+ */
+export function legacyHandoff(overrides: Partial<Handoff> = {}): Handoff {
+  const h: Partial<Handoff> = handoff(overrides);
+  for (const key of [
+    'trigger_detail',
+    'confidence',
+    'sentiment',
+    'workflow',
+    'requested_skill',
+    'context',
+    'first_response_at',
+    'returned_at',
+  ] as const) {
+    if (!(key in overrides)) delete h[key];
+  }
+  return h as Handoff;
 }
 
 export function detail(overrides: Partial<ConversationDetail> = {}): ConversationDetail {

@@ -179,7 +179,13 @@ str_enum!(
 
 str_enum!(
     /// Where a handoff is in its life.
-    HandoffStatus { Waiting = "waiting", Assigned = "assigned", Resolved = "resolved" }
+    HandoffStatus {
+        Waiting = "waiting",
+        Assigned = "assigned",
+        Resolved = "resolved",
+        /// Nobody took it within the queue timeout: back to automation.
+        TimedOut = "timed_out",
+    }
 );
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -370,3 +370,23 @@ pub async fn put_contact_attributes(
         attributes: store::json_object(row.try_get("attributes")?)?,
     }))
 }
+
+pub async fn get_handoff_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<crate::handoff_settings::HandoffSettings>> {
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(Json(store::workspace_handoff_settings(&mut conn, caller.workspace_id().0).await?))
+}
+
+pub async fn put_handoff_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(settings): ApiJson<crate::handoff_settings::HandoffSettings>,
+) -> AppResult<Json<crate::handoff_settings::HandoffSettings>> {
+    may_configure(&caller)?;
+    settings.validate().map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
+    let mut conn = state.db.pool.acquire().await?;
+    store::set_workspace_handoff_settings(&mut conn, caller.workspace_id().0, &settings).await?;
+    Ok(Json(settings))
+}

@@ -15,8 +15,6 @@ pub struct BotConfig {
     pub faqs: Vec<Faq>,
     /// Said when nothing matched.
     pub fallback: String,
-    /// Said to the customer when the conversation is handed to people.
-    pub transition_message: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,9 +53,6 @@ impl Default for BotConfig {
                 "I'm the Acme assistant. I can answer questions about opening hours, shipping, pricing and returns. \
                        Type \"agent\" at any time to talk to a person."
                     .into(),
-            transition_message: "Thanks for your patience! I'm handing you over to a member of our team now. \
-                                 They can see our conversation so far and will reply right here."
-                .into(),
         }
     }
 }

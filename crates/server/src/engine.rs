@@ -389,11 +389,115 @@ pub async fn request_handoff(
     let data = json!({ "conversation_id": conv.id, "contact": conv.contact, "handoff": handoff });
     hooks::emit(conn, ws, Some(conv.id.0), "workflow.execution.handoff", data.clone()).await?;
     hooks::emit(conn, ws, Some(conv.id.0), "conversation.queued", data).await?;
-    let transition = state.bot.transition_message.clone();
-    enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &transition).await?;
-    try_assign(state, conn, HandoffId(handoff_id)).await?;
+    if let Some(exec) = handoff.workflow.as_ref().and_then(|w| w.execution_id.as_deref()) {
+        let wf = handoff.workflow.as_ref().and_then(|w| w.workflow_id.as_deref());
+        crate::automation::upsert_execution(conn, ws, exec, wf, Some(conv.id.0), "handoff", None).await?;
+    }
+    // Tell the customer: a person now, or when one will be free.
+    let assigned = try_assign(state, conn, HandoffId(handoff_id)).await?;
+    let settings = store::workspace_handoff_settings(conn, ws).await?;
+    let text = match assigned {
+        Some(_) => settings.assigned_message.clone(),
+        None => settings.acknowledgement(now, expected_wait(conn, ws).await?),
+    };
+    enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &text).await?;
     tracing::info!(conversation = conv.id.0, handoff = handoff_id, %trigger, "handed off");
     store::handoff(conn, HandoffId(handoff_id)).await
+}
+
+/// The median time to assignment of the workspace's last 20 assigned handoffs (at least
+/// 3 of them), as the expected wait for the next one.
+pub async fn expected_wait(conn: &mut AnyConnection, workspace_id: i64) -> AppResult<Option<i64>> {
+    let rows = sqlx::query(
+        "SELECT assigned_at - requested_at AS waited FROM handoffs WHERE workspace_id = $1 AND assigned_at IS NOT NULL \
+         ORDER BY id DESC LIMIT 20",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut waits: Vec<i64> = rows.iter().map(|r| r.try_get("waited")).collect::<Result<_, _>>()?;
+    if waits.len() < 3 {
+        return Ok(None);
+    }
+    waits.sort_unstable();
+    Ok(Some(waits[waits.len() / 2]))
+}
+
+/// Returns waiting conversations to automation when the workspace's queue timeout has
+/// passed, telling the customer. Timers live in the database, so they survive restarts.
+pub async fn expire_waiting(state: &AppState) -> AppResult<usize> {
+    let rows = {
+        let mut conn = state.db.pool.acquire().await?;
+        sqlx::query("SELECT id, workspace_id, requested_at FROM handoffs WHERE status = 'waiting' ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+    };
+    let now = now_ms();
+    let mut settings: std::collections::HashMap<i64, crate::handoff_settings::HandoffSettings> = Default::default();
+    let mut expired = 0;
+    for r in rows {
+        let (id, ws, requested_at): (i64, i64, i64) =
+            (r.try_get("id")?, r.try_get("workspace_id")?, r.try_get("requested_at")?);
+        if !settings.contains_key(&ws) {
+            let mut conn = state.db.pool.acquire().await?;
+            settings.insert(ws, store::workspace_handoff_settings(&mut conn, ws).await?);
+        }
+        let s = &settings[&ws];
+        let Some(timeout) = s.queue_timeout_secs else { continue };
+        if now - requested_at < timeout as i64 * 1000 {
+            continue;
+        }
+        let mut tx = state.db.pool.begin().await?;
+        let note = format!("Nobody was free within {timeout} s: returned to automation");
+        let n = sqlx::query(
+            "UPDATE handoffs SET status = 'timed_out', resolved_at = $1, returned_at = $1, resolution_note = $2 WHERE id = $3 AND status = 'waiting'",
+        )
+        .bind(now)
+        .bind(&note)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            continue; // assigned meanwhile
+        }
+        let h = store::handoff(&mut tx, HandoffId(id)).await?;
+        sqlx::query(
+            "UPDATE conversations SET state = 'automation', assignee_id = NULL, active_handoff_id = NULL, bot_fallbacks = 0, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(h.conversation_id.0)
+        .execute(&mut *tx)
+        .await?;
+        state.db.record_change(&mut tx, ws, "handoff", id, h.conversation_id.0).await?;
+        state.db.record_change(&mut tx, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+        let conv = store::conversation(&mut tx, h.conversation_id).await?;
+        enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &s.timeout_message).await?;
+        if let Some(exec) = h.workflow.as_ref().and_then(|w| w.execution_id.as_deref()) {
+            crate::automation::upsert_execution(&mut tx, ws, exec, None, Some(conv.id.0), "active", None).await?;
+        }
+        let transcript: Vec<Message> = store::messages_of(&mut tx, &[conv.id.0])
+            .await?
+            .into_iter()
+            .filter(|m| m.sent_at >= h.requested_at)
+            .collect();
+        hooks::emit(
+            &mut tx,
+            ws,
+            Some(conv.id.0),
+            "conversation.returned_to_automation",
+            json!({
+                "conversation_id": conv.id, "contact": conv.contact, "handoff_id": h.id, "reason": "queue_timeout",
+                "resolution_note": note, "resolved_by": null, "transcript": transcript,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(conversation = conv.id.0, handoff = id, "queue timeout: back to automation");
+        state.changed(ws).await;
+        expired += 1;
+    }
+    Ok(expired)
 }
 
 /// Assigns a waiting handoff to the online agent of its team who was assigned least
@@ -523,6 +627,9 @@ pub async fn resolve(
     state.db.record_change(&mut tx, ws, "handoff", handoff_id.0, conv.id.0).await?;
     state.db.record_change(&mut tx, ws, "conversation", conv.id.0, conv.id.0).await?;
     let handoff = store::handoff(&mut tx, handoff_id).await?;
+    if let Some(exec) = handoff.workflow.as_ref().and_then(|w| w.execution_id.as_deref()) {
+        crate::automation::upsert_execution(&mut tx, ws, exec, None, Some(conv.id.0), "resolved", None).await?;
+    }
     // What happened while people had it, so automation can pick up the thread.
     let transcript: Vec<Message> = store::messages_of(&mut tx, &[conv.id.0])
         .await?
@@ -578,6 +685,9 @@ pub async fn handoff_fired(
 /// until none is left; then waits to be woken (or polls, for other replicas' work).
 pub async fn run_automation(state: AppState) {
     loop {
+        if let Err(e) = expire_waiting(&state).await {
+            tracing::error!(error = %e, "queue timeout check failed");
+        }
         match process_pending(&state).await {
             Ok(0) => {
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(2), state.automation_wake.notified()).await;
@@ -634,6 +744,8 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
     let summary = msg.text.clone().map(|t| format!("Customer wrote: {t}"));
     if let Some(fired) = triggers.on_customer_message(text, &conv.contact.attributes) {
         handoff_fired(state, &mut tx, &conv, fired, summary).await?;
+    } else if crate::automation::workspace_automation(&mut tx, conv.workspace_id.0).await?.is_some() {
+        // An external automation answers: it got `message.created` above.
     } else {
         let fallbacks: i64 = sqlx::query("SELECT bot_fallbacks FROM conversations WHERE id = $1")
             .bind(conv.id.0)

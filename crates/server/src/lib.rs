@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod automation;
 pub mod bench;
 pub mod bot;
 pub mod crypto;
@@ -13,6 +14,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod handoff_settings;
 pub mod hooks;
 pub mod hooks_api;
 pub mod seed;
@@ -190,6 +192,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/{id}/resolve", post(api::resolve))
         .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))
         .route("/v1/settings/triggers", get(api::get_triggers).put(api::put_triggers))
+        .route("/v1/settings/handoff", get(api::get_handoff_settings).put(api::put_handoff_settings))
+        .route("/v1/automations", get(automation::list).post(automation::create))
+        .route("/v1/automations/{id}", axum::routing::delete(automation::delete))
+        .route("/v1/conversations/{id}/bot-messages", post(automation::bot_reply))
+        .route("/v1/workflows/executions/{execution_id}/status", put(automation::set_execution_status))
+        .route("/v1/workflows/status", get(automation::workflow_status))
         .route("/v1/webhooks", get(hooks_api::list).post(hooks_api::create))
         .route("/v1/webhooks/{id}", axum::routing::patch(hooks_api::update).delete(hooks_api::delete))
         .route("/v1/webhooks/{id}/deliveries", get(hooks_api::deliveries))

@@ -325,3 +325,37 @@ pub async fn set_workspace_triggers(
     .await?;
     Ok(())
 }
+
+/// A workspace's handoff settings (defaults until someone changes them).
+pub async fn workspace_handoff_settings(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> AppResult<crate::handoff_settings::HandoffSettings> {
+    let row = sqlx::query("SELECT handoff FROM workspace_settings WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row.and_then(|r| r.try_get::<Option<String>, _>("handoff").ok().flatten()) {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| AppError::Internal(format!("stored handoff settings unreadable: {e}"))),
+        None => Ok(Default::default()),
+    }
+}
+
+pub async fn set_workspace_handoff_settings(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    settings: &crate::handoff_settings::HandoffSettings,
+) -> AppResult<()> {
+    let text = serde_json::to_string(settings).map_err(|e| AppError::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO workspace_settings (workspace_id, handoff, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (workspace_id) DO UPDATE SET handoff = excluded.handoff, updated_at = excluded.updated_at",
+    )
+    .bind(workspace_id)
+    .bind(text)
+    .bind(crate::db::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

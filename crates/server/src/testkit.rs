@@ -103,3 +103,75 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
+
+/// One request a [`HookReceiver`] got.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("webhook bodies are JSON")
+    }
+}
+
+/// A webhook receiver on port 0 (`POST /hook`) that records every request and answers
+/// with `status` (200 unless changed).
+pub struct HookReceiver {
+    pub url: String,
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    pub status: std::sync::Arc<std::sync::Mutex<u16>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for HookReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl HookReceiver {
+    pub async fn start() -> HookReceiver {
+        use axum::http::{HeaderMap, StatusCode};
+        let got: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+        let status = std::sync::Arc::new(std::sync::Mutex::new(200u16));
+        let (g, st) = (got.clone(), status.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let (g, st) = (g.clone(), st.clone());
+                async move {
+                    let headers = headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                        .collect();
+                    g.lock()
+                        .expect("not poisoned")
+                        .push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
+                    StatusCode::from_u16(*st.lock().expect("not poisoned")).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        HookReceiver { url, got, status, task }
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.got.lock().expect("not poisoned").clone()
+    }
+
+    /// The `type` of every event received, in order.
+    pub fn types(&self) -> Vec<String> {
+        self.all().iter().map(|r| r.json()["type"].as_str().unwrap_or("").to_owned()).collect()
+    }
+}

@@ -395,9 +395,13 @@ async fn bots_hand_off_through_the_api(backend: Backend) {
     set_online(&stack, ben.token.expose()).await;
     let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
     assert_eq!((d.conversation.state, d.conversation.assignee_id), (ConversationState::Assigned, Some(ben.agent.id)));
-    // The customer got the warm transition message.
-    eventually(10, "the transition message", || async {
-        business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("handing you over")).then_some(())
+    // Nobody was online: the customer was told a person will reply shortly.
+    eventually(10, "the acknowledgement", || async {
+        business_lines(&stack, CUSTOMER)
+            .await
+            .iter()
+            .any(|t| t.contains("A person will reply here shortly"))
+            .then_some(())
     })
     .await;
     // A reason is required.

@@ -2,13 +2,10 @@
 //! signatures (checked here and by the independent `standardwebhooks` Python package),
 //! order per conversation, retries, dead letters, replay, secrets sealed at rest.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
 use handoff_protocol::*;
-use handoff_server::testkit::{eventually, TestStack};
+use handoff_server::testkit::{eventually, HookReceiver as Receiver, Received, TestStack};
 use handoff_server::Backend;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -29,65 +26,6 @@ on_both_backends!(
     failing_receivers_are_retried_dead_lettered_and_replayed,
     subscriptions_are_validated
 );
-
-#[derive(Clone, Debug)]
-struct Received {
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-/// A webhook receiver on port 0 that records every request and answers `status`.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
-    status: Arc<Mutex<u16>>,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    async fn start() -> Receiver {
-        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let status = Arc::new(Mutex::new(200u16));
-        let (g, st) = (got.clone(), status.clone());
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let (g, st) = (g.clone(), st.clone());
-                async move {
-                    let headers = headers
-                        .iter()
-                        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-                        .collect();
-                    g.lock().unwrap().push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
-                    StatusCode::from_u16(*st.lock().unwrap()).unwrap()
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Receiver { url, got, status, _task: task }
-    }
-
-    fn all(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    fn types(&self) -> Vec<String> {
-        self.all().iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect()
-    }
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()

@@ -25,7 +25,7 @@ export type HandoffTrigger =
   | 'contact_rule'
   | 'api'
   | 'lead';
-export type HandoffStatus = 'waiting' | 'assigned' | 'resolved';
+export type HandoffStatus = 'waiting' | 'assigned' | 'resolved' | 'timed_out';
 
 export interface Agent {
   id: number;

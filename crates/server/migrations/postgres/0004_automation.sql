@@ -1,0 +1,23 @@
+-- External automations, handoff settings, template/structured sends, workflow executions.
+-- Keep in step with ../sqlite/0004_automation.sql.
+
+-- The automation (a webhook subscription with automation = 1) a token speaks for.
+ALTER TABLE tokens ADD COLUMN automation_id BIGINT;
+-- The workspace's automation: NULL means the built-in rule bot.
+ALTER TABLE workspace_settings ADD COLUMN automation_id BIGINT;
+-- Handoff settings (acknowledgement texts, business hours, queue timeout) as JSON.
+ALTER TABLE workspace_settings ADD COLUMN handoff TEXT;
+-- The exact Graph API body for non-text sends (templates), JSON.
+ALTER TABLE messages ADD COLUMN payload TEXT;
+
+CREATE TABLE workflow_executions (
+    id BIGSERIAL PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id),
+    execution_id TEXT NOT NULL,
+    workflow_id TEXT,
+    conversation_id BIGINT,
+    status TEXT NOT NULL,
+    error TEXT,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, execution_id)
+);

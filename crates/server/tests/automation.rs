@@ -1,0 +1,293 @@
+//! External automations and the handoff settings, over real HTTP on both backends:
+//! an automation owns a conversation until a person takes it, is paused meanwhile,
+//! gets the transcript back, and is told nothing it should not be.
+
+use handoff_protocol::*;
+use handoff_server::testkit::{eventually, HookReceiver, TestStack};
+use handoff_server::Backend;
+use serde_json::{json, Value};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name(handoff_server::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name(handoff_server::Backend::Postgres).await }
+        }
+    )*};
+}
+
+on_both_backends!(
+    an_external_automation_owns_the_thread_until_a_person_takes_it,
+    queue_timeout_returns_the_conversation_to_automation,
+    after_hours_acknowledgement,
+);
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn business_lines(stack: &TestStack, wa_id: &str) -> Vec<String> {
+    stack.sandbox.sandbox.transcript(wa_id).await.into_iter().filter(|l| l.from == "business").map(|l| l.text).collect()
+}
+
+fn created_for(rx: &HookReceiver, text: &str) -> Option<Value> {
+    rx.all()
+        .into_iter()
+        .map(|r| r.json())
+        .find(|e| e["type"] == "message.created" && e["data"]["message"]["text"] == text)
+}
+
+async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let rx = HookReceiver::start().await;
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let r = http()
+        .post(format!("{}/v1/automations", stack.url()))
+        .bearer_auth(maya.token.expose())
+        .json(&json!({"name": "LLM agent", "webhook_url": rx.url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let auto: Value = r.json().await.unwrap();
+    let (token, secret) = (auto["token"].as_str().unwrap().to_owned(), auto["secret"].as_str().unwrap().to_owned());
+    let sb = &stack.sandbox.sandbox;
+    const WA: &str = "4951";
+
+    // It receives the customer's message, signed; the built-in bot stays quiet.
+    sb.customer_says(WA, "Ines", "Where is my order?").await.unwrap();
+    let ev =
+        eventually(10, "message.created at the automation", || async { created_for(&rx, "Where is my order?") }).await;
+    let conv_id = ev["data"]["conversation_id"].as_i64().unwrap();
+    let first = &rx.all()[0];
+    let ts: i64 = first.header("webhook-timestamp").parse().unwrap();
+    assert_eq!(
+        first.header("webhook-signature"),
+        handoff_server::hooks::sign(&secret, first.header("webhook-id"), ts, &first.body).unwrap()
+    );
+    assert!(business_lines(&stack, WA).await.is_empty(), "the built-in bot does not answer for an external automation");
+
+    // It answers with confidence: sent.
+    let send = |body: Value| {
+        let (url, token) = (format!("{}/v1/conversations/{conv_id}/bot-messages", stack.url()), token.clone());
+        async move { http().post(url).bearer_auth(token).json(&body).send().await.unwrap() }
+    };
+    let wf = json!({"workflow_id": "support-agent", "execution_id": "run-1", "node_id": "answer"});
+    let r = send(json!({"text": "It ships tomorrow.", "confidence": 0.93, "workflow": wf})).await;
+    assert_eq!(r.status(), 201);
+    eventually(10, "the bot's answer on WhatsApp", || async {
+        business_lines(&stack, WA).await.contains(&"It ships tomorrow.".to_owned()).then_some(())
+    })
+    .await;
+
+    // Unsure: the answer is withheld and the conversation handed to people.
+    sb.customer_says(WA, "Ines", "The tracking says delivered but I have nothing").await.unwrap();
+    eventually(10, "the second message", || async {
+        created_for(&rx, "The tracking says delivered but I have nothing")
+    })
+    .await;
+    let r = send(json!({"text": "Maybe check with a neighbour?", "confidence": 0.35, "workflow": wf})).await;
+    assert_eq!(r.status(), 200);
+    let res: Value = r.json().await.unwrap();
+    assert!(res["message"].is_null());
+    let h: Handoff = serde_json::from_value(res["handoff"].clone()).unwrap();
+    assert_eq!((h.trigger, h.confidence), (HandoffTrigger::LowConfidence, Some(0.35)));
+    assert_eq!(h.context["withheld_bot_reply"], "Maybe check with a neighbour?");
+    assert_eq!(h.workflow.as_ref().unwrap().node_id.as_deref(), Some("answer"));
+    assert_eq!(h.requested_by, "api:LLM agent");
+    eventually(10, "the acknowledgement", || async {
+        business_lines(&stack, WA).await.iter().any(|t| t.contains("A person will reply here shortly")).then_some(())
+    })
+    .await;
+    assert!(
+        !business_lines(&stack, WA).await.iter().any(|t| t.contains("neighbour")),
+        "the doubtful answer was not sent"
+    );
+
+    // Paused: its sends are refused, and it is not sent the customer's messages.
+    let r = send(json!({"text": "Hello again"})).await;
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::AutomationPaused));
+    let (wamid, _) = sb.customer_says(WA, "Ines", "Hello?? anyone?").await.unwrap();
+    let status: Value = eventually(10, "the workflow status", || async {
+        let v: Value = http()
+            .get(format!("{}/v1/workflows/status", stack.url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (v["executions"]["handoff"] == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(status["conversations"]["handoff"], 1);
+    let _ = wamid;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(created_for(&rx, "Hello?? anyone?").is_none(), "no customer message reaches a paused automation");
+
+    // A person takes it, answers and resolves: the automation gets the transcript back.
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    http()
+        .put(format!("{}/v1/me/availability", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"availability": "online"}))
+        .send()
+        .await
+        .unwrap();
+    let r = http()
+        .post(format!("{}/v1/conversations/{conv_id}/messages", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"client_id": "p1", "text": "Hi Ines, I've opened a claim with the carrier."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http()
+        .post(format!("{}/v1/conversations/{conv_id}/resolve", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"note": "Carrier claim #C-77 opened; refund if not found in 5 days"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let back = eventually(10, "the hand-back", || async {
+        rx.all().into_iter().map(|r| r.json()).find(|e| e["type"] == "conversation.returned_to_automation")
+    })
+    .await;
+    assert_eq!(back["data"]["resolution_note"], "Carrier claim #C-77 opened; refund if not found in 5 days");
+    let texts: Vec<String> = back["data"]["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        texts.contains(&"Hello?? anyone?".to_owned())
+            && texts.contains(&"Hi Ines, I've opened a claim with the carrier.".to_owned()),
+        "{texts:?}"
+    );
+    let v: Value = http()
+        .get(format!("{}/v1/workflows/status", stack.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["executions"]["resolved"], 1);
+
+    // Automation again: it receives messages and may send; two fallbacks in a row hand off.
+    sb.customer_says(WA, "Ines", "thanks! one more question").await.unwrap();
+    eventually(10, "messages flow to the automation again", || async { created_for(&rx, "thanks! one more question") })
+        .await;
+    assert_eq!(send(json!({"text": "Sorry, I did not get that.", "fallback": true})).await.status(), 201);
+    let r = send(json!({"text": "Sorry, I still did not get that.", "fallback": true})).await;
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["handoff"]["trigger"], "repeated_failure");
+
+    // Removing it revokes its token and the built-in bot answers again.
+    let list: Value = http()
+        .get(format!("{}/v1/automations", stack.url()))
+        .bearer_auth(maya.token.expose())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["active"], true);
+    let r = http()
+        .delete(format!("{}/v1/automations/{}", stack.url(), auto["id"]))
+        .bearer_auth(maya.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = send(json!({"text": "still here?"})).await;
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::TokenRevoked);
+    sb.customer_says("4952", "Olu", "What are your opening hours?").await.unwrap();
+    eventually(10, "the built-in bot", || async {
+        business_lines(&stack, "4952").await.iter().any(|t| t.contains("Monday to Friday")).then_some(())
+    })
+    .await;
+}
+
+async fn queue_timeout_returns_the_conversation_to_automation(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let url = format!("{}/v1/settings/handoff", stack.url());
+    let mut s: Value = http().get(&url).bearer_auth(maya.token.expose()).send().await.unwrap().json().await.unwrap();
+    s["queue_timeout_secs"] = json!(1);
+    s["timeout_message"] = json!("Nobody is free right now; I'll keep helping.");
+    let r = http().put(&url).bearer_auth(maya.token.expose()).json(&s).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    s["queue_timeout_secs"] = json!(0);
+    let r = http().put(&url).bearer_auth(maya.token.expose()).json(&s).send().await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidInput);
+
+    let sb = &stack.sandbox.sandbox;
+    sb.customer_says("4961", "Tom", "I want to talk to a human").await.unwrap();
+    eventually(15, "the timeout message", || async {
+        business_lines(&stack, "4961")
+            .await
+            .iter()
+            .any(|t| t == "Nobody is free right now; I'll keep helping.")
+            .then_some(())
+    })
+    .await;
+    let lines = business_lines(&stack, "4961").await;
+    assert!(lines[0].contains("A person will reply here shortly"), "{lines:?}");
+    let list: Vec<Conversation> = http()
+        .get(format!("{}/v1/conversations", stack.url()))
+        .bearer_auth(handoff_server::seed::DEMO_BOT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let d: ConversationDetail = http()
+        .get(format!("{}/v1/conversations/{}", stack.url(), list[0].id))
+        .bearer_auth(handoff_server::seed::DEMO_BOT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d.conversation.state, ConversationState::Automation);
+    assert_eq!(d.handoffs[0].status, HandoffStatus::TimedOut);
+    assert!(d.handoffs[0].returned_at.is_some());
+    // And automation answers again.
+    sb.customer_says("4961", "Tom", "ok, what are your opening hours then").await.unwrap();
+    eventually(10, "the bot", || async {
+        business_lines(&stack, "4961").await.iter().any(|t| t.contains("Monday to Friday")).then_some(())
+    })
+    .await;
+}
+
+async fn after_hours_acknowledgement(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let url = format!("{}/v1/settings/handoff", stack.url());
+    let r = http()
+        .put(&url)
+        .bearer_auth(bot)
+        .json(&json!({"business_hours": {"utc_offset_minutes": 0, "days": {}}, "after_hours_message": "We're closed; back at 9."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bad = json!({"business_hours": {"days": {"mon": ["18:00", "09:00"]}}});
+    let r = http().put(&url).bearer_auth(bot).json(&bad).send().await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidInput);
+    stack.sandbox.sandbox.customer_says("4971", "Mo", "agent please").await.unwrap();
+    eventually(10, "the after-hours text", || async {
+        business_lines(&stack, "4971").await.iter().any(|t| t == "We're closed; back at 9.").then_some(())
+    })
+    .await;
+}

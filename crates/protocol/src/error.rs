@@ -52,6 +52,10 @@ error_codes! {
     NotAssignee = "not_assignee",
     /// Automation may not act: a person owns the thread.
     AutomationPaused = "automation_paused",
+    /// A lead may only be messaged on WhatsApp with a recorded opt-in.
+    OptInRequired = "opt_in_required",
+    /// More than 24 hours since the customer last wrote: only a template may be sent.
+    WindowClosed = "window_closed",
     /// The same unique key exists already.
     Conflict = "conflict",
     /// WhatsApp's Graph API refused or failed.
@@ -92,5 +96,16 @@ mod tests {
             assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
         }
         assert_eq!(ErrorCode::AutomationPaused.as_str(), "automation_paused");
+    }
+
+    /// The UI picks what to tell people by code: every code needs its sentence there.
+    #[test]
+    fn the_ui_knows_every_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/errors.ts");
+        let ui = std::fs::read_to_string(&path).expect("ui/src/lib/errors.ts");
+        for code in ErrorCode::ALL {
+            assert!(ui.contains(&format!("'{}'", code.as_str())), "{} is missing from the UI's code list", code.as_str());
+            assert!(ui.contains(&format!("  {}:", code.as_str())), "{} has no friendly message in the UI", code.as_str());
+        }
     }
 }

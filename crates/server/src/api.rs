@@ -223,6 +223,12 @@ pub async fn send_message(
     if conv.state != ConversationState::Assigned || conv.assignee_id != Some(caller.agent.id) {
         return Err(AppError::new(ErrorCode::NotAssignee, "this conversation is not assigned to you"));
     }
+    if !engine::window_open(&conv, crate::db::now_ms()) {
+        return Err(AppError::new(
+            ErrorCode::WindowClosed,
+            "more than 24 hours since the customer last wrote: WhatsApp only allows an approved template now",
+        ));
+    }
     let mid =
         engine::enqueue_outbound(&state, &mut tx, &conv, Author::Agent, Some(caller.agent.id), Some(client_id), text)
             .await?;
@@ -261,7 +267,8 @@ pub async fn handoff(
         Caller::Agent { agent, .. } => format!("agent:{}", agent.email),
     };
     let mut tx = state.db.pool.begin().await?;
-    let h = engine::request_handoff(&state, &mut tx, conv.id, (HandoffTrigger::Api, None), &requested_by, &req).await?;
+    let h = engine::request_handoff(&state, &mut tx, conv.id, (HandoffTrigger::Api, None), &requested_by, &req, true)
+        .await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
     Ok((StatusCode::CREATED, Json(h)))

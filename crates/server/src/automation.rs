@@ -269,6 +269,7 @@ pub async fn bot_reply(
                 (fired.trigger, Some(&fired.detail)),
                 &format!("api:{name}"),
                 &hreq,
+                true,
             )
             .await?;
             (StatusCode::OK, BotReplyResult { message: None, handoff: Some(h) })

@@ -104,7 +104,7 @@ async fn contact_for(
     Err(AppError::Internal("contact could not be created".into()))
 }
 
-async fn conversation_for(conn: &mut AnyConnection, channel: Channel, contact_id: i64) -> AppResult<i64> {
+pub async fn conversation_for(conn: &mut AnyConnection, channel: Channel, contact_id: i64) -> AppResult<i64> {
     let now = now_ms();
     sqlx::query(
         "INSERT INTO conversations (workspace_id, contact_id, channel_id, state, priority, created_at, updated_at) \
@@ -179,6 +179,14 @@ pub async fn ingest_inbound(
     state.db.record_change(conn, channel.workspace_id, "message", message_id, conversation_id).await?;
     state.db.record_change(conn, channel.workspace_id, "conversation", conversation_id, conversation_id).await?;
     Ok(Some(conversation_id))
+}
+
+/// WhatsApp's customer service window: 24 hours from the customer's last message.
+pub const WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// Whether free-form messages may be sent in this conversation now.
+pub fn window_open(conv: &Conversation, now_ms: i64) -> bool {
+    conv.last_inbound_at.is_some_and(|t| now_ms - t < WINDOW_MS)
 }
 
 /// WhatsApp stamps messages in whole seconds. Within that second our arrival time is
@@ -262,6 +270,21 @@ pub async fn enqueue_outbound(
     client_id: Option<&str>,
     text: &str,
 ) -> AppResult<MessageId> {
+    enqueue_outbound_of_kind(state, conn, conversation, (author, agent_id, client_id), "text", text, None).await
+}
+
+/// Writes any outbound message to the send queue: `kind` is Meta's type, `text` what
+/// the thread shows, `payload` the type's Graph API object (a template) when not text.
+pub async fn enqueue_outbound_of_kind(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    conversation: &Conversation,
+    who: (Author, Option<AgentId>, Option<&str>),
+    kind: &str,
+    text: &str,
+    payload: Option<&serde_json::Value>,
+) -> AppResult<MessageId> {
+    let (author, agent_id, client_id) = who;
     // A reply sorts after everything it answers, whatever the clocks say.
     let latest: Option<i64> = sqlx::query("SELECT MAX(sent_at) AS latest FROM messages WHERE conversation_id = $1")
         .bind(conversation.id.0)
@@ -270,15 +293,17 @@ pub async fn enqueue_outbound(
         .try_get("latest")?;
     let now = now_ms().max(latest.map_or(0, |l| l + 1));
     let row = sqlx::query(
-        "INSERT INTO messages (conversation_id, client_id, direction, author, agent_id, kind, text, status, sent_at, created_at, processed_at) \
-         VALUES ($1, $2, 'outbound', $3, $4, 'text', $5, 'queued', $6, $6, $6) RETURNING id",
+        "INSERT INTO messages (conversation_id, client_id, direction, author, agent_id, kind, text, status, sent_at, created_at, processed_at, payload) \
+         VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'queued', $7, $7, $7, $8) RETURNING id",
     )
     .bind(conversation.id.0)
     .bind(client_id)
     .bind(author.as_str())
     .bind(agent_id.map(|a| a.0))
+    .bind(kind)
     .bind(text)
     .bind(now)
+    .bind(payload.map(|p| p.to_string()))
     .fetch_one(&mut *conn)
     .await?;
     let id: i64 = row.try_get("id")?;
@@ -307,6 +332,7 @@ pub async fn request_handoff(
     trigger: (HandoffTrigger, Option<&str>),
     requested_by: &str,
     req: &HandoffRequest,
+    tell_customer: bool,
 ) -> AppResult<Handoff> {
     let (trigger, trigger_detail) = trigger;
     let conv = store::conversation(conn, conversation_id).await?;
@@ -395,12 +421,14 @@ pub async fn request_handoff(
     }
     // Tell the customer: a person now, or when one will be free.
     let assigned = try_assign(state, conn, HandoffId(handoff_id)).await?;
-    let settings = store::workspace_handoff_settings(conn, ws).await?;
-    let text = match assigned {
-        Some(_) => settings.assigned_message.clone(),
-        None => settings.acknowledgement(now, expected_wait(conn, ws).await?),
-    };
-    enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &text).await?;
+    if tell_customer {
+        let settings = store::workspace_handoff_settings(conn, ws).await?;
+        let text = match assigned {
+            Some(_) => settings.assigned_message.clone(),
+            None => settings.acknowledgement(now, expected_wait(conn, ws).await?),
+        };
+        enqueue_outbound(state, conn, &conv, Author::Bot, None, None, &text).await?;
+    }
     tracing::info!(conversation = conv.id.0, handoff = handoff_id, %trigger, "handed off");
     store::handoff(conn, HandoffId(handoff_id)).await
 }
@@ -678,7 +706,7 @@ pub async fn handoff_fired(
         sentiment: fired.sentiment,
         ..Default::default()
     };
-    request_handoff(state, conn, conv.id, (fired.trigger, Some(&fired.detail)), "bot:rules", &req).await
+    request_handoff(state, conn, conv.id, (fired.trigger, Some(&fired.detail)), "bot:rules", &req, true).await
 }
 
 /// Processes stored inbound messages that automation has not seen yet, oldest first,

@@ -47,12 +47,14 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         InvalidJson => StatusCode::BAD_REQUEST,
-        InvalidInput | MessageTooLong => StatusCode::UNPROCESSABLE_ENTITY,
+        InvalidInput | MessageTooLong | OptInRequired => StatusCode::UNPROCESSABLE_ENTITY,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Unauthorized | InvalidCredentials | TokenExpired | TokenRevoked | InvalidSignature => StatusCode::UNAUTHORIZED,
         Forbidden | InvalidVerifyToken => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
-        AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict => StatusCode::CONFLICT,
+        AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict | WindowClosed => {
+            StatusCode::CONFLICT
+        }
         Upstream => StatusCode::BAD_GATEWAY,
         Network | Keyring | LocalStore | NotLoggedIn | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

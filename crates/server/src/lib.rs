@@ -17,6 +17,7 @@ pub mod events;
 pub mod handoff_settings;
 pub mod hooks;
 pub mod hooks_api;
+pub mod leads;
 pub mod seed;
 pub mod sender;
 pub mod store;
@@ -198,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/{id}/bot-messages", post(automation::bot_reply))
         .route("/v1/workflows/executions/{execution_id}/status", put(automation::set_execution_status))
         .route("/v1/workflows/status", get(automation::workflow_status))
+        .route("/v1/leads/handoff", post(leads::handoff))
         .route("/v1/webhooks", get(hooks_api::list).post(hooks_api::create))
         .route("/v1/webhooks/{id}", axum::routing::patch(hooks_api::update).delete(hooks_api::delete))
         .route("/v1/webhooks/{id}/deliveries", get(hooks_api::deliveries))

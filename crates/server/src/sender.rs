@@ -36,6 +36,8 @@ struct Job {
     workspace_id: i64,
     conversation_id: i64,
     text: String,
+    kind: String,
+    payload: Option<String>,
     attempts: i64,
     phone_number_id: String,
     wa_id: Option<String>,
@@ -47,7 +49,8 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
     let rows = {
         let mut conn = state.db.pool.acquire().await?;
         sqlx::query(
-            "SELECT m.id, m.conversation_id, m.text, m.attempts, c.workspace_id, ch.phone_number_id, k.wa_id, k.bsuid \
+            "SELECT m.id, m.conversation_id, m.text, m.kind, m.payload, m.attempts, c.workspace_id, ch.phone_number_id, \
+             k.wa_id, k.bsuid \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              JOIN channels ch ON ch.id = c.channel_id JOIN contacts k ON k.id = c.contact_id \
              WHERE m.direction = 'outbound' AND m.status = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= $1) \
@@ -64,6 +67,8 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
             workspace_id: r.try_get("workspace_id")?,
             conversation_id: r.try_get("conversation_id")?,
             text: r.try_get::<Option<String>, _>("text")?.unwrap_or_default(),
+            kind: r.try_get("kind")?,
+            payload: r.try_get("payload")?,
             attempts: r.try_get("attempts")?,
             phone_number_id: r.try_get("phone_number_id")?,
             wa_id: r.try_get("wa_id")?,
@@ -104,7 +109,15 @@ async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
             .await;
         }
     };
-    let msg = OutboundMessage::text(&recipient, &job.text);
+    let mut msg = OutboundMessage::text(&recipient, &job.text);
+    if let Some(payload) = &job.payload {
+        // A non-text message (a template): Meta's object for that type.
+        let object: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|e| crate::error::AppError::Internal(format!("stored payload unreadable: {e}")))?;
+        msg.text = None;
+        msg.kind = job.kind.clone();
+        msg.extra.insert(job.kind.clone(), object);
+    }
     match state.graph.send(&job.phone_number_id, &msg).await {
         Ok(resp) => {
             let wamid = resp.messages.first().map(|m| m.id.clone());

@@ -22,6 +22,7 @@ on_both_backends!(
     an_external_automation_owns_the_thread_until_a_person_takes_it,
     queue_timeout_returns_the_conversation_to_automation,
     after_hours_acknowledgement,
+    leads_move_into_whatsapp_with_their_context,
 );
 
 fn http() -> reqwest::Client {
@@ -290,4 +291,99 @@ async fn after_hours_acknowledgement(backend: Backend) {
         business_lines(&stack, "4971").await.iter().any(|t| t == "We're closed; back at 9.").then_some(())
     })
     .await;
+}
+
+async fn leads_move_into_whatsapp_with_their_context(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let post = |body: Value| {
+        let url = format!("{}/v1/leads/handoff", stack.url());
+        async move { http().post(url).bearer_auth(bot).json(&body).send().await.unwrap() }
+    };
+    let mut lead = json!({
+        "lead_id": "IG-4471", "name": "Sam Lee", "phone": "+1 (415) 555-0199", "source_channel": "instagram",
+        "fields": {"plan": "Pro", "seats": 12, "budget": "EUR 5000"},
+        "transcript": [{"from": "lead", "text": "Do you do volume discounts?"}, {"from": "bot", "text": "Yes, from 10 seats."}],
+    });
+    // No opt-in: refused, nothing created.
+    let r = post(lead.clone()).await;
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (422, ErrorCode::OptInRequired));
+    lead["opt_in"] =
+        json!({"recorded_at": "2026-11-23T10:01:00Z", "source": "instagram_dm", "text": "Yes, WhatsApp me"});
+    let mut bad = lead.clone();
+    bad["phone"] = json!("call me maybe");
+    assert_eq!(post(bad).await.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidInput);
+    // Never wrote on WhatsApp: the window is closed, a template is needed.
+    let r = post(lead.clone()).await;
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::WindowClosed));
+    lead["template"] = json!({"name": "lead_followup", "language": "en_US", "parameters": ["{name}", "{fields.plan}"]});
+    let r = post(lead.clone()).await;
+    assert_eq!(r.status(), 201);
+    let res: Value = r.json().await.unwrap();
+    let h: Handoff = serde_json::from_value(res["handoff"].clone()).unwrap();
+    assert_eq!((h.trigger, h.trigger_detail.as_deref()), (HandoffTrigger::Lead, Some("instagram")));
+    assert_eq!(h.context["upstream_transcript"][0]["text"], "Do you do volume discounts?");
+    assert_eq!(h.context["seats"], 12);
+    let conv: Conversation = serde_json::from_value(res["conversation"].clone()).unwrap();
+    assert_eq!(conv.contact.wa_id.as_deref(), Some("14155550199"));
+    assert_eq!(conv.contact.attributes["lead_id"], "IG-4471");
+    assert_eq!(conv.state, ConversationState::Waiting);
+    let sent = eventually(10, "the template at the Graph API", || async {
+        stack.sandbox.sandbox.sent().await.into_iter().find(|s| s.body["type"] == "template")
+    })
+    .await;
+    assert_eq!(
+        sent.body,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "14155550199", "type": "template",
+               "template": {"name": "lead_followup", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [
+                   {"type": "text", "text": "Sam Lee"}, {"type": "text", "text": "Pro"}]}]}})
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(stack.sandbox.sandbox.sent().await.len(), 1, "no free-form acknowledgement into a closed window");
+
+    // An agent cannot write free-form until the lead answers.
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    http()
+        .put(format!("{}/v1/me/availability", stack.url()))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"availability": "online"}))
+        .send()
+        .await
+        .unwrap();
+    let reply = |id: String| {
+        let url = format!("{}/v1/conversations/{}/messages", stack.url(), conv.id);
+        let token = ana.token.expose().to_owned();
+        async move {
+            http().post(url).bearer_auth(token).json(&json!({"client_id": id, "text": "Hi Sam!"})).send().await.unwrap()
+        }
+    };
+    let r = reply("l1".into()).await;
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::WindowClosed));
+    stack.sandbox.sandbox.customer_says("14155550199", "Sam", "Yes, tell me more").await.unwrap();
+    let ok = eventually(10, "the window to open", || async {
+        let r = reply("l2".into()).await;
+        (r.status() == 201).then_some(())
+    })
+    .await;
+    let _ = ok;
+
+    // Window open: the same person, another lead, a session message, the same thread.
+    let mut second = lead.clone();
+    second["lead_id"] = json!("WEB-88");
+    second["source_channel"] = json!("web_form");
+    second["message"] = json!("Hi {name}, thanks for the form about {fields.plan}!");
+    second.as_object_mut().unwrap().remove("template");
+    let r = http()
+        .post(format!("{}/v1/conversations/{}/resolve", stack.url(), conv.id))
+        .bearer_auth(ana.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = post(second).await;
+    assert_eq!(r.status(), 201);
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["conversation"]["id"], json!(conv.id), "the thread is reused");
+    assert_eq!(res["message"]["text"], "Hi Sam Lee, thanks for the form about Pro!");
+    assert_eq!(res["conversation"]["contact"]["attributes"]["lead_id"], "WEB-88");
 }

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'not_escalated',
   'not_assignee',
   'automation_paused',
+  'opt_in_required',
+  'window_closed',
   'conflict',
   'upstream',
   'network',
@@ -85,6 +87,9 @@ const FRIENDLY: Record<ErrorCode, string> = {
   not_escalated: 'This conversation is not escalated any more.',
   not_assignee: 'This conversation is assigned to someone else.',
   automation_paused: 'Automation is paused for this conversation.',
+  opt_in_required: 'This person has not agreed to be contacted on WhatsApp yet.',
+  window_closed:
+    "It's been more than 24 hours since the customer last wrote. WhatsApp only allows an approved template until they reply.",
   conflict: 'Someone else changed this at the same time. Please try again.',
   upstream: "WhatsApp didn't accept the request. Please try again in a moment.",
   network: "Can't reach the server. Check your connection.",

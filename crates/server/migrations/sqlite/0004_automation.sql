@@ -21,3 +21,7 @@ CREATE TABLE workflow_executions (
     updated_at INTEGER NOT NULL,
     UNIQUE (workspace_id, execution_id)
 );
+
+-- Leads moved in from other channels: matched by their shared lead id.
+ALTER TABLE contacts ADD COLUMN lead_id TEXT;
+CREATE UNIQUE INDEX contacts_lead ON contacts (workspace_id, lead_id);

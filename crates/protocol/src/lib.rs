@@ -146,6 +146,20 @@ impl DeliveryStatus {
 }
 
 str_enum!(
+    /// Where the automation side of a conversation stands.
+    WorkflowStatus {
+        /// Automation is handling it.
+        Active = "active",
+        /// Handed off: people have it.
+        Handoff = "handoff",
+        /// The workflow reported a failure.
+        Failed = "failed",
+        /// People resolved it and nothing happened since.
+        Resolved = "resolved",
+    }
+);
+
+str_enum!(
     /// Whether an agent can take conversations.
     Availability { Online = "online", Away = "away", Offline = "offline" }
 );
@@ -223,6 +237,10 @@ impl Contact {
     }
 }
 
+fn workflow_active() -> WorkflowStatus {
+    WorkflowStatus::Active
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     pub id: ConversationId,
@@ -236,6 +254,9 @@ pub struct Conversation {
     pub team_id: Option<TeamId>,
     /// The open handoff, if the conversation is with people now.
     pub active_handoff_id: Option<HandoffId>,
+    /// Where the automation side stands (derived).
+    #[serde(default = "workflow_active")]
+    pub workflow_status: WorkflowStatus,
     pub last_message_preview: Option<String>,
     pub last_message_at: Option<Millis>,
     /// When the customer last wrote (the 24-hour window runs from here).

@@ -36,11 +36,23 @@ pub async fn agent_by_id(conn: &mut AnyConnection, id: AgentId) -> AppResult<Age
 
 pub const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.state, c.priority, c.assignee_id, c.team_id, \
     c.active_handoff_id, c.last_message_preview, c.last_message_at, c.last_inbound_at, c.created_at, c.updated_at, \
+    (SELECT we.status FROM workflow_executions we WHERE we.conversation_id = c.id ORDER BY we.updated_at DESC, we.id DESC LIMIT 1) AS exec_status, \
+    (SELECT MAX(h.resolved_at) FROM handoffs h WHERE h.conversation_id = c.id) AS last_resolved_at, \
     ch.phone_number_id, k.id AS contact_id, k.wa_id, k.bsuid, k.name AS contact_name, k.attributes AS contact_attributes \
     FROM conversations c JOIN contacts k ON k.id = c.contact_id JOIN channels ch ON ch.id = c.channel_id";
 
 pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
+    let state = parse(r.try_get("state")?, ConversationState::parse, "state")?;
+    let last_message_at: Option<i64> = r.try_get("last_message_at")?;
+    let last_resolved_at: Option<i64> = r.try_get("last_resolved_at")?;
+    let workflow_status = match (state, r.try_get::<Option<String>, _>("exec_status")?.as_deref()) {
+        (ConversationState::Waiting | ConversationState::Assigned, _) => WorkflowStatus::Handoff,
+        (_, Some("failed")) => WorkflowStatus::Failed,
+        _ if last_resolved_at.is_some_and(|r| last_message_at.is_none_or(|m| m <= r)) => WorkflowStatus::Resolved,
+        _ => WorkflowStatus::Active,
+    };
     Ok(Conversation {
+        workflow_status,
         id: ConversationId(r.try_get("id")?),
         workspace_id: WorkspaceId(r.try_get("workspace_id")?),
         contact: Contact {
@@ -51,13 +63,13 @@ pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
             attributes: json_object(r.try_get("contact_attributes")?)?,
         },
         phone_number_id: r.try_get("phone_number_id")?,
-        state: parse(r.try_get("state")?, ConversationState::parse, "state")?,
+        state,
         priority: parse(r.try_get("priority")?, Priority::parse, "priority")?,
         assignee_id: r.try_get::<Option<i64>, _>("assignee_id")?.map(AgentId),
         team_id: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
         active_handoff_id: r.try_get::<Option<i64>, _>("active_handoff_id")?.map(HandoffId),
         last_message_preview: r.try_get("last_message_preview")?,
-        last_message_at: r.try_get("last_message_at")?,
+        last_message_at,
         last_inbound_at: r.try_get("last_inbound_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,

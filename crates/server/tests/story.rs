@@ -97,6 +97,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     .await;
     assert_eq!(conv.assignee_id, Some(ana.agent.id));
     assert_eq!(conv.contact.wa_id.as_deref(), Some(CUSTOMER));
+    assert_eq!(conv.workflow_status, WorkflowStatus::Handoff);
     assert_eq!(conv.contact.name.as_deref(), Some("Lena Vogel"));
 
     // 3. A pull from cursor 0 carries the whole history, the bot's part included, and why.
@@ -177,12 +178,26 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     assert_eq!(d.conversation.state, ConversationState::Automation);
     assert_eq!(d.conversation.assignee_id, None);
     assert_eq!(d.handoffs[0].status, HandoffStatus::Resolved);
+    assert_eq!(d.conversation.workflow_status, WorkflowStatus::Resolved);
     assert_eq!(d.handoffs[0].resolution_note.as_deref(), Some("Order re-shipped"));
     sb.customer_says(CUSTOMER, "Lena Vogel", "One more thing: how long is shipping?").await.unwrap();
     eventually(10, "the bot to answer again", || async {
         business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("ship within 2 business days")).then_some(())
     })
     .await;
+    let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+    assert_eq!(d.conversation.workflow_status, WorkflowStatus::Active, "automation is back at work");
+    // A workflow engine reports its execution for this conversation failed.
+    let r = http()
+        .put(format!("{}/v1/workflows/executions/ex-1/status", stack.url()))
+        .bearer_auth(handoff_server::seed::DEMO_BOT_TOKEN)
+        .json(&json!({"status": "failed", "error": "CRM timeout", "conversation_id": conv.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+    assert_eq!(d.conversation.workflow_status, WorkflowStatus::Failed);
 }
 
 async fn signed_post(stack: &TestStack, body: &[u8], signature: Option<&str>) -> reqwest::Response {

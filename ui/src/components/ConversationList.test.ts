@@ -64,6 +64,25 @@ describe('ConversationList', () => {
     expect(within(rows[2]).queryByText('Low')).not.toBeInTheDocument();
   });
 
+  it('shows where automation stands for conversations back with the bot', async () => {
+    const failed = detail({
+      conversation: conversation({ id: 7, state: 'automation', assignee_id: null, active_handoff_id: null, workflow_status: 'failed' }),
+      handoffs: [],
+    });
+    const resolved = detail({
+      conversation: conversation({ id: 8, state: 'automation', assignee_id: null, active_handoff_id: null, workflow_status: 'resolved' }),
+      handoffs: [],
+    });
+    const inbox = new Inbox(new FakeBackend({ details: [failed, resolved] }));
+    await inbox.start();
+    render(ConversationList, { inbox });
+    const rows = screen.getAllByTestId('conversation-item');
+    const byId = (id: string) => rows.find((r) => r.dataset.conversationId === id)!;
+    expect(within(byId('7')).getByText('Automation failed')).toBeInTheDocument();
+    expect(within(byId('8')).getByText('Resolved')).toBeInTheDocument();
+    expect(within(byId('8')).queryByText('Bot')).not.toBeInTheDocument();
+  });
+
   it('shows an empty state when there are no conversations', async () => {
     const inbox = new Inbox(new FakeBackend({ details: [] }));
     await inbox.start();

@@ -45,6 +45,8 @@ export interface Contact {
   attributes?: Record<string, unknown>;
 }
 
+export type WorkflowStatus = 'active' | 'handoff' | 'failed' | 'resolved';
+
 export interface Conversation {
   id: number;
   workspace_id: number;
@@ -55,6 +57,8 @@ export interface Conversation {
   assignee_id: number | null;
   team_id: number | null;
   active_handoff_id: number | null;
+  /** Where the automation side stands (older servers omit it). */
+  workflow_status?: WorkflowStatus;
   last_message_preview: string | null;
   last_message_at: number | null;
   last_inbound_at: number | null;

@@ -179,6 +179,15 @@ async fn events_are_signed_ordered_and_complete(backend: Backend) {
     assert_eq!(handoff["data"]["handoff"]["trigger"], "customer_request");
     assert!(handoff["timestamp"].as_str().unwrap().ends_with('Z'));
 
+    // `HANDOFF_CAPTURE_WEBHOOKS=path` saves one example of each event for docs/webhooks.md.
+    if let Ok(path) = std::env::var("HANDOFF_CAPTURE_WEBHOOKS") {
+        let mut seen = std::collections::BTreeMap::new();
+        for r in rx.all() {
+            let v = r.json();
+            seen.entry(v["type"].as_str().unwrap().to_owned()).or_insert(v);
+        }
+        std::fs::write(path, serde_json::to_string_pretty(&seen).unwrap()).unwrap();
+    }
     // Every request is signed per Standard Webhooks.
     let all = rx.all();
     for r in &all {

@@ -104,7 +104,17 @@ def display():
 @pytest.fixture(scope="session")
 def product(display):
     """handoff-server (SQLite, demo data) + the WhatsApp sandbox, wired to each other."""
-    data = Path(tempfile.mkdtemp(prefix="handoff-e2e-"))
+    yield from start_product("desktop")
+
+
+@pytest.fixture
+def fresh_product():
+    """A product of its own for one test (no desktop needed)."""
+    yield from start_product("bot")
+
+
+def start_product(name):
+    data = Path(tempfile.mkdtemp(prefix=f"handoff-{name}-"))
     server_port, sandbox_port = free_port(), free_port()
     server_url = f"http://127.0.0.1:{server_port}"
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
@@ -117,8 +127,8 @@ def product(display):
         "SANDBOX_LISTEN": f"127.0.0.1:{sandbox_port}",
         "SANDBOX_WEBHOOK_URL": f"{server_url}/webhooks/whatsapp",
     })
-    sandbox = Proc("sandbox", [str(TARGET / "debug" / "whatsapp-sandbox")], env)
-    server = Proc("server", [str(TARGET / "debug" / "handoff-server")], env)
+    sandbox = Proc(f"{name}-sandbox", [str(TARGET / "debug" / "whatsapp-sandbox")], env)
+    server = Proc(f"{name}-server", [str(TARGET / "debug" / "handoff-server")], env)
     wait_until("the server", lambda: urllib.request.urlopen(f"{server_url}/healthz", timeout=2).status == 200, 60)
     wait_until("the sandbox", lambda: http_json("GET", f"{sandbox_url}/sandbox/sent") == [], 30)
     yield {"server": server_url, "sandbox": sandbox_url, "data": data}

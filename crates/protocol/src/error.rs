@@ -104,8 +104,16 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/errors.ts");
         let ui = std::fs::read_to_string(&path).expect("ui/src/lib/errors.ts");
         for code in ErrorCode::ALL {
-            assert!(ui.contains(&format!("'{}'", code.as_str())), "{} is missing from the UI's code list", code.as_str());
-            assert!(ui.contains(&format!("  {}:", code.as_str())), "{} has no friendly message in the UI", code.as_str());
+            assert!(
+                ui.contains(&format!("'{}'", code.as_str())),
+                "{} is missing from the UI's code list",
+                code.as_str()
+            );
+            assert!(
+                ui.contains(&format!("  {}:", code.as_str())),
+                "{} has no friendly message in the UI",
+                code.as_str()
+            );
         }
     }
 }

@@ -7,7 +7,8 @@ set -euo pipefail
 if [ "${HANDOFF_IN_DESKTOP_SESSION:-}" = 1 ]; then exec "$@"; fi
 export HANDOFF_IN_DESKTOP_SESSION=1
 scratch=$(mktemp -d -t handoff-session.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+# Keep the command's exit status; the desktop portal may leave a FUSE mount in run/doc.
+trap 'status=$?; fusermount -uz "$scratch/run/doc" 2>/dev/null || true; rm -rf "$scratch" 2>/dev/null || true; exit $status' EXIT
 export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/run"
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 inner='

@@ -466,11 +466,13 @@ pub async fn expire_waiting(state: &AppState) -> AppResult<usize> {
     for r in rows {
         let (id, ws, requested_at): (i64, i64, i64) =
             (r.try_get("id")?, r.try_get("workspace_id")?, r.try_get("requested_at")?);
-        if !settings.contains_key(&ws) {
-            let mut conn = state.db.pool.acquire().await?;
-            settings.insert(ws, store::workspace_handoff_settings(&mut conn, ws).await?);
-        }
-        let s = &settings[&ws];
+        let s = match settings.entry(ws) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let mut conn = state.db.pool.acquire().await?;
+                e.insert(store::workspace_handoff_settings(&mut conn, ws).await?)
+            }
+        };
         let Some(timeout) = s.queue_timeout_secs else { continue };
         if now - requested_at < timeout as i64 * 1000 {
             continue;

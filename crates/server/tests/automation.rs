@@ -110,7 +110,7 @@ async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend:
     // Paused: its sends are refused, and it is not sent the customer's messages.
     let r = send(json!({"text": "Hello again"})).await;
     assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::AutomationPaused));
-    let (wamid, _) = sb.customer_says(WA, "Ines", "Hello?? anyone?").await.unwrap();
+    sb.customer_says(WA, "Ines", "Hello?? anyone?").await.unwrap();
     let status: Value = eventually(10, "the workflow status", || async {
         let v: Value = http()
             .get(format!("{}/v1/workflows/status", stack.url()))
@@ -125,7 +125,6 @@ async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend:
     })
     .await;
     assert_eq!(status["conversations"]["handoff"], 1);
-    let _ = wamid;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert!(created_for(&rx, "Hello?? anyone?").is_none(), "no customer message reaches a paused automation");
 
@@ -360,12 +359,11 @@ async fn leads_move_into_whatsapp_with_their_context(backend: Backend) {
     let r = reply("l1".into()).await;
     assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::WindowClosed));
     stack.sandbox.sandbox.customer_says("14155550199", "Sam", "Yes, tell me more").await.unwrap();
-    let ok = eventually(10, "the window to open", || async {
+    eventually(10, "the window to open", || async {
         let r = reply("l2".into()).await;
         (r.status() == 201).then_some(())
     })
     .await;
-    let _ = ok;
 
     // Window open: the same person, another lead, a session message, the same thread.
     let mut second = lead.clone();

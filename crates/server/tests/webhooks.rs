@@ -119,6 +119,36 @@ async fn events_are_signed_ordered_and_complete(backend: Backend) {
             .map(|r| r.json()["data"]["conversation_id"].clone())
     })
     .await;
+    // A manager moves it to Ben and back to Ana: reassignments are events too.
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let ben = stack.login("ben@demo.handoff.dev").await;
+    for (who, expect_prev) in [(ben.agent.id, ana.agent.id), (ana.agent.id, ben.agent.id)] {
+        let r = http()
+            .post(format!("{}/v1/conversations/{}/assign", stack.url(), conv_id))
+            .bearer_auth(maya.token.expose())
+            .json(&json!({"agent_id": who}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.json::<Conversation>().await.unwrap().assignee_id, Some(who));
+        let ev = eventually(10, "the reassignment event", || async {
+            rx.all()
+                .into_iter()
+                .map(|r| r.json())
+                .find(|e| e["type"] == "conversation.reassigned" && e["data"]["agent"]["id"] == json!(who))
+        })
+        .await;
+        assert_eq!(ev["data"]["previous_agent"]["id"], json!(expect_prev));
+        assert_eq!(ev["data"]["assigned_by"]["name"], "Maya Lindqvist");
+    }
+    let r = http()
+        .post(format!("{}/v1/conversations/{}/assign", stack.url(), conv_id))
+        .bearer_auth(ana.token.expose())
+        .json(&json!({"agent_id": ana.agent.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::Forbidden, "agents do not assign");
     let url = format!("{}/v1/conversations/{}/messages", stack.url(), conv_id);
     let r = http()
         .post(&url)
@@ -164,6 +194,7 @@ async fn events_are_signed_ordered_and_complete(backend: Backend) {
     assert!(pos("workflow.execution.handoff") < pos("conversation.queued"));
     assert!(pos("conversation.queued") < pos("conversation.assigned"));
     assert!(pos("conversation.assigned") < pos("conversation.first_response"));
+    assert!(pos("conversation.reassigned") < pos("conversation.first_response"));
     assert!(pos("conversation.first_response") < pos("conversation.resolved"));
     assert!(pos("conversation.resolved") < pos("conversation.returned_to_automation"));
     let ids: Vec<i64> = {

@@ -249,4 +249,25 @@ describe('EscalationPanel earlier handoffs', () => {
     render(EscalationPanel, { handoff: h, handoffs: [h] });
     expect(screen.queryByTestId('earlier-handoffs')).not.toBeInTheDocument();
   });
+
+  it('shows a lead\'s conversation before WhatsApp and the bot\'s withheld answer as their own sections', () => {
+    const h = handoff({
+      trigger: 'lead',
+      context: {
+        plan: 'Pro',
+        upstream_transcript: [
+          { from: 'lead', text: 'Do you do volume discounts?' },
+          { from: 'bot', text: 'Yes, from 10 seats.' },
+        ],
+        withheld_bot_reply: 'Maybe try again later?',
+      },
+    });
+    render(EscalationPanel, { handoff: h });
+    const lines = screen.getAllByTestId('upstream-line');
+    expect(lines.map((l) => l.dataset.from)).toEqual(['lead', 'bot']);
+    expect(lines[0]).toHaveTextContent('Do you do volume discounts?');
+    expect(screen.getByTestId('withheld-bot-reply')).toHaveTextContent('Maybe try again later?');
+    const keys = screen.getAllByTestId('context-field').map((r) => r.dataset.key);
+    expect(keys).toEqual(['plan']);
+  });
 });

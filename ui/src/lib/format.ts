@@ -229,6 +229,25 @@ function compactJson(value: unknown): string {
 }
 
 /** Key-value pairs of a free-form map; [] when absent or not an object. */
+/** One line of a conversation held elsewhere (a lead's upstream transcript). */
+export interface TranscriptLine {
+  from: string;
+  text: string;
+}
+
+/** A value that is a list of `{from, text}` lines, as lines; otherwise null. */
+export function transcriptLines(value: unknown): TranscriptLine[] | null {
+  if (!Array.isArray(value) || value.length === 0) return null;
+  const lines: TranscriptLine[] = [];
+  for (const item of value) {
+    if (!item || typeof item !== 'object') return null;
+    const { from, text } = item as { from?: unknown; text?: unknown };
+    if (typeof text !== 'string') return null;
+    lines.push({ from: typeof from === 'string' && from !== '' ? from : 'unknown', text });
+  }
+  return lines;
+}
+
 export function fieldEntries(map: Record<string, unknown> | null | undefined): [string, unknown][] {
   if (!map || typeof map !== 'object' || Array.isArray(map)) return [];
   return Object.entries(map);

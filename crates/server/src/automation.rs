@@ -195,6 +195,10 @@ pub struct BotReply {
     pub fallback: bool,
     #[serde(default)]
     pub workflow: Option<WorkflowRef>,
+    /// What the automation knows (order value, plan, ...): read by contact rules and kept
+    /// on the handoff if one follows.
+    #[serde(default)]
+    pub context: serde_json::Map<String, Value>,
 }
 
 /// What became of a bot reply: sent, or withheld because a trigger handed off.
@@ -246,12 +250,16 @@ pub async fn bot_reply(
         .try_get("bot_fallbacks")?;
     let fallbacks = if req.fallback { previous + 1 } else { 0 };
     let triggers = store::workspace_triggers(&mut tx, ws).await?;
-    let fired =
-        triggers.on_bot_report(req.confidence, fallbacks as u32).filter(|_| req.fallback || req.confidence.is_some());
+    let mut fields = conv.contact.attributes.clone();
+    fields.extend(req.context.clone());
+    let fired = triggers
+        .on_bot_report(req.confidence, fallbacks as u32)
+        .filter(|_| req.fallback || req.confidence.is_some())
+        .or_else(|| if req.context.is_empty() { None } else { triggers.on_customer_message(None, &fields) });
     let (status, result) = match fired {
         Some(fired) => {
             // The doubtful answer is not sent; the person sees it as context.
-            let mut context = serde_json::Map::new();
+            let mut context = req.context.clone();
             context.insert("withheld_bot_reply".into(), Value::String(text.to_owned()));
             let hreq = HandoffRequest {
                 reason: fired.reason,

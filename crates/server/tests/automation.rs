@@ -23,6 +23,7 @@ on_both_backends!(
     queue_timeout_returns_the_conversation_to_automation,
     after_hours_acknowledgement,
     leads_move_into_whatsapp_with_their_context,
+    rules_on_context_fields_the_automation_reports,
 );
 
 fn http() -> reqwest::Client {
@@ -384,4 +385,43 @@ async fn leads_move_into_whatsapp_with_their_context(backend: Backend) {
     assert_eq!(res["conversation"]["id"], json!(conv.id), "the thread is reused");
     assert_eq!(res["message"]["text"], "Hi Sam Lee, thanks for the form about Pro!");
     assert_eq!(res["conversation"]["contact"]["attributes"]["lead_id"], "WEB-88");
+}
+
+async fn rules_on_context_fields_the_automation_reports(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let rx = HookReceiver::start().await;
+    let bot = handoff_server::seed::DEMO_BOT_TOKEN;
+    let r = http()
+        .post(format!("{}/v1/automations", stack.url()))
+        .bearer_auth(bot)
+        .json(&json!({"name": "orders-flow", "webhook_url": rx.url}))
+        .send()
+        .await
+        .unwrap();
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let url = format!("{}/v1/settings/triggers", stack.url());
+    let mut cfg: Value = http().get(&url).bearer_auth(bot).send().await.unwrap().json().await.unwrap();
+    cfg["contact_rules"] =
+        json!([{"name": "High-value order", "field": "order_value", "op": "gt", "value": 500, "priority": "high"}]);
+    assert_eq!(http().put(&url).bearer_auth(bot).json(&cfg).send().await.unwrap().status(), 200);
+
+    stack.sandbox.sandbox.customer_says("4981", "Ada", "Can I change my order?").await.unwrap();
+    let ev =
+        eventually(10, "the message at the automation", || async { created_for(&rx, "Can I change my order?") }).await;
+    let conv_id = ev["data"]["conversation_id"].as_i64().unwrap();
+    let send = |body: Value| {
+        let (url, token) = (format!("{}/v1/conversations/{conv_id}/bot-messages", stack.url()), token.clone());
+        async move { http().post(url).bearer_auth(token).json(&body).send().await.unwrap() }
+    };
+    let r = send(json!({"text": "Sure, which item?", "confidence": 0.9, "context": {"order_value": 120}})).await;
+    assert_eq!(r.status(), 201, "a small order stays with the bot");
+    let r = send(json!({"text": "Done, I changed it.", "confidence": 0.9, "context": {"order_value": "740.00", "order_id": "A-77"}})).await;
+    assert_eq!(r.status(), 200);
+    let h: Handoff = serde_json::from_value(r.json::<Value>().await.unwrap()["handoff"].clone()).unwrap();
+    assert_eq!(
+        (h.trigger, h.trigger_detail.as_deref(), h.priority),
+        (HandoffTrigger::ContactRule, Some("High-value order"), Priority::High)
+    );
+    assert_eq!(h.context["order_id"], "A-77");
+    assert_eq!(h.context["withheld_bot_reply"], "Done, I changed it.");
 }

@@ -492,36 +492,9 @@ pub async fn expire_waiting(state: &AppState) -> AppResult<usize> {
             continue; // assigned meanwhile
         }
         let h = store::handoff(&mut tx, HandoffId(id)).await?;
-        sqlx::query(
-            "UPDATE conversations SET state = 'automation', assignee_id = NULL, active_handoff_id = NULL, bot_fallbacks = 0, updated_at = $1 WHERE id = $2",
-        )
-        .bind(now)
-        .bind(h.conversation_id.0)
-        .execute(&mut *tx)
-        .await?;
-        state.db.record_change(&mut tx, ws, "handoff", id, h.conversation_id.0).await?;
-        state.db.record_change(&mut tx, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
-        let conv = store::conversation(&mut tx, h.conversation_id).await?;
+        let conv =
+            return_to_automation(state, &mut tx, &h, json!({ "reason": "queue_timeout", "resolved_by": null })).await?;
         enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &s.timeout_message).await?;
-        if let Some(exec) = h.workflow.as_ref().and_then(|w| w.execution_id.as_deref()) {
-            crate::automation::upsert_execution(&mut tx, ws, exec, None, Some(conv.id.0), "active", None).await?;
-        }
-        let transcript: Vec<Message> = store::messages_of(&mut tx, &[conv.id.0])
-            .await?
-            .into_iter()
-            .filter(|m| m.sent_at >= h.requested_at)
-            .collect();
-        hooks::emit(
-            &mut tx,
-            ws,
-            Some(conv.id.0),
-            "conversation.returned_to_automation",
-            json!({
-                "conversation_id": conv.id, "contact": conv.contact, "handoff_id": h.id, "reason": "queue_timeout",
-                "resolution_note": note, "resolved_by": null, "transcript": transcript,
-            }),
-        )
-        .await?;
         tx.commit().await?;
         tracing::info!(conversation = conv.id.0, handoff = id, "queue timeout: back to automation");
         state.changed(ws).await;
@@ -646,50 +619,52 @@ pub async fn resolve(
         .bind(handoff_id.0)
         .execute(&mut *tx)
         .await?;
+    let handoff = store::handoff(&mut tx, handoff_id).await?;
+    let resolved_by = json!({ "id": agent.id, "name": agent.name });
+    let data = json!({ "conversation_id": conv.id, "handoff": handoff, "resolved_by": resolved_by });
+    hooks::emit(&mut tx, conv.workspace_id.0, Some(conv.id.0), "conversation.resolved", data).await?;
+    return_to_automation(state, &mut tx, &handoff, json!({ "reason": "resolved", "resolved_by": resolved_by })).await?;
+    tx.commit().await?;
+    tracing::info!(conversation = conv.id.0, "resolved: back to automation");
+    state.changed(conv.workspace_id.0).await;
+    Ok(())
+}
+
+/// Gives a conversation back to automation after `handoff` ended (resolved or timed
+/// out): state, change log, workflow execution, and `conversation.returned_to_automation`
+/// with the transcript since the handoff, so automation can pick up the thread. `extra`
+/// goes into the event (`reason`, `resolved_by`).
+async fn return_to_automation(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    handoff: &Handoff,
+    extra: serde_json::Value,
+) -> AppResult<Conversation> {
+    let id = handoff.conversation_id;
     sqlx::query(
         "UPDATE conversations SET state = 'automation', assignee_id = NULL, active_handoff_id = NULL, bot_fallbacks = 0, updated_at = $1 WHERE id = $2",
     )
-    .bind(now)
-    .bind(conv.id.0)
-    .execute(&mut *tx)
+    .bind(now_ms())
+    .bind(id.0)
+    .execute(&mut *conn)
     .await?;
+    let conv = store::conversation(conn, id).await?;
     let ws = conv.workspace_id.0;
-    state.db.record_change(&mut tx, ws, "handoff", handoff_id.0, conv.id.0).await?;
-    state.db.record_change(&mut tx, ws, "conversation", conv.id.0, conv.id.0).await?;
-    let handoff = store::handoff(&mut tx, handoff_id).await?;
+    state.db.record_change(conn, ws, "handoff", handoff.id.0, id.0).await?;
+    state.db.record_change(conn, ws, "conversation", id.0, id.0).await?;
     if let Some(exec) = handoff.workflow.as_ref().and_then(|w| w.execution_id.as_deref()) {
-        crate::automation::upsert_execution(&mut tx, ws, exec, None, Some(conv.id.0), "resolved", None).await?;
+        let status = if handoff.status == HandoffStatus::Resolved { "resolved" } else { "active" };
+        crate::automation::upsert_execution(conn, ws, exec, None, Some(id.0), status, None).await?;
     }
-    // What happened while people had it, so automation can pick up the thread.
-    let transcript: Vec<Message> = store::messages_of(&mut tx, &[conv.id.0])
-        .await?
-        .into_iter()
-        .filter(|m| m.sent_at >= handoff.requested_at)
-        .collect();
-    let resolved_by = json!({ "id": agent.id, "name": agent.name });
-    hooks::emit(
-        &mut tx,
-        ws,
-        Some(conv.id.0),
-        "conversation.resolved",
-        json!({ "conversation_id": conv.id, "handoff": handoff, "resolved_by": resolved_by }),
-    )
-    .await?;
-    hooks::emit(
-        &mut tx,
-        ws,
-        Some(conv.id.0),
-        "conversation.returned_to_automation",
-        json!({
-            "conversation_id": conv.id, "contact": conv.contact, "handoff_id": handoff.id,
-            "resolution_note": handoff.resolution_note, "resolved_by": resolved_by, "transcript": transcript,
-        }),
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(conversation = conv.id.0, "resolved: back to automation");
-    state.changed(ws).await;
-    Ok(())
+    let transcript: Vec<Message> =
+        store::messages_of(conn, &[id.0]).await?.into_iter().filter(|m| m.sent_at >= handoff.requested_at).collect();
+    let mut data = json!({ "conversation_id": id, "contact": conv.contact, "handoff_id": handoff.id,
+        "resolution_note": handoff.resolution_note, "transcript": transcript });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    hooks::emit(conn, ws, Some(id.0), "conversation.returned_to_automation", data).await?;
+    Ok(conv)
 }
 
 /// Hands off because a trigger fired.

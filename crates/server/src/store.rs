@@ -304,20 +304,48 @@ pub async fn default_team(conn: &mut AnyConnection, workspace_id: i64) -> AppRes
     Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
 
-/// A workspace's trigger settings (defaults until someone changes them).
+/// One JSON settings document of a workspace (`column` of `workspace_settings`), or its
+/// defaults until someone changes it.
+async fn workspace_setting<T: serde::de::DeserializeOwned + Default>(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    column: &'static str,
+) -> AppResult<T> {
+    let row = sqlx::query(&format!("SELECT {column} AS doc FROM workspace_settings WHERE workspace_id = $1"))
+        .bind(workspace_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row.and_then(|r| r.try_get::<Option<String>, _>("doc").ok().flatten()) {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| AppError::Internal(format!("stored {column} settings unreadable: {e}"))),
+        None => Ok(T::default()),
+    }
+}
+
+async fn set_workspace_setting<T: serde::Serialize>(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    column: &'static str,
+    value: &T,
+) -> AppResult<()> {
+    let text = serde_json::to_string(value).map_err(|e| AppError::Internal(e.to_string()))?;
+    sqlx::query(&format!(
+        "INSERT INTO workspace_settings (workspace_id, {column}, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (workspace_id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at"
+    ))
+    .bind(workspace_id)
+    .bind(text)
+    .bind(crate::db::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn workspace_triggers(
     conn: &mut AnyConnection,
     workspace_id: i64,
 ) -> AppResult<crate::triggers::TriggerConfig> {
-    let row = sqlx::query("SELECT triggers FROM workspace_settings WHERE workspace_id = $1")
-        .bind(workspace_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row.and_then(|r| r.try_get::<Option<String>, _>("triggers").ok().flatten()) {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| AppError::Internal(format!("stored trigger settings unreadable: {e}"))),
-        None => Ok(Default::default()),
-    }
+    workspace_setting(conn, workspace_id, "triggers").await
 }
 
 pub async fn set_workspace_triggers(
@@ -325,33 +353,14 @@ pub async fn set_workspace_triggers(
     workspace_id: i64,
     config: &crate::triggers::TriggerConfig,
 ) -> AppResult<()> {
-    let text = serde_json::to_string(config).map_err(|e| AppError::Internal(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO workspace_settings (workspace_id, triggers, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (workspace_id) DO UPDATE SET triggers = excluded.triggers, updated_at = excluded.updated_at",
-    )
-    .bind(workspace_id)
-    .bind(text)
-    .bind(crate::db::now_ms())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    set_workspace_setting(conn, workspace_id, "triggers", config).await
 }
 
-/// A workspace's handoff settings (defaults until someone changes them).
 pub async fn workspace_handoff_settings(
     conn: &mut AnyConnection,
     workspace_id: i64,
 ) -> AppResult<crate::handoff_settings::HandoffSettings> {
-    let row = sqlx::query("SELECT handoff FROM workspace_settings WHERE workspace_id = $1")
-        .bind(workspace_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row.and_then(|r| r.try_get::<Option<String>, _>("handoff").ok().flatten()) {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| AppError::Internal(format!("stored handoff settings unreadable: {e}"))),
-        None => Ok(Default::default()),
-    }
+    workspace_setting(conn, workspace_id, "handoff").await
 }
 
 pub async fn set_workspace_handoff_settings(
@@ -359,15 +368,5 @@ pub async fn set_workspace_handoff_settings(
     workspace_id: i64,
     settings: &crate::handoff_settings::HandoffSettings,
 ) -> AppResult<()> {
-    let text = serde_json::to_string(settings).map_err(|e| AppError::Internal(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO workspace_settings (workspace_id, handoff, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (workspace_id) DO UPDATE SET handoff = excluded.handoff, updated_at = excluded.updated_at",
-    )
-    .bind(workspace_id)
-    .bind(text)
-    .bind(crate::db::now_ms())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    set_workspace_setting(conn, workspace_id, "handoff", settings).await
 }

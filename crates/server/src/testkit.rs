@@ -11,6 +11,20 @@ use crate::{seed, Backend, Config, Server};
 
 pub const POSTGRES_ENV: &str = "HANDOFF_TEST_POSTGRES_URL";
 
+/// `on_both_backends!(story_a, story_b)`: for each `async fn story(Backend)` in scope, a
+/// module with a `sqlite` and a `postgres` test.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name($crate::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name($crate::Backend::Postgres).await }
+        }
+    )*};
+}
+
 pub struct TestStack {
     pub server: Server,
     pub sandbox: RunningSandbox,

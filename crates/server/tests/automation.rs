@@ -4,19 +4,8 @@
 
 use handoff_protocol::*;
 use handoff_server::testkit::{eventually, HookReceiver, TestStack};
-use handoff_server::Backend;
+use handoff_server::{on_both_backends, Backend};
 use serde_json::{json, Value};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(handoff_server::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(handoff_server::Backend::Postgres).await }
-        }
-    )*};
-}
 
 on_both_backends!(
     an_external_automation_owns_the_thread_until_a_person_takes_it,

@@ -6,20 +6,9 @@ use std::time::Duration;
 
 use handoff_protocol::*;
 use handoff_server::testkit::{eventually, HookReceiver as Receiver, Received, TestStack};
-use handoff_server::Backend;
+use handoff_server::{on_both_backends, Backend};
 use serde_json::{json, Value};
 use sqlx::Row;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(handoff_server::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(handoff_server::Backend::Postgres).await }
-        }
-    )*};
-}
 
 on_both_backends!(
     events_are_signed_ordered_and_complete,

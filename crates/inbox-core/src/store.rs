@@ -42,6 +42,7 @@ impl OutboxEntry {
             agent_id: None,
             kind: "text".into(),
             text: Some(self.text.clone()),
+            content: None,
             status: if self.state == "failed" { DeliveryStatus::Failed } else { DeliveryStatus::Queued },
             error: self.error.as_ref().map(|e| e.message.clone()),
             sent_at: self.created_at,

@@ -280,6 +280,11 @@ pub struct Message {
     pub kind: String,
     /// Text body, caption, or a readable summary of a non-text message.
     pub text: Option<String>,
+    /// The message as WhatsApp described it (inbound: Meta's message object, with
+    /// `context` for replies, the type's object such as `image` or `reaction`, and
+    /// unknown fields kept; outbound templates: the template object).
+    #[serde(default)]
+    pub content: Option<serde_json::Value>,
     pub status: DeliveryStatus,
     /// Why sending failed, as Meta explained it.
     pub error: Option<String>,

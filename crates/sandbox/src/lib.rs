@@ -190,8 +190,23 @@ impl Sandbox {
         self.0.store.lock().await.transcripts.get(wa_id).cloned().unwrap_or_default()
     }
 
-    /// Signs `body` like Meta and posts it to the server's webhook. Returns the HTTP
-    /// status the server answered.
+    /// Delivers like Meta: on anything but 200 (or no answer), tries again with backoff,
+    /// for about a minute here (Meta keeps trying for 7 days).
+    pub async fn deliver_webhook_retrying(&self, body: &Value) -> anyhow::Result<u16> {
+        let waits = [100u64, 250, 500, 1000, 1000, 2000, 2000, 4000, 8000, 15000, 30000];
+        let mut last = Err(anyhow::anyhow!("not tried"));
+        for wait in std::iter::once(0).chain(waits) {
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            last = self.deliver_webhook(body).await;
+            if matches!(last, Ok(200)) {
+                return last;
+            }
+        }
+        last
+    }
+
+    /// Signs `body` like Meta and posts it to the server's webhook once. Returns the
+    /// HTTP status the server answered.
     pub async fn deliver_webhook(&self, body: &Value) -> anyhow::Result<u16> {
         let bytes = serde_json::to_vec(body)?;
         let url = self.0.webhook_url.read().expect("not poisoned").clone();
@@ -222,15 +237,16 @@ impl Sandbox {
         Ok((wamid, status))
     }
 
-    async fn send_statuses(self, wamid: String, recipient: String) {
+    async fn send_statuses(self, wamid: String, recipient: String, callback: Option<String>) {
         for st in ["sent", "delivered", "read"] {
             tokio::time::sleep(self.0.config.status_delay).await;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default();
-            let body = payloads::status(&self.0.config.number, &wamid, st, &recipient, now);
-            match self.deliver_webhook(&body).await {
+            let body =
+                payloads::status_with_callback(&self.0.config.number, &wamid, st, &recipient, now, callback.as_deref());
+            match self.deliver_webhook_retrying(&body).await {
                 Ok(200) => {}
                 Ok(code) => tracing::warn!(code, status = st, "server refused a status webhook"),
                 Err(e) => tracing::warn!(error = %e, "status webhook not delivered"),
@@ -333,7 +349,8 @@ async fn graph_send(
         });
     }
     if sb.0.config.status_webhooks {
-        tokio::spawn(sb.clone().send_statuses(wamid.clone(), address.clone()));
+        let callback = v.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned);
+        tokio::spawn(sb.clone().send_statuses(wamid.clone(), address.clone(), callback));
     }
     let input = to.or(recipient).unwrap_or_default();
     Json(json!({

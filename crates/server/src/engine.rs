@@ -231,17 +231,37 @@ pub async fn apply_status(state: &AppState, conn: &mut AnyConnection, st: &Statu
             return Ok(None);
         }
     };
-    let row = sqlx::query(
-        "SELECT m.id, m.status, m.conversation_id, c.workspace_id FROM messages m \
-         JOIN conversations c ON c.id = m.conversation_id WHERE m.wamid = $1",
-    )
-    .bind(&st.id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let select = "SELECT m.id, m.status, m.wamid, m.conversation_id, c.workspace_id FROM messages m \
+                  JOIN conversations c ON c.id = m.conversation_id";
+    let mut row = sqlx::query(&format!("{select} WHERE m.wamid = $1")).bind(&st.id).fetch_optional(&mut *conn).await?;
+    if row.is_none() {
+        // Our callback key names the message even before its send returned a wamid.
+        if let Some(id) = st.biz_opaque_callback_data.as_deref().and_then(crate::sender::parse_callback_key) {
+            row = sqlx::query(&format!("{select} WHERE m.id = $1 AND m.direction = 'outbound' AND m.wamid IS NULL"))
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        }
+    }
     let Some(row) = row else {
-        tracing::info!(wamid = %st.id, status = %st.status, "status for a message we do not know (yet)");
+        // Keep it: applied when the message's wamid becomes known.
+        tracing::info!(wamid = %st.id, status = %st.status, "status for a message we do not know yet: kept");
+        sqlx::query(
+            "INSERT INTO pending_statuses (wamid, callback, status, error, received_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&st.id)
+        .bind(st.biz_opaque_callback_data.as_deref())
+        .bind(new.as_str())
+        .bind(st.error_text())
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
         return Ok(None);
     };
+    if row.try_get::<Option<String>, _>("wamid")?.is_none() {
+        let id: i64 = row.try_get("id")?;
+        sqlx::query("UPDATE messages SET wamid = $1 WHERE id = $2").bind(&st.id).bind(id).execute(&mut *conn).await?;
+    }
     let current = DeliveryStatus::parse(&row.try_get::<String, _>("status")?).unwrap_or(DeliveryStatus::Queued);
     if new.rank() <= current.rank() {
         return Ok(None);
@@ -258,6 +278,46 @@ pub async fn apply_status(state: &AppState, conn: &mut AnyConnection, st: &Statu
     let data = json!({ "conversation_id": conversation_id, "message_id": id, "wamid": st.id, "status": new, "error": st.error_text() });
     hooks::emit(conn, workspace_id, Some(conversation_id), "message.status", data).await?;
     Ok(Some(workspace_id))
+}
+
+/// Applies statuses that arrived before message `id` had its wamid: the furthest one
+/// wins, as if they had come in order.
+pub async fn apply_pending_statuses(conn: &mut AnyConnection, id: i64, wamid: &str) -> AppResult<()> {
+    let rows = sqlx::query("SELECT status, error FROM pending_statuses WHERE wamid = $1 OR callback = $2")
+        .bind(wamid)
+        .bind(crate::sender::callback_key(id))
+        .fetch_all(&mut *conn)
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let current: String = sqlx::query("SELECT status FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("status")?;
+    let mut best = DeliveryStatus::parse(&current).unwrap_or(DeliveryStatus::Queued);
+    let mut error = None;
+    for r in &rows {
+        if let Some(s) = DeliveryStatus::parse(&r.try_get::<String, _>("status")?) {
+            if s.rank() > best.rank() {
+                best = s;
+                error = r.try_get::<Option<String>, _>("error")?;
+            }
+        }
+    }
+    sqlx::query("UPDATE messages SET status = $1, error = COALESCE($2, error) WHERE id = $3")
+        .bind(best.as_str())
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM pending_statuses WHERE wamid = $1 OR callback = $2")
+        .bind(wamid)
+        .bind(crate::sender::callback_key(id))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes an outbound message to the send queue (the sender worker delivers it).

@@ -65,6 +65,9 @@ pub struct Config {
     pub secret_key: SecretString,
     /// Waits between project webhook attempts; after the last, a delivery is dead.
     pub hook_retry_schedule: Vec<std::time::Duration>,
+    /// How long a send interrupted by a crash waits for WhatsApp's confirmation before it
+    /// is sent again (longer than the Graph API timeout).
+    pub send_recovery_grace: std::time::Duration,
 }
 
 impl Config {
@@ -85,6 +88,7 @@ impl Config {
             demo: true,
             secret_key: crypto::SecretBox::generate_key(),
             hook_retry_schedule: hooks::default_retry_schedule(),
+            send_recovery_grace: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -101,6 +105,9 @@ pub struct Inner {
     /// Seals and opens stored secrets.
     pub secrets: crypto::SecretBox,
     pub hook_retry_schedule: Vec<std::time::Duration>,
+    pub send_recovery_grace: std::time::Duration,
+    /// When this process started (unix ms).
+    pub started_at: i64,
 }
 
 /// Shared state of one server process.
@@ -142,6 +149,8 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             secrets,
             hook_retry_schedule: config.hook_retry_schedule.clone(),
+            send_recovery_grace: config.send_recovery_grace,
+            started_at: db::now_ms(),
             hooks_wake: Notify::new(),
             db,
             bot: config.bot.clone(),

@@ -88,6 +88,10 @@ struct ServeArgs {
     /// bytes). Without it a key file is created in the data directory.
     #[arg(long, env = "HANDOFF_SECRET_KEY", hide_env_values = true, global = true)]
     secret_key: Option<String>,
+    /// Seconds a send interrupted by a crash waits for WhatsApp's confirmation before it
+    /// is sent again.
+    #[arg(long, env = "HANDOFF_SEND_RECOVERY_GRACE_SECS", default_value_t = 60, global = true)]
+    send_recovery_grace_secs: u64,
 }
 
 impl ServeArgs {
@@ -142,6 +146,7 @@ impl ServeArgs {
                 None => handoff_server::crypto::SecretBox::key_file(&data_dir)?,
             },
             hook_retry_schedule: handoff_server::hooks::default_retry_schedule(),
+            send_recovery_grace: std::time::Duration::from_secs(self.send_recovery_grace_secs),
         })
     }
 }

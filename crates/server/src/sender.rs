@@ -16,8 +16,59 @@ use crate::AppState;
 
 const MAX_ATTEMPTS: i64 = 8;
 
+/// The key we send with each message (`biz_opaque_callback_data`); Meta echoes it in the
+/// message's status webhooks, which tells us a send was accepted even if we crashed
+/// before reading Meta's answer.
+pub fn callback_key(message_id: i64) -> String {
+    format!("handoff:{message_id}")
+}
+
+pub fn parse_callback_key(key: &str) -> Option<i64> {
+    key.strip_prefix("handoff:")?.parse().ok()
+}
+
+/// Messages a crashed process left `sending`: whether Meta got them is unknown. They
+/// wait `grace` for a status webhook carrying their callback key (which proves Meta
+/// accepted them: no resend); without one they go back to the queue. The grace must
+/// exceed the Graph API timeout so a live send is never taken for an orphan.
+async fn requeue_orphans(state: &AppState) -> AppResult<usize> {
+    let grace = state.send_recovery_grace.as_millis() as i64;
+    let now = now_ms();
+    if now - state.started_at < grace {
+        return Ok(0);
+    }
+    let rows = sqlx::query(
+        "SELECT m.id, m.conversation_id, c.workspace_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.direction = 'outbound' AND m.status = 'sending' AND m.sending_since < $1",
+    )
+    .bind(now - grace)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for r in &rows {
+        let (id, conv, ws): (i64, i64, i64) =
+            (r.try_get("id")?, r.try_get("conversation_id")?, r.try_get("workspace_id")?);
+        let mut tx = state.db.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE messages SET status = 'queued', next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            tracing::warn!(message = id, "send interrupted and never confirmed by WhatsApp: sending again");
+            state.db.record_change(&mut tx, ws, "message", id, conv).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(rows.len())
+}
+
 pub async fn run_sender(state: AppState) {
     loop {
+        if let Err(e) = requeue_orphans(&state).await {
+            tracing::error!(error = %e, "orphaned-send check failed");
+        }
         match send_due(&state).await {
             Ok(0) => {
                 let _ = tokio::time::timeout(Duration::from_millis(1000), state.sender_wake.notified()).await;
@@ -85,9 +136,10 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
 async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
     // Claim: only one worker (or replica) sends a given message.
     let claimed = sqlx::query(
-        "UPDATE messages SET status = 'sending', attempts = attempts + 1 WHERE id = $1 AND status = 'queued'",
+        "UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_since = $2 WHERE id = $1 AND status = 'queued'",
     )
     .bind(job.id)
+    .bind(now_ms())
     .execute(&state.db.pool)
     .await?
     .rows_affected();
@@ -110,6 +162,7 @@ async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
         }
     };
     let mut msg = OutboundMessage::text(&recipient, &job.text);
+    msg.biz_opaque_callback_data = Some(callback_key(job.id));
     if let Some(payload) = &job.payload {
         // A non-text message (a template): Meta's object for that type.
         let object: serde_json::Value = serde_json::from_str(payload)
@@ -157,6 +210,10 @@ async fn finish(
     .bind(job.id)
     .execute(&mut *tx)
     .await?;
+    if let Some(w) = wamid {
+        // Statuses that came before we knew the wamid.
+        crate::engine::apply_pending_statuses(&mut tx, job.id, w).await?;
+    }
     state.db.record_change(&mut tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
     if status != DeliveryStatus::Queued {
         let data = serde_json::json!({ "conversation_id": job.conversation_id, "message_id": job.id, "wamid": wamid,

@@ -98,7 +98,7 @@ pub async fn conversations_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppR
 }
 
 pub const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, wamid, client_id, direction, author, agent_id, kind, text, status, error, sent_at, created_at";
+    "id, conversation_id, wamid, client_id, direction, author, agent_id, kind, text, status, error, sent_at, created_at, raw, payload";
 
 pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
     Ok(Message {
@@ -111,6 +111,14 @@ pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
         agent_id: r.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
         kind: r.try_get("kind")?,
         text: r.try_get("text")?,
+        content: {
+            let raw: Option<String> = r.try_get("raw")?;
+            let payload: Option<String> = r.try_get("payload")?;
+            raw.or(payload)
+                .map(|t| serde_json::from_str(&t))
+                .transpose()
+                .map_err(|e| AppError::Internal(e.to_string()))?
+        },
         status: parse(r.try_get("status")?, DeliveryStatus::parse, "status")?,
         error: r.try_get("error")?,
         sent_at: r.try_get("sent_at")?,

@@ -31,6 +31,9 @@ pub struct OutboundMessage {
     pub text: Option<OutboundText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<ReplyContext>,
+    /// Echoed back by Meta in this message's status webhooks (up to 512 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biz_opaque_callback_data: Option<String>,
     #[serde(flatten)]
     pub extra: serde_json::Map<String, Value>,
 }
@@ -62,6 +65,7 @@ impl OutboundMessage {
             kind: "text".into(),
             text: Some(OutboundText { body: body.into(), preview_url: false }),
             context: None,
+            biz_opaque_callback_data: None,
             extra: Default::default(),
         }
     }

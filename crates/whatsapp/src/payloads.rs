@@ -46,12 +46,27 @@ pub fn inbound_text(n: &BusinessNumber, wa_id: &str, name: &str, wamid: &str, un
 
 /// A status (`sent`, `delivered`, `read`) for one of the business's messages.
 pub fn status(n: &BusinessNumber, wamid: &str, status: &str, recipient_wa_id: &str, unix_secs: i64) -> Value {
+    status_with_callback(n, wamid, status, recipient_wa_id, unix_secs, None)
+}
+
+/// A status that echoes the `biz_opaque_callback_data` the message was sent with.
+pub fn status_with_callback(
+    n: &BusinessNumber,
+    wamid: &str,
+    status: &str,
+    recipient_wa_id: &str,
+    unix_secs: i64,
+    callback: Option<&str>,
+) -> Value {
     let mut st = json!({
         "id": wamid,
         "status": status,
         "timestamp": unix_secs.to_string(),
         "recipient_id": recipient_wa_id,
     });
+    if let Some(c) = callback {
+        st["biz_opaque_callback_data"] = json!(c);
+    }
     if status == "sent" {
         st["conversation"] = json!({ "id": format!("conv-{recipient_wa_id}"), "origin": { "type": "service" } });
         st["pricing"] = json!({ "billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service" });

@@ -170,6 +170,10 @@ pub struct StatusUpdate {
     pub recipient_id: Option<String>,
     #[serde(default)]
     pub recipient_user_id: Option<String>,
+    /// What we put in `biz_opaque_callback_data` when sending: identifies our message
+    /// even before we know its wamid.
+    #[serde(default)]
+    pub biz_opaque_callback_data: Option<String>,
     #[serde(default)]
     pub errors: Vec<Value>,
     #[serde(flatten)]

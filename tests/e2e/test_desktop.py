@@ -79,7 +79,9 @@ def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display)
         s for s in http_json("GET", f"{sandbox}/sandbox/sent") if s["body"].get("text", {}).get("body") == REPLY
     ], 30)
     assert len(sent) == 1
-    assert sent[0]["body"] == {
+    body = dict(sent[0]["body"])
+    assert body.pop("biz_opaque_callback_data").startswith("handoff:"), "our idempotency key travels with the send"
+    assert body == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": CUSTOMER,

@@ -324,6 +324,7 @@ async fn leads_move_into_whatsapp_with_their_context(backend: Backend) {
     assert_eq!(
         sent.body,
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "14155550199", "type": "template",
+               "biz_opaque_callback_data": format!("handoff:{}", res["message"]["id"]),
                "template": {"name": "lead_followup", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [
                    {"type": "text", "text": "Sam Lee"}, {"type": "text", "text": "Pro"}]}]}})
     );

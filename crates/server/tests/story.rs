@@ -137,6 +137,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     assert_eq!(
         sent.body,
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER, "type": "text",
+               "biz_opaque_callback_data": format!("handoff:{}", first.id),
                "text": {"body": "Hi Lena, I'm Ana. Let me check your order.", "preview_url": false}})
     );
     assert_eq!(sent.phone_number_id, handoff_server::seed::DEMO_PHONE_NUMBER_ID);

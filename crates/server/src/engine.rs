@@ -57,7 +57,7 @@ pub async fn channel_for(conn: &mut AnyConnection, phone_number_id: &str, displa
 
 /// Finds or creates the contact for a sender, keyed on the BSUID when present and
 /// linked to the phone number when both are known.
-async fn contact_for(
+pub async fn contact_for(
     conn: &mut AnyConnection,
     workspace_id: i64,
     wa_id: Option<&str>,

@@ -31,7 +31,18 @@ pub async fn verify(State(state): State<AppState>, Query(q): Query<HashMap<Strin
     }
 }
 
-pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<StatusCode> {
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> AppResult<StatusCode> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("webhook bodies are at most {} bytes", crate::MAX_WEBHOOK_BYTES),
+        ),
+        _ => AppError::new(ErrorCode::InvalidJson, format!("could not read the body: {e}")),
+    })?;
     let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if let Err(e) = verify_signature(state.config.wa_app_secret.expose(), &body, signature) {
         tracing::warn!(error = %e, "webhook refused");
@@ -58,6 +69,12 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     let mut new_messages = 0usize;
     for entry in &parsed.entry {
         for change in &entry.changes {
+            if change.field == "user_preferences" {
+                if let Some(ws) = apply_preferences(&state, &mut tx, &change.value).await? {
+                    touched.insert(ws);
+                }
+                continue;
+            }
             let Some(value) = change.messages_value() else {
                 tracing::debug!(field = %change.field, "non-message webhook stored raw");
                 continue;
@@ -92,4 +109,62 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         state.changed(ws).await;
     }
     Ok(StatusCode::OK)
+}
+
+/// `user_preferences`: a customer stopped (or resumed) marketing messages. Recorded on
+/// the contact (`marketing_opt_out`, `marketing_preference`) so nobody sends them
+/// marketing templates after a stop.
+async fn apply_preferences(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    value: &serde_json::Value,
+) -> AppResult<Option<i64>> {
+    use serde_json::{json, Value};
+    use sqlx::Row;
+    let number = value.pointer("/metadata/phone_number_id").and_then(Value::as_str).unwrap_or_default();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    let display = value.pointer("/metadata/display_phone_number").and_then(Value::as_str).unwrap_or_default();
+    let channel = engine::channel_for(conn, number, display).await?;
+    let mut touched = None;
+    for pref in value.get("user_preferences").and_then(Value::as_array).into_iter().flatten() {
+        if pref.get("category").and_then(Value::as_str) != Some("marketing_messages") {
+            continue;
+        }
+        let wa_id = pref.get("wa_id").and_then(Value::as_str);
+        let bsuid = pref.get("user_id").and_then(Value::as_str);
+        if wa_id.is_none() && bsuid.is_none() {
+            continue;
+        }
+        let contact = engine::contact_for(conn, channel.workspace_id, wa_id, bsuid, None).await?;
+        let attrs: Option<String> = sqlx::query("SELECT attributes FROM contacts WHERE id = $1")
+            .bind(contact)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("attributes")?;
+        let mut attrs = crate::store::json_object(attrs)?;
+        let choice = pref.get("value").and_then(Value::as_str).unwrap_or_default();
+        attrs.insert("marketing_opt_out".into(), json!(choice == "stop"));
+        attrs.insert(
+            "marketing_preference".into(),
+            json!({ "value": choice, "detail": pref.get("detail"), "timestamp": pref.get("timestamp") }),
+        );
+        sqlx::query("UPDATE contacts SET attributes = $1, updated_at = $2 WHERE id = $3")
+            .bind(serde_json::to_string(&attrs).map_err(|e| AppError::Internal(e.to_string()))?)
+            .bind(now_ms())
+            .bind(contact)
+            .execute(&mut *conn)
+            .await?;
+        for c in sqlx::query("SELECT id FROM conversations WHERE contact_id = $1")
+            .bind(contact)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let cid: i64 = c.try_get("id")?;
+            state.db.record_change(conn, channel.workspace_id, "conversation", cid, cid).await?;
+        }
+        touched = Some(channel.workspace_id);
+    }
+    Ok(touched)
 }

@@ -22,6 +22,7 @@ on_both_backends!(
     triggers_fire_and_are_recorded,
     trigger_settings_per_workspace,
     the_handoff_record_keeps_context_and_timeline,
+    batches_limits_and_marketing_preferences,
 );
 
 const CUSTOMER: &str = "4915112345678";
@@ -798,4 +799,53 @@ async fn the_handoff_record_keeps_context_and_timeline(backend: Backend) {
     assert!(h.requested_at <= h.assigned_at.unwrap());
     assert!(h.assigned_at.unwrap() <= first && first <= h.resolved_at.unwrap());
     assert_eq!(h.returned_at, h.resolved_at);
+}
+
+async fn batches_limits_and_marketing_preferences(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let secret = "test-app-secret";
+    // One POST with 1000 updates across entry[].changes[].
+    let changes: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"field": "messages", "value": {"messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550100", "phone_number_id": handoff_server::seed::DEMO_PHONE_NUMBER_ID},
+                "contacts": [{"profile": {"name": "B"}, "wa_id": format!("4970{:04}", i % 50)}],
+                "messages": [{"from": format!("4970{:04}", i % 50), "id": format!("wamid.BATCH{i:04}"), "timestamp": "1700000000",
+                              "type": "text", "text": {"body": format!("message {i}")}}]}})
+        })
+        .collect();
+    let body =
+        serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]}))
+            .unwrap();
+    let r = signed_post(&stack, &body, Some(&handoff_whatsapp::sign(secret, &body))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE wamid LIKE 'wamid.BATCH%'").await, 1000);
+
+    // Over 3 MB: refused with a clear code, nothing stored.
+    let before = count(&stack, "SELECT COUNT(*) FROM webhook_events").await;
+    let big = vec![b' '; handoff_server::MAX_WEBHOOK_BYTES + 1];
+    let r = signed_post(&stack, &big, Some(&handoff_whatsapp::sign(secret, &big))).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::PayloadTooLarge);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events").await, before);
+
+    // A customer stops marketing messages, then resumes.
+    for (choice, opted_out) in [("stop", true), ("resume", false)] {
+        let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+            "field": "user_preferences", "value": {"messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550100", "phone_number_id": handoff_server::seed::DEMO_PHONE_NUMBER_ID},
+            "user_preferences": [{"wa_id": "49700001", "detail": "User requested", "category": "marketing_messages",
+                                  "value": choice, "timestamp": 1731705721}]}}]}]}))
+        .unwrap();
+        let r = signed_post(&stack, &body, Some(&handoff_whatsapp::sign(secret, &body))).await;
+        assert_eq!(r.status(), 200);
+        let attrs: String = sqlx::query("SELECT attributes FROM contacts WHERE wa_id = '49700001'")
+            .fetch_one(&stack.server.state.db.pool)
+            .await
+            .unwrap()
+            .get("attributes");
+        let attrs: Value = serde_json::from_str(&attrs).unwrap();
+        assert_eq!(attrs["marketing_opt_out"], opted_out);
+        assert_eq!(attrs["marketing_preference"]["value"], choice);
+    }
 }

@@ -56,6 +56,10 @@ error_codes! {
     OptInRequired = "opt_in_required",
     /// More than 24 hours since the customer last wrote: only a template may be sent.
     WindowClosed = "window_closed",
+    /// The template is not approved by WhatsApp (pending, rejected, paused).
+    TemplateNotApproved = "template_not_approved",
+    /// The customer stopped marketing messages.
+    MarketingOptOut = "marketing_opt_out",
     /// The same unique key exists already.
     Conflict = "conflict",
     /// WhatsApp's Graph API refused or failed.

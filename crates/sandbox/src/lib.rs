@@ -77,10 +77,45 @@ pub struct ReceivedSend {
     pub body: Value,
 }
 
-#[derive(Default)]
 struct Store {
     received: Vec<ReceivedSend>,
     transcripts: HashMap<String, Vec<TranscriptLine>>,
+    /// The WhatsApp Business Account's templates, in Meta's list format.
+    templates: Vec<Value>,
+}
+
+/// Templates the sandbox's business account starts with.
+pub fn demo_templates() -> Vec<Value> {
+    let t = |id: &str, name: &str, lang: &str, status: &str, category: &str, body: &str| {
+        json!({"id": id, "name": name, "language": lang, "status": status, "category": category,
+               "components": [{"type": "BODY", "text": body}]})
+    };
+    vec![
+        t("1001", "order_update", "en_US", "APPROVED", "UTILITY", "Hi {{1}}, your order {{2}} is on its way."),
+        t(
+            "1002",
+            "follow_up",
+            "en_US",
+            "APPROVED",
+            "UTILITY",
+            "Hi {{1}}, we're following up on your conversation with Acme. Reply to continue.",
+        ),
+        t(
+            "1003",
+            "lead_followup",
+            "en_US",
+            "APPROVED",
+            "MARKETING",
+            "Hi {{1}}! Thanks for your interest in {{2}}. Can we help you here on WhatsApp?",
+        ),
+        t("1004", "spring_sale", "en_US", "PENDING", "MARKETING", "Spring sale: {{1}} off everything this week."),
+    ]
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store { received: Vec::new(), transcripts: HashMap::new(), templates: demo_templates() }
+    }
 }
 
 struct Inner {
@@ -169,6 +204,8 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/{version}/{phone_number_id}/messages", post(graph_send))
+            .route("/{version}/{waba_id}/message_templates", get(graph_templates))
+            .route("/sandbox/templates/{name}/status", post(control_template_status))
             .route("/sandbox/sent", get(control_sent))
             .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
             .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
@@ -317,8 +354,34 @@ async fn graph_send(
             }
             b.to_owned()
         }
-        "image" | "video" | "audio" | "document" | "sticker" | "interactive" | "template" | "location" | "contacts"
-        | "reaction" => {
+        "template" => {
+            let name = v.pointer("/template/name").and_then(Value::as_str).unwrap_or_default();
+            let lang = v.pointer("/template/language/code").and_then(Value::as_str).unwrap_or_default();
+            let store = sb.0.store.lock().await;
+            let found = store.templates.iter().find(|t| t["name"] == name && t["language"] == lang);
+            match found.map(|t| t["status"].as_str().unwrap_or_default().to_owned()) {
+                Some(s) if s == "APPROVED" => format!("[template {name}]"),
+                Some(_) => {
+                    return graph_error(
+                        StatusCode::BAD_REQUEST,
+                        132015,
+                        "OAuthException",
+                        "Template is paused or not approved",
+                        Some(name),
+                    )
+                }
+                None => {
+                    return graph_error(
+                        StatusCode::NOT_FOUND,
+                        132001,
+                        "OAuthException",
+                        "Template name does not exist in the translation",
+                        Some(&format!("template name ({name}) does not exist in {lang}")),
+                    )
+                }
+            }
+        }
+        "image" | "video" | "audio" | "document" | "sticker" | "interactive" | "location" | "contacts" | "reaction" => {
             if v.get(kind).is_none() {
                 return param_error(&format!("The parameter {kind} is required"));
             }
@@ -386,4 +449,70 @@ async fn control_customer_says(
 
 async fn control_transcript(State(sb): State<Sandbox>, Path(wa_id): Path<String>) -> Json<Vec<TranscriptLine>> {
     Json(sb.transcript(&wa_id).await)
+}
+
+/// The fake `GET /{version}/{waba_id}/message_templates`.
+async fn graph_templates(
+    State(sb): State<Sandbox>,
+    Path((_version, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "OAuthException",
+            "Invalid OAuth access token - Cannot parse access token",
+            None,
+        );
+    }
+    if waba_id != sb.0.config.number.waba_id {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "GraphMethodException",
+            &format!("Unsupported get request. Object with ID '{waba_id}' does not exist"),
+            None,
+        );
+    }
+    let data = sb.0.store.lock().await.templates.clone();
+    Json(json!({ "data": data, "paging": { "cursors": { "before": "MAZDZD", "after": "MjQZD" } } })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateStatusRequest {
+    status: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Changes a template's status, as Meta's review would, and sends the signed
+/// `message_template_status_update` webhook.
+async fn control_template_status(
+    State(sb): State<Sandbox>,
+    Path(name): Path<String>,
+    Json(req): Json<TemplateStatusRequest>,
+) -> Response {
+    let lang = req.language.unwrap_or_else(|| "en_US".into());
+    let (id, category) = {
+        let mut store = sb.0.store.lock().await;
+        let Some(t) = store.templates.iter_mut().find(|t| t["name"] == name.as_str() && t["language"] == lang.as_str())
+        else {
+            return (StatusCode::NOT_FOUND, Json(json!({"error": "no such template"}))).into_response();
+        };
+        t["status"] = json!(req.status);
+        (t["id"].clone(), t["category"].clone())
+    };
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": sb.0.config.number.waba_id, "changes": [{
+        "field": "message_template_status_update",
+        "value": {"event": req.status, "message_template_id": id, "message_template_name": name,
+                  "message_template_language": lang, "reason": req.reason.unwrap_or_else(|| "NONE".into()),
+                  "message_template_category": category}}]}]});
+    match sb.deliver_webhook_retrying(&body).await {
+        Ok(code) => Json(json!({ "server_status": code })).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))).into_response(),
+    }
 }

@@ -52,9 +52,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         Unauthorized | InvalidCredentials | TokenExpired | TokenRevoked | InvalidSignature => StatusCode::UNAUTHORIZED,
         Forbidden | InvalidVerifyToken => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
-        AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict | WindowClosed => {
-            StatusCode::CONFLICT
-        }
+        AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict | WindowClosed
+        | TemplateNotApproved | MarketingOptOut => StatusCode::CONFLICT,
         Upstream => StatusCode::BAD_GATEWAY,
         Network | Keyring | LocalStore | NotLoggedIn | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

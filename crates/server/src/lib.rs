@@ -21,6 +21,7 @@ pub mod leads;
 pub mod seed;
 pub mod sender;
 pub mod store;
+pub mod templates;
 pub mod testkit;
 pub mod triggers;
 pub mod webhook;
@@ -59,6 +60,8 @@ pub struct Config {
     pub bot: BotConfig,
     /// Trigger settings written to every workspace at start (from `--triggers-config`).
     pub triggers: Option<triggers::TriggerConfig>,
+    /// The WhatsApp Business Account id (templates live there).
+    pub waba_id: Option<String>,
     /// Seed the demo workspace, agents and bot token.
     pub demo: bool,
     /// Key that seals stored secrets (base64 of 32 bytes).
@@ -85,6 +88,7 @@ impl Config {
             phone_number: None,
             bot: BotConfig::default(),
             triggers: None,
+            waba_id: Some(seed::DEMO_WABA_ID.into()),
             demo: true,
             secret_key: crypto::SecretBox::generate_key(),
             hook_retry_schedule: hooks::default_retry_schedule(),
@@ -133,6 +137,14 @@ impl AppState {
             }
             if let Some((id, display)) = &config.phone_number {
                 seed::register_number(&mut tx, ws, id, display).await?;
+            }
+            if let Some(waba) = &config.waba_id {
+                // Template webhooks name the business account, not a number.
+                sqlx::query("UPDATE channels SET waba_id = $1 WHERE workspace_id = $2 AND waba_id IS NULL")
+                    .bind(waba)
+                    .bind(ws)
+                    .execute(&mut *tx)
+                    .await?;
             }
             if let Some(t) = &config.triggers {
                 use sqlx::Row;
@@ -210,6 +222,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/workflows/executions/{execution_id}/status", put(automation::set_execution_status))
         .route("/v1/workflows/status", get(automation::workflow_status))
         .route("/v1/leads/handoff", post(leads::handoff))
+        .route("/v1/templates", get(templates::list))
+        .route("/v1/templates/sync", post(templates::sync_now))
+        .route("/v1/conversations/{id}/template", post(templates::send))
         .route("/v1/webhooks", get(hooks_api::list).post(hooks_api::create))
         .route("/v1/webhooks/{id}", axum::routing::patch(hooks_api::update).delete(hooks_api::delete))
         .route("/v1/webhooks/{id}/deliveries", get(hooks_api::deliveries))
@@ -261,6 +276,21 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     };
     for ws in workspaces {
         engine::drain_queue(&state, ws).await?;
+    }
+    if let Some(waba) = state.config.waba_id.clone() {
+        // The template registry, fetched in the background: a Graph API hiccup must not
+        // stop the server from starting.
+        let st = state.clone();
+        tasks.push(tokio::spawn(async move {
+            let ws: i64 =
+                match sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&st.db.pool).await {
+                    Ok(Some(r)) => sqlx::Row::try_get(&r, "id").unwrap_or(1),
+                    _ => 1,
+                };
+            if let Err(e) = templates::sync(&st, ws, &waba).await {
+                tracing::warn!(error = %e, "template sync failed; POST /v1/templates/sync to retry");
+            }
+        }));
     }
     let app = router(state.clone());
     tasks.push(tokio::spawn(async move {

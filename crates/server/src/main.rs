@@ -72,6 +72,9 @@ struct ServeArgs {
     /// Register this business number (Meta's phone_number_id) at start.
     #[arg(long, env = "HANDOFF_WA_PHONE_NUMBER_ID", global = true)]
     wa_phone_number_id: Option<String>,
+    /// WhatsApp Business Account id: where the message templates are synced from.
+    #[arg(long, env = "HANDOFF_WA_WABA_ID", global = true)]
+    wa_waba_id: Option<String>,
     /// JSON file configuring the built-in rule bot (FAQs, handoff phrases, messages).
     #[arg(long, env = "HANDOFF_BOT_CONFIG", global = true)]
     bot_config: Option<PathBuf>,
@@ -140,6 +143,7 @@ impl ServeArgs {
             phone_number,
             bot,
             triggers,
+            waba_id: self.wa_waba_id.clone().or_else(|| self.demo.then(|| seed::DEMO_WABA_ID.to_owned())),
             demo: self.demo,
             secret_key: match &self.secret_key {
                 Some(k) => SecretString::new(k.clone()),

@@ -15,6 +15,8 @@ pub const DEMO_BOT_TOKEN: &str = "hoa_demo_bot_token";
 /// The sandbox's business number.
 pub const DEMO_PHONE_NUMBER_ID: &str = "100000000000001";
 pub const DEMO_DISPLAY_NUMBER: &str = "15550100";
+/// The sandbox's WhatsApp Business Account.
+pub const DEMO_WABA_ID: &str = "200000000000001";
 /// Demo agents: (email, name, role).
 pub const DEMO_AGENTS: &[(&str, &str, &str)] = &[
     ("ana@demo.handoff.dev", "Ana Alvarez", "agent"),

@@ -69,6 +69,9 @@ pub async fn receive(
     let mut new_messages = 0usize;
     for entry in &parsed.entry {
         for change in &entry.changes {
+            if crate::templates::apply_webhook(&mut tx, &entry.id, &change.field, &change.value).await? {
+                continue;
+            }
             if change.field == "user_preferences" {
                 if let Some(ws) = apply_preferences(&state, &mut tx, &change.value).await? {
                     touched.insert(ws);

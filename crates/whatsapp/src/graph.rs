@@ -177,6 +177,40 @@ impl GraphClient {
         &self.base_url
     }
 
+    /// Every message template of a WhatsApp Business Account (following Meta's paging).
+    pub async fn list_templates(&self, waba_id: &str) -> Result<Vec<Value>, GraphError> {
+        let mut url = format!("{}/{}/{}/message_templates?limit=100", self.base_url, self.version, waba_id);
+        let mut all = Vec::new();
+        for _ in 0..50 {
+            let resp = self
+                .http
+                .get(&url)
+                .bearer_auth(self.access_token.expose())
+                .send()
+                .await
+                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            let status = resp.status();
+            let body: Value = resp.json().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            if !status.is_success() {
+                return Err(match serde_json::from_value::<GraphErrorEnvelope>(body) {
+                    Ok(env) => GraphError::Api {
+                        http_status: status.as_u16(),
+                        code: env.error.code,
+                        message: env.error.message,
+                        details: None,
+                    },
+                    Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
+                });
+            }
+            all.extend(body.get("data").and_then(Value::as_array).cloned().unwrap_or_default());
+            match body.pointer("/paging/next").and_then(Value::as_str) {
+                Some(next) if !next.is_empty() => url = next.to_owned(),
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+
     /// Sends one message from the business number `phone_number_id`.
     pub async fn send(&self, phone_number_id: &str, msg: &OutboundMessage) -> Result<SendResponse, GraphError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);

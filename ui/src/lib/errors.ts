@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'automation_paused',
   'opt_in_required',
   'window_closed',
+  'template_not_approved',
+  'marketing_opt_out',
   'conflict',
   'upstream',
   'network',
@@ -90,6 +92,8 @@ const FRIENDLY: Record<ErrorCode, string> = {
   opt_in_required: 'This person has not agreed to be contacted on WhatsApp yet.',
   window_closed:
     "It's been more than 24 hours since the customer last wrote. WhatsApp only allows an approved template until they reply.",
+  template_not_approved: 'This template is not approved by WhatsApp yet, so it cannot be sent.',
+  marketing_opt_out: 'This customer asked not to receive marketing messages.',
   conflict: 'Someone else changed this at the same time. Please try again.',
   upstream: "WhatsApp didn't accept the request. Please try again in a moment.",
   network: "Can't reach the server. Check your connection.",

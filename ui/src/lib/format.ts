@@ -295,6 +295,29 @@ export function isHighPriority(priority: Priority): boolean {
   return priority === 'high' || priority === 'urgent';
 }
 
+/** How long WhatsApp allows free-form replies after the customer's last message. */
+export const REPLY_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Time left to reply freely, in ms (at most 24 h); null when the window is
+ * closed or the customer never wrote (`lastInboundAt` null or invalid).
+ */
+export function replyWindowRemaining(lastInboundAt: number | null | undefined, now: number): number | null {
+  const last = finiteOrNull(lastInboundAt);
+  if (last === null) return null;
+  const remaining = Math.min(REPLY_WINDOW_MS, last + REPLY_WINDOW_MS - now);
+  return remaining > 0 ? remaining : null;
+}
+
+/** Time left as hours and minutes, rounded up: "3h 12m", "45m", "2h". */
+export function formatCountdown(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest}m`;
+  return rest > 0 ? `${hours}h ${rest}m` : `${hours}h`;
+}
+
 /** Characters as WhatsApp counts them (Unicode code points). */
 export function charCount(text: string): number {
   return Array.from(text).length;

@@ -74,9 +74,18 @@ export interface Message {
   direction: Direction;
   author: Author;
   agent_id: number | null;
-  /** WhatsApp message type: "text", "image", "audio", ... */
+  /** WhatsApp message type: "text", "image", "audio", ... (or anything newer). */
   kind: string;
+  /** One-line summary made by the server: body, caption, button title, ... */
   text: string | null;
+  /**
+   * The message as WhatsApp described it. Inbound: Meta's message object as in
+   * webhooks (`type`, the type's own object under its name, `context`, `referral`,
+   * `errors`, unknown fields kept). Outbound templates: the template object
+   * `{name, language: {code}, components}`. Absent in older data; never trusted
+   * to have any particular shape.
+   */
+  content?: unknown | null;
   status: MessageStatus;
   error: string | null;
   sent_at: number;

@@ -48,12 +48,17 @@ pub async fn receive(
         tracing::warn!(error = %e, "webhook refused");
         return Err(AppError::new(ErrorCode::InvalidSignature, e.to_string()));
     }
-    let text = String::from_utf8_lossy(&body);
-    let parsed: Result<WebhookBody, _> = serde_json::from_slice(&body);
+    let text = raw_text(&body);
+    // A NUL (`\u0000`) may not reach a text column (PostgreSQL refuses it); the raw body
+    // above keeps the original.
+    let parsed: Result<WebhookBody, _> = match std::str::from_utf8(&body) {
+        Ok(t) if t.contains("\\u0000") => serde_json::from_str(&t.replace("\\u0000", "\\ufffd")),
+        _ => serde_json::from_slice(&body),
+    };
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("INSERT INTO webhook_events (received_at, body, parse_error) VALUES ($1, $2, $3)")
         .bind(now_ms())
-        .bind(text.as_ref())
+        .bind(&text)
         .bind(parsed.as_ref().err().map(|e| e.to_string()))
         .execute(&mut *tx)
         .await?;
@@ -170,4 +175,28 @@ async fn apply_preferences(
         touched = Some(channel.workspace_id);
     }
     Ok(touched)
+}
+
+/// The body as storable text: itself when it is UTF-8 without NUL bytes, else
+/// `base64:` + its base64, so nothing received is lost.
+fn raw_text(body: &[u8]) -> String {
+    match std::str::from_utf8(body) {
+        Ok(t) if !t.contains('\0') => t.to_owned(),
+        _ => {
+            use base64::Engine as _;
+            format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(body))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_text;
+
+    #[test]
+    fn raw_bodies_are_kept_whole() {
+        assert_eq!(raw_text(b"{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(raw_text(b"a\0b"), "base64:YQBi");
+        assert_eq!(raw_text(&[0xff, 0xfe]), "base64://4=");
+    }
 }

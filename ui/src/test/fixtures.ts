@@ -30,7 +30,8 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
     active_handoff_id: 100,
     last_message_preview: 'I want to talk to a person',
     last_message_at: NOW - 5 * 60_000,
-    last_inbound_at: NOW - 5 * 60_000,
+    // On the real clock, so that the 24-hour reply window is open whenever tests run.
+    last_inbound_at: Date.now() - 5 * 60_000,
     created_at: NOW - 3_600_000,
     updated_at: NOW - 5 * 60_000,
     ...overrides,

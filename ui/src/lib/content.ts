@@ -144,10 +144,6 @@ export function describeContent(message: Message): ContentView {
   }
 }
 
-function formatCoordinate(n: number): string {
-  return String(Number(n.toFixed(6)));
-}
-
 function location(part: Obj | null): ContentView {
   const lat = asNumber(part?.latitude);
   const lon = asNumber(part?.longitude);
@@ -156,7 +152,7 @@ function location(part: Obj | null): ContentView {
     type: 'location',
     name: asText(part?.name),
     address: asText(part?.address),
-    coordinates: valid ? `${formatCoordinate(lat)}, ${formatCoordinate(lon)}` : null,
+    coordinates: valid ? `${lat}, ${lon}` : null,
     mapUrl: valid ? `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}` : null,
   };
 }

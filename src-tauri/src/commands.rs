@@ -78,3 +78,13 @@ pub async fn set_availability(inbox: State<'_, Inbox>, availability: Availabilit
 pub fn connection_status(inbox: State<'_, Inbox>) -> bool {
     inbox.is_connected()
 }
+
+#[tauri::command]
+pub async fn mark_read(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<(), CoreError> {
+    inbox.mark_read(ConversationId(conversation_id)).await
+}
+
+#[tauri::command]
+pub async fn typing(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<(), CoreError> {
+    inbox.typing(ConversationId(conversation_id)).await
+}

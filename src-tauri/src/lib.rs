@@ -47,6 +47,8 @@ pub fn run() {
             commands::resolve,
             commands::set_availability,
             commands::connection_status,
+            commands::mark_read,
+            commands::typing,
         ])
         .run(tauri::generate_context!())
         .expect("Handoff Inbox failed to start");

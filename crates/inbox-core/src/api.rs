@@ -127,6 +127,16 @@ impl ApiClient {
         self.call(Method::POST, &format!("/v1/conversations/{id}/resolve"), Some(&ResolveRequest { note })).await
     }
 
+    /// Blue ticks on the customer's last message.
+    pub async fn mark_read(&self, id: ConversationId) -> CoreResult<()> {
+        self.call::<(), ()>(Method::POST, &format!("/v1/conversations/{id}/read"), None).await
+    }
+
+    /// The typing indicator in the customer's WhatsApp.
+    pub async fn typing(&self, id: ConversationId) -> CoreResult<()> {
+        self.call::<(), ()>(Method::POST, &format!("/v1/conversations/{id}/typing"), None).await
+    }
+
     pub async fn handoff(&self, id: ConversationId, req: &HandoffRequest) -> CoreResult<Handoff> {
         self.call(Method::POST, &format!("/v1/conversations/{id}/handoff"), Some(req)).await
     }

@@ -237,6 +237,16 @@ impl Inbox {
         Ok(entry.as_message())
     }
 
+    /// The agent opened the thread: the customer sees blue ticks.
+    pub async fn mark_read(&self, id: ConversationId) -> CoreResult<()> {
+        self.api()?.mark_read(id).await
+    }
+
+    /// The agent is typing: the customer sees the typing indicator.
+    pub async fn typing(&self, id: ConversationId) -> CoreResult<()> {
+        self.api()?.typing(id).await
+    }
+
     pub async fn resolve(&self, id: ConversationId, note: Option<String>) -> CoreResult<()> {
         self.api()?.resolve(id, note.filter(|n| !n.trim().is_empty())).await?;
         self.pull().await?;

@@ -108,6 +108,16 @@ async fn login_sync_live_escalation_reply_and_logout() {
     assert_eq!(&authors[..4], &[Author::Customer, Author::Bot, Author::Customer, Author::Bot]);
     assert!(thread.handoffs[0].reason.contains("human"));
 
+    // Opening the thread shows the customer blue ticks; typing shows the indicator.
+    inbox.mark_read(id).await.unwrap();
+    inbox.typing(id).await.unwrap();
+    let last_inbound =
+        thread.messages.iter().rev().find(|m| m.author == Author::Customer).unwrap().wamid.clone().unwrap();
+    let reads = sb.reads().await;
+    assert_eq!(reads.len(), 2);
+    assert_eq!(reads[0], json!({"messaging_product": "whatsapp", "status": "read", "message_id": last_inbound}));
+    assert_eq!(reads[1]["typing_indicator"], json!({"type": "text"}));
+
     // Reply: pending at once, then at the Graph API exactly once, then read.
     let pending = inbox.send_reply(id, "Olá Rafael! Ana here, checking your order now.").await.unwrap();
     assert!(pending.id.0 < 0);

@@ -82,6 +82,8 @@ struct Store {
     transcripts: HashMap<String, Vec<TranscriptLine>>,
     /// The WhatsApp Business Account's templates, in Meta's list format.
     templates: Vec<Value>,
+    /// Mark-as-read (and typing indicator) requests, as received.
+    reads: Vec<Value>,
 }
 
 /// Templates the sandbox's business account starts with.
@@ -114,7 +116,7 @@ pub fn demo_templates() -> Vec<Value> {
 
 impl Default for Store {
     fn default() -> Self {
-        Store { received: Vec::new(), transcripts: HashMap::new(), templates: demo_templates() }
+        Store { received: Vec::new(), transcripts: HashMap::new(), templates: demo_templates(), reads: Vec::new() }
     }
 }
 
@@ -220,6 +222,11 @@ impl Sandbox {
     /// Everything the fake Graph API accepted, in order.
     pub async fn sent(&self) -> Vec<ReceivedSend> {
         self.0.store.lock().await.received.clone()
+    }
+
+    /// Mark-as-read and typing requests the fake Graph API received.
+    pub async fn reads(&self) -> Vec<Value> {
+        self.0.store.lock().await.reads.clone()
     }
 
     /// What customer `wa_id` sees on their phone.
@@ -328,6 +335,14 @@ async fn graph_send(
     if v.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
         return param_error("The parameter messaging_product is required and must be \"whatsapp\"");
     }
+    if v.get("status").and_then(Value::as_str) == Some("read") {
+        // Mark-as-read (and typing indicator) requests.
+        if v.get("message_id").and_then(Value::as_str).is_none() {
+            return param_error("The parameter message_id is required");
+        }
+        sb.0.store.lock().await.reads.push(v.clone());
+        return Json(json!({ "success": true })).into_response();
+    }
     let to = v.get("to").and_then(Value::as_str);
     let recipient = v.get("recipient").and_then(Value::as_str);
     let address = match (to, recipient) {
@@ -336,10 +351,7 @@ async fn graph_send(
         (Some(_), Some(_)) => return param_error("Send either \"to\" or \"recipient\", not both"),
         (None, None) => return param_error("The parameter to is required"),
     };
-    if v.get("status").and_then(Value::as_str) == Some("read") {
-        // Mark-as-read (and typing indicator) requests.
-        return Json(json!({ "success": true })).into_response();
-    }
+
     let kind = v.get("type").and_then(Value::as_str).unwrap_or("text");
     let text = match kind {
         "text" => {

@@ -461,3 +461,36 @@ pub async fn assign(
     state.changed(ws.0).await;
     Ok(Json(updated))
 }
+
+/// `POST /v1/conversations/{id}/read` (`typing: false`) and `.../typing` (`true`): the
+/// customer sees blue ticks on their last message, and the typing indicator.
+async fn read_receipt(state: &AppState, caller: &AgentCaller, id: i64, typing: bool) -> AppResult<StatusCode> {
+    let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
+    let conv = visible_conversation(state, &agent_caller, ConversationId(id)).await?;
+    let last = sqlx::query(
+        "SELECT wamid FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND wamid IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some(last) = last else { return Ok(StatusCode::NO_CONTENT) };
+    let wamid: String = last.try_get("wamid")?;
+    state
+        .graph
+        .mark_read(&conv.phone_number_id, &wamid, typing)
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Upstream, e.describe()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    caller: AgentCaller,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    read_receipt(&state, &caller, id, false).await
+}
+
+pub async fn typing(State(state): State<AppState>, caller: AgentCaller, Path(id): Path<i64>) -> AppResult<StatusCode> {
+    read_receipt(&state, &caller, id, true).await
+}

@@ -213,6 +213,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/{id}/handoff", post(api::handoff))
         .route("/v1/conversations/{id}/resolve", post(api::resolve))
         .route("/v1/conversations/{id}/assign", post(api::assign))
+        .route("/v1/conversations/{id}/read", post(api::mark_read))
+        .route("/v1/conversations/{id}/typing", post(api::typing))
         .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))
         .route("/v1/settings/triggers", get(api::get_triggers).put(api::put_triggers))
         .route("/v1/settings/handoff", get(api::get_handoff_settings).put(api::put_handoff_settings))

@@ -177,6 +177,38 @@ impl GraphClient {
         &self.base_url
     }
 
+    /// Marks an inbound message (and all before it) as read, showing the blue ticks;
+    /// with `typing`, also shows the typing indicator (it clears on reply or after 25 s).
+    pub async fn mark_read(&self, phone_number_id: &str, wamid: &str, typing: bool) -> Result<(), GraphError> {
+        let mut body = serde_json::json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
+        if typing {
+            body["typing_indicator"] = serde_json::json!({ "type": "text" });
+        }
+        let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
+        let resp = self
+            .http
+            .post(&url)
+            .bearer_auth(self.access_token.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        Err(match serde_json::from_slice::<GraphErrorEnvelope>(&bytes) {
+            Ok(env) => GraphError::Api {
+                http_status: status.as_u16(),
+                code: env.error.code,
+                message: env.error.message,
+                details: None,
+            },
+            Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
+        })
+    }
+
     /// Every message template of a WhatsApp Business Account (following Meta's paging).
     pub async fn list_templates(&self, waba_id: &str) -> Result<Vec<Value>, GraphError> {
         let mut url = format!("{}/{}/{}/message_templates?limit=100", self.base_url, self.version, waba_id);

@@ -10,6 +10,8 @@ scratch=$(mktemp -d -t handoff-session.XXXXXX)
 # Keep the command's exit status; the desktop portal may leave a FUSE mount in run/doc.
 trap 'status=$?; fusermount -uz "$scratch/run/doc" 2>/dev/null || true; rm -rf "$scratch" 2>/dev/null || true; exit $status' EXIT
 export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/run"
+# No desktop portal or accessibility bus in a test session: they only add noise.
+export GTK_USE_PORTAL=0 NO_AT_BRIDGE=1
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 inner='
   eval "$(printf %s handoff-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null

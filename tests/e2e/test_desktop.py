@@ -70,6 +70,9 @@ def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display)
         [m.get_attribute("data-author") for m in finds(driver, '[data-testid="message"]')]), 15)
     assert authors[:4] == ["customer", "bot", "customer", "bot"], authors
     assert "human" in find(driver, '[data-testid="handoff-reason"]').text
+    # Opening her conversation showed the customer blue ticks on their last message.
+    reads = wait_until("the read receipt", lambda: http_json("GET", f"{sandbox}/sandbox/reads"), 10)
+    assert reads[0]["status"] == "read" and reads[0]["message_id"].startswith("wamid.")
 
     # Ana replies from the composer.
     box = find(driver, "#composer-input")

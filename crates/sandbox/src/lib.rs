@@ -209,6 +209,7 @@ impl Sandbox {
             .route("/{version}/{waba_id}/message_templates", get(graph_templates))
             .route("/sandbox/templates/{name}/status", post(control_template_status))
             .route("/sandbox/sent", get(control_sent))
+            .route("/sandbox/reads", get(control_reads))
             .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
             .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
             .with_state(self.clone())
@@ -434,6 +435,10 @@ async fn graph_send(
         "messages": [{ "id": wamid }]
     }))
     .into_response()
+}
+
+async fn control_reads(State(sb): State<Sandbox>) -> Json<Vec<Value>> {
+    Json(sb.reads().await)
 }
 
 async fn control_sent(State(sb): State<Sandbox>) -> Json<Vec<ReceivedSend>> {

@@ -20,6 +20,10 @@ export interface IBackend {
   sendReply(conversationId: number, text: string): Promise<Message>;
   resolve(conversationId: number, note: string | null): Promise<void>;
   setAvailability(availability: Availability): Promise<Agent>;
+  /** The agent opened the thread: the customer sees blue ticks on their last message. */
+  markRead(conversationId: number): Promise<void>;
+  /** The agent is typing: the customer sees the typing indicator (about 25 s). */
+  typing(conversationId: number): Promise<void>;
   /** `conversationIds` empty means "something changed, reload everything". */
   onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe>;
   onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe>;

@@ -236,6 +236,14 @@ export class HttpBackend implements IBackend {
     });
   }
 
+  async markRead(conversationId: number): Promise<void> {
+    await this.request<void>('POST', `/v1/conversations/${conversationId}/read`);
+  }
+
+  async typing(conversationId: number): Promise<void> {
+    await this.request<void>('POST', `/v1/conversations/${conversationId}/typing`);
+  }
+
   async resolve(conversationId: number, note: string | null): Promise<void> {
     await this.request<void>('POST', `/v1/conversations/${conversationId}/resolve`, { note });
   }

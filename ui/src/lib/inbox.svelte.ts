@@ -192,6 +192,37 @@ export class Inbox {
     await this.loadThread(conversationId);
   }
 
+  /** The newest customer message each conversation was marked read up to. */
+  private markedRead: Record<number, string> = {};
+
+  /**
+   * While your own conversation is open, the customer's messages are read: blue ticks
+   * on the newest one, once (as WhatsApp does for an open chat).
+   */
+  private markReadIfMine(detail: ConversationDetail): void {
+    const c = detail.conversation;
+    if (c.state !== 'assigned' || c.assignee_id === null || c.assignee_id !== this.agentId) return;
+    const last = [...detail.messages].reverse().find((m) => m.direction === 'inbound' && m.wamid);
+    if (!last?.wamid || this.markedRead[c.id] === last.wamid) return;
+    this.markedRead[c.id] = last.wamid;
+    this.backend.markRead(c.id).catch(() => {
+      // Cosmetic for the customer: never in the agent's way.
+    });
+  }
+
+  /** When each conversation last sent the typing indicator (not reactive state). */
+  private lastTyping: Record<number, number> = {};
+
+  /** The agent typed in the composer: show the indicator, at most every 20 s. */
+  typing(conversationId: number): void {
+    const now = Date.now();
+    if (now - (this.lastTyping[conversationId] ?? 0) < 20_000) return;
+    this.lastTyping[conversationId] = now;
+    this.backend.typing(conversationId).catch(() => {
+      // Cosmetic for the customer: never in the agent's way.
+    });
+  }
+
   async loadThread(conversationId: number): Promise<void> {
     const seq = ++this.threadSeq;
     this.threadLoading = true;
@@ -200,6 +231,7 @@ export class Inbox {
       if (seq !== this.threadSeq || this.selectedId !== conversationId) return;
       this.thread = { ...detail, messages: sortMessages(detail.messages) };
       this.threadError = null;
+      this.markReadIfMine(this.thread);
       // Keep the list row in step with what the thread shows.
       const i = this.conversations.findIndex((c) => c.id === conversationId);
       if (i >= 0) this.conversations[i] = detail.conversation;

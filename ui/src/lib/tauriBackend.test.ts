@@ -145,4 +145,13 @@ describe('TauriBackend', () => {
     await emit('inbox://open-conversation', { conversation_id: 42 });
     expect(cb).toHaveBeenCalledWith(42);
   });
+
+  it('markRead and typing call their commands with the conversation id', async () => {
+    await backend.markRead(12);
+    await backend.typing(12);
+    expect(appCalls()).toEqual([
+      { cmd: 'mark_read', args: { conversationId: 12 } },
+      { cmd: 'typing', args: { conversationId: 12 } },
+    ]);
+  });
 });

@@ -61,6 +61,14 @@ export class TauriBackend implements IBackend {
     return this.call<Agent>('set_availability', { availability });
   }
 
+  async markRead(conversationId: number): Promise<void> {
+    await this.call<void>('mark_read', { conversationId });
+  }
+
+  async typing(conversationId: number): Promise<void> {
+    await this.call<void>('typing', { conversationId });
+  }
+
   private async subscribe<P>(event: string, handler: (payload: P) => void): Promise<Unsubscribe> {
     try {
       return await listen<P>(event, (e) => handler(e.payload));

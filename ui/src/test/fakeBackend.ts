@@ -59,6 +59,14 @@ export class FakeBackend implements IBackend {
     return structuredClone(d);
   });
 
+  markRead = vi.fn(async (_conversationId: number): Promise<void> => {
+    this.fail('markRead');
+  });
+
+  typing = vi.fn(async (_conversationId: number): Promise<void> => {
+    this.fail('typing');
+  });
+
   sendReply = vi.fn(async (conversationId: number, text: string): Promise<Message> => {
     this.fail('sendReply');
     const now = Date.now();

@@ -43,6 +43,7 @@ impl OutboxEntry {
             kind: "text".into(),
             text: Some(self.text.clone()),
             content: None,
+            media: None,
             status: if self.state == "failed" { DeliveryStatus::Failed } else { DeliveryStatus::Queued },
             error: self.error.as_ref().map(|e| e.message.clone()),
             sent_at: self.created_at,

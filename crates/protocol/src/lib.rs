@@ -285,6 +285,9 @@ pub struct Message {
     /// unknown fields kept; outbound templates: the template object).
     #[serde(default)]
     pub content: Option<serde_json::Value>,
+    /// For media messages: where the file is (fetched after the message is stored).
+    #[serde(default)]
+    pub media: Option<MediaState>,
     pub status: DeliveryStatus,
     /// Why sending failed, as Meta explained it.
     pub error: Option<String>,
@@ -403,6 +406,16 @@ pub struct ResolveRequest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AvailabilityRequest {
     pub availability: Availability,
+}
+
+/// A media file's state: `pending` (being fetched), `ready` (at
+/// `GET /v1/media/{message_id}`) or `failed` (with the reason).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaState {
+    pub status: String,
+    pub mime_type: Option<String>,
+    pub size: Option<i64>,
+    pub error: Option<String>,
 }
 
 /// One thread with everything needed to show it.

@@ -84,6 +84,10 @@ struct Store {
     templates: Vec<Value>,
     /// Mark-as-read (and typing indicator) requests, as received.
     reads: Vec<Value>,
+    /// Media files customers sent: id -> (mime type, bytes).
+    media: HashMap<String, (String, Vec<u8>)>,
+    /// Fail this many media downloads with HTTP 500 (to test retries).
+    fail_downloads: usize,
 }
 
 /// Templates the sandbox's business account starts with.
@@ -116,12 +120,21 @@ pub fn demo_templates() -> Vec<Value> {
 
 impl Default for Store {
     fn default() -> Self {
-        Store { received: Vec::new(), transcripts: HashMap::new(), templates: demo_templates(), reads: Vec::new() }
+        Store {
+            received: Vec::new(),
+            transcripts: HashMap::new(),
+            templates: demo_templates(),
+            reads: Vec::new(),
+            media: HashMap::new(),
+            fail_downloads: 0,
+        }
     }
 }
 
 struct Inner {
     config: SandboxConfig,
+    /// The sandbox's own base URL (for media download links).
+    self_url: std::sync::RwLock<String>,
     webhook_url: std::sync::RwLock<String>,
     http: reqwest::Client,
     counter: AtomicU64,
@@ -156,6 +169,7 @@ pub async fn start(config: SandboxConfig) -> anyhow::Result<RunningSandbox> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let sandbox = Sandbox::new(config);
+    *sandbox.0.self_url.write().expect("not poisoned") = format!("http://{addr}");
     let app = sandbox.router();
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -186,6 +200,7 @@ fn param_error(details: &str) -> Response {
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Sandbox {
         Sandbox(Arc::new(Inner {
+            self_url: std::sync::RwLock::new(String::new()),
             webhook_url: std::sync::RwLock::new(config.webhook_url.clone()),
             config,
             http: reqwest::Client::new(),
@@ -208,6 +223,8 @@ impl Sandbox {
             .route("/{version}/{phone_number_id}/messages", post(graph_send))
             .route("/{version}/{waba_id}/message_templates", get(graph_templates))
             .route("/sandbox/templates/{name}/status", post(control_template_status))
+            .route("/{version}/{media_id}", get(graph_media_info))
+            .route("/media-files/{media_id}", get(media_download))
             .route("/sandbox/sent", get(control_sent))
             .route("/sandbox/reads", get(control_reads))
             .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
@@ -223,6 +240,46 @@ impl Sandbox {
     /// Everything the fake Graph API accepted, in order.
     pub async fn sent(&self) -> Vec<ReceivedSend> {
         self.0.store.lock().await.received.clone()
+    }
+
+    /// Makes the next `n` media downloads fail with HTTP 500.
+    pub async fn fail_next_downloads(&self, n: usize) {
+        self.0.store.lock().await.fail_downloads = n;
+    }
+
+    /// Customer `wa_id` sends a media file (`kind`: image, video, audio, document,
+    /// sticker). `claimed_sha256` overrides the hash the webhook announces (to test
+    /// corrupted downloads). Returns the wamid and the server's HTTP status.
+    pub async fn customer_sends_media(
+        &self,
+        wa_id: &str,
+        kind: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+        caption: Option<&str>,
+        claimed_sha256: Option<&str>,
+    ) -> anyhow::Result<(String, u16)> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let media_id = format!("{}", 7_000_000_000u64 + self.0.counter.fetch_add(1, Ordering::Relaxed));
+        let sha = claimed_sha256
+            .map(str::to_owned)
+            .unwrap_or_else(|| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes)));
+        self.0.store.lock().await.media.insert(media_id.clone(), (mime.to_owned(), bytes));
+        let wamid = self.next_wamid();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        let mut object = json!({ "id": media_id, "mime_type": mime, "sha256": sha });
+        if let Some(c) = caption {
+            object["caption"] = json!(c);
+        }
+        let n = &self.0.config.number;
+        let body = json!({"object": "whatsapp_business_account", "entry": [{"id": n.waba_id, "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": n.display_phone_number, "phone_number_id": n.phone_number_id},
+            "contacts": [{"profile": {"name": "Sandbox Customer"}, "wa_id": wa_id}],
+            "messages": [{"from": wa_id, "id": wamid, "timestamp": now.to_string(), "type": kind, kind: object}]}}]}]});
+        let status = self.deliver_webhook(&body).await?;
+        Ok((wamid, status))
     }
 
     /// Mark-as-read and typing requests the fake Graph API received.
@@ -531,5 +588,61 @@ async fn control_template_status(
     match sb.deliver_webhook_retrying(&body).await {
         Ok(code) => Json(json!({ "server_status": code })).into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))).into_response(),
+    }
+}
+
+/// The fake `GET /{version}/{media_id}`: where to download a customer's file.
+async fn graph_media_info(
+    State(sb): State<Sandbox>,
+    Path((_version, media_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    use sha2::Digest as _;
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "OAuthException",
+            "Invalid OAuth access token - Cannot parse access token",
+            None,
+        );
+    }
+    let store = sb.0.store.lock().await;
+    let Some((mime, bytes)) = store.media.get(&media_id) else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "GraphMethodException",
+            "Unsupported get request.",
+            Some(&media_id),
+        );
+    };
+    let base = sb.0.self_url.read().expect("not poisoned").clone();
+    Json(json!({
+        "messaging_product": "whatsapp",
+        "url": format!("{base}/media-files/{media_id}"),
+        "mime_type": mime,
+        "sha256": hex::encode(sha2::Sha256::digest(bytes)),
+        "file_size": bytes.len().to_string(),
+        "id": media_id,
+    }))
+    .into_response()
+}
+
+/// The media file itself; needs the same bearer token, like Meta's lookaside URLs.
+async fn media_download(State(sb): State<Sandbox>, Path(media_id): Path<String>, headers: HeaderMap) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let mut store = sb.0.store.lock().await;
+    if store.fail_downloads > 0 {
+        store.fail_downloads -= 1;
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    match store.media.get(&media_id) {
+        Some((mime, bytes)) => ([(axum::http::header::CONTENT_TYPE, mime.clone())], bytes.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -174,6 +174,12 @@ pub async fn ingest_inbound(
         return Ok(None);
     };
     let message_id: i64 = row.try_get("id")?;
+    if crate::media::MEDIA_KINDS.contains(&kind.as_str()) {
+        if let Some(object) = msg.extra.get(&kind) {
+            crate::media::enqueue(conn, message_id, object).await?;
+            state.media_wake.notify_one();
+        }
+    }
     let preview = text.clone().unwrap_or_else(|| format!("[{kind}]"));
     touch_conversation(conn, conversation_id, &preview, sent_at, true).await?;
     state.db.record_change(conn, channel.workspace_id, "message", message_id, conversation_id).await?;

@@ -18,6 +18,7 @@ pub mod handoff_settings;
 pub mod hooks;
 pub mod hooks_api;
 pub mod leads;
+pub mod media;
 pub mod seed;
 pub mod sender;
 pub mod store;
@@ -71,6 +72,8 @@ pub struct Config {
     /// How long a send interrupted by a crash waits for WhatsApp's confirmation before it
     /// is sent again (longer than the Graph API timeout).
     pub send_recovery_grace: std::time::Duration,
+    /// Where media files are kept (`<data dir>/media`).
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -93,6 +96,7 @@ impl Config {
             secret_key: crypto::SecretBox::generate_key(),
             hook_retry_schedule: hooks::default_retry_schedule(),
             send_recovery_grace: std::time::Duration::from_secs(60),
+            media_dir: std::env::temp_dir().join(format!("handoff-media-{}", std::process::id())),
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct Inner {
     pub secrets: crypto::SecretBox,
     pub hook_retry_schedule: Vec<std::time::Duration>,
     pub send_recovery_grace: std::time::Duration,
+    pub media_store: Arc<dyn media::MediaStore>,
+    pub media_wake: Notify,
     /// When this process started (unix ms).
     pub started_at: i64,
 }
@@ -162,6 +168,8 @@ impl AppState {
             secrets,
             hook_retry_schedule: config.hook_retry_schedule.clone(),
             send_recovery_grace: config.send_recovery_grace,
+            media_store: Arc::new(media::FsMediaStore::new(config.media_dir.clone())),
+            media_wake: Notify::new(),
             started_at: db::now_ms(),
             hooks_wake: Notify::new(),
             db,
@@ -224,6 +232,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/workflows/executions/{execution_id}/status", put(automation::set_execution_status))
         .route("/v1/workflows/status", get(automation::workflow_status))
         .route("/v1/leads/handoff", post(leads::handoff))
+        .route("/v1/media/{message_id}", get(media::serve))
         .route("/v1/templates", get(templates::list))
         .route("/v1/templates/sync", post(templates::sync_now))
         .route("/v1/conversations/{id}/template", post(templates::send))
@@ -270,6 +279,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         tokio::spawn(engine::run_automation(state.clone())),
         tokio::spawn(sender::run_sender(state.clone())),
         tokio::spawn(hooks::run_delivery(state.clone())),
+        tokio::spawn(media::run_fetcher(state.clone())),
     ];
     // Conversations that waited while the server was down may have an agent now.
     let workspaces: Vec<i64> = {

@@ -151,6 +151,7 @@ impl ServeArgs {
             },
             hook_retry_schedule: handoff_server::hooks::default_retry_schedule(),
             send_recovery_grace: std::time::Duration::from_secs(self.send_recovery_grace_secs),
+            media_dir: data_dir.join("media"),
         })
     }
 }

@@ -98,7 +98,11 @@ pub async fn conversations_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppR
 }
 
 pub const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, wamid, client_id, direction, author, agent_id, kind, text, status, error, sent_at, created_at, raw, payload";
+    "id, conversation_id, wamid, client_id, direction, author, agent_id, kind, text, status, error, sent_at, created_at, raw, payload, \
+     (SELECT md.status FROM media md WHERE md.message_id = messages.id) AS media_status, \
+     (SELECT md.mime_type FROM media md WHERE md.message_id = messages.id) AS media_mime, \
+     (SELECT md.size FROM media md WHERE md.message_id = messages.id) AS media_size, \
+     (SELECT md.error FROM media md WHERE md.message_id = messages.id) AS media_error";
 
 pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
     Ok(Message {
@@ -119,6 +123,17 @@ pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
                 .transpose()
                 .map_err(|e| AppError::Internal(e.to_string()))?
         },
+        media: r
+            .try_get::<Option<String>, _>("media_status")?
+            .map(|status| -> AppResult<MediaState> {
+                Ok(MediaState {
+                    status,
+                    mime_type: r.try_get("media_mime")?,
+                    size: r.try_get("media_size")?,
+                    error: r.try_get("media_error")?,
+                })
+            })
+            .transpose()?,
         status: parse(r.try_get("status")?, DeliveryStatus::parse, "status")?,
         error: r.try_get("error")?,
         sent_at: r.try_get("sent_at")?,

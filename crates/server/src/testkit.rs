@@ -76,6 +76,7 @@ impl TestStack {
         sb_cfg.status_delay = std::time::Duration::from_millis(30);
         let sandbox = handoff_sandbox::start(sb_cfg).await.expect("sandbox starts");
         let mut config = Config::for_tests(&url, &sandbox.url());
+        config.media_dir = dir.path().join("media");
         tweak(&mut config);
         let server = crate::start(config).await.expect("server starts");
         sandbox.sandbox.set_webhook_url(&format!("{}/webhooks/whatsapp", server.url()));

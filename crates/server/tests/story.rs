@@ -267,7 +267,12 @@ async fn duplicate_deliveries_store_one_message(backend: Backend) {
     }
     assert_eq!(signed_post(&stack, &body, Some(&sig)).await.status(), 200);
     assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE wamid = 'wamid.DUP1'").await, 1);
-    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events").await, 6, "every delivery is logged raw");
+    // (Status webhooks for the bot's reply may arrive meanwhile: count this message's.)
+    assert_eq!(
+        count(&stack, "SELECT COUNT(*) FROM webhook_events WHERE body LIKE '%wamid.DUP1%'").await,
+        6,
+        "every delivery is logged raw"
+    );
     // The bot answers once, not six times.
     eventually(10, "one bot answer", || async {
         (count(&stack, "SELECT COUNT(*) FROM messages WHERE author = 'bot'").await == 1).then_some(())
@@ -822,12 +827,11 @@ async fn batches_limits_and_marketing_preferences(backend: Backend) {
     assert_eq!(count(&stack, "SELECT COUNT(*) FROM messages WHERE wamid LIKE 'wamid.BATCH%'").await, 1000);
 
     // Over 3 MB: refused with a clear code, nothing stored.
-    let before = count(&stack, "SELECT COUNT(*) FROM webhook_events").await;
     let big = vec![b' '; handoff_server::MAX_WEBHOOK_BYTES + 1];
     let r = signed_post(&stack, &big, Some(&handoff_whatsapp::sign(secret, &big))).await;
     assert_eq!(r.status(), 413);
     assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::PayloadTooLarge);
-    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events").await, before);
+    assert_eq!(count(&stack, "SELECT COUNT(*) FROM webhook_events WHERE LENGTH(body) > 3000000").await, 0);
 
     // A customer stops marketing messages, then resumes.
     for (choice, opted_out) in [("stop", true), ("resume", false)] {

@@ -71,6 +71,20 @@ impl OutboundMessage {
     }
 }
 
+/// `GET /{media_id}`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaInfo {
+    pub url: String,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<serde_json::Value>,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
 /// Meta's answer to an accepted send: accepted, not yet delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SendResponse {
@@ -207,6 +221,47 @@ impl GraphClient {
             },
             Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
         })
+    }
+
+    /// `GET /{media_id}`: where to download a media file, and what it should be.
+    pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
+        let url = format!("{}/{}/{}", self.base_url, self.version, media_id);
+        let resp = self
+            .http
+            .get(&url)
+            .bearer_auth(self.access_token.expose())
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<GraphErrorEnvelope>(&bytes) {
+                Ok(env) => GraphError::Api {
+                    http_status: status.as_u16(),
+                    code: env.error.code,
+                    message: env.error.message,
+                    details: None,
+                },
+                Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| GraphError::Transport(format!("unexpected media info: {e}")))
+    }
+
+    /// Downloads a media URL (valid for 5 minutes) with the same bearer token.
+    pub async fn download(&self, url: &str) -> Result<Vec<u8>, GraphError> {
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(self.access_token.expose())
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        if !resp.status().is_success() {
+            return Err(GraphError::Transport(format!("media download answered HTTP {}", resp.status())));
+        }
+        Ok(resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?.to_vec())
     }
 
     /// Every message template of a WhatsApp Business Account (following Meta's paging).

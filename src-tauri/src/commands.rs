@@ -88,3 +88,9 @@ pub async fn mark_read(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<
 pub async fn typing(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<(), CoreError> {
     inbox.typing(ConversationId(conversation_id)).await
 }
+
+/// A media file as a `data:` URL.
+#[tauri::command]
+pub async fn media(inbox: State<'_, Inbox>, message_id: i64) -> Result<String, CoreError> {
+    inbox.media_data_url(handoff_protocol::MessageId(message_id)).await
+}

@@ -49,6 +49,7 @@ pub fn run() {
             commands::connection_status,
             commands::mark_read,
             commands::typing,
+            commands::media,
         ])
         .run(tauri::generate_context!())
         .expect("Handoff Inbox failed to start");

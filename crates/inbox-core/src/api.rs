@@ -127,6 +127,32 @@ impl ApiClient {
         self.call(Method::POST, &format!("/v1/conversations/{id}/resolve"), Some(&ResolveRequest { note })).await
     }
 
+    /// A media file of a message: (content type, bytes).
+    pub async fn media(&self, message_id: MessageId) -> CoreResult<(String, Vec<u8>)> {
+        let mut req = self.http.get(format!("{}/v1/media/{}", self.base, message_id));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        let resp = req.send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        let status = resp.status();
+        let mime = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = resp.bytes().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<ApiError>(&bytes) {
+                Ok(e) => CoreError::Api(e),
+                Err(_) => {
+                    CoreError::Api(ApiError::new(ErrorCode::Internal, format!("the server answered HTTP {status}")))
+                }
+            });
+        }
+        Ok((mime, bytes.to_vec()))
+    }
+
     /// Blue ticks on the customer's last message.
     pub async fn mark_read(&self, id: ConversationId) -> CoreResult<()> {
         self.call::<(), ()>(Method::POST, &format!("/v1/conversations/{id}/read"), None).await

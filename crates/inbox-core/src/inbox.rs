@@ -237,6 +237,14 @@ impl Inbox {
         Ok(entry.as_message())
     }
 
+    /// A message's media file as a `data:` URL the window can show directly (it never
+    /// needs the session token).
+    pub async fn media_data_url(&self, message_id: MessageId) -> CoreResult<String> {
+        use base64::Engine as _;
+        let (mime, bytes) = self.api()?.media(message_id).await?;
+        Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+    }
+
     /// The agent opened the thread: the customer sees blue ticks.
     pub async fn mark_read(&self, id: ConversationId) -> CoreResult<()> {
         self.api()?.mark_read(id).await

@@ -108,6 +108,19 @@ async fn login_sync_live_escalation_reply_and_logout() {
     assert_eq!(&authors[..4], &[Author::Customer, Author::Bot, Author::Customer, Author::Bot]);
     assert!(thread.handoffs[0].reason.contains("human"));
 
+    // A photo the customer sends is fetched by the server and shown from a data: URL.
+    let photo = vec![0xFFu8, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4];
+    let (photo_wamid, _) =
+        sb.customer_sends_media(CUSTOMER, "image", "image/jpeg", photo.clone(), None, None).await.unwrap();
+    let photo_msg = eventually(15, "the photo, fetched", || async {
+        inbox.thread(id).await.unwrap().messages.into_iter().find(|m| {
+            m.wamid.as_deref() == Some(photo_wamid.as_str()) && m.media.as_ref().is_some_and(|x| x.status == "ready")
+        })
+    })
+    .await;
+    assert_eq!(inbox.media_data_url(photo_msg.id).await.unwrap(), "data:image/jpeg;base64,/9j/4AECAwQ=");
+    let thread = inbox.thread(id).await.unwrap();
+
     // Opening the thread shows the customer blue ticks; typing shows the indicator.
     inbox.mark_read(id).await.unwrap();
     inbox.typing(id).await.unwrap();

@@ -13,10 +13,13 @@ export HANDOFF_LISTEN=127.0.0.1:8080 HANDOFF_DATA_DIR="$state/server" HANDOFF_DE
        HANDOFF_GRAPH_API_BASE=http://127.0.0.1:8090
 export SANDBOX_LISTEN=127.0.0.1:8090 SANDBOX_WEBHOOK_URL=http://127.0.0.1:8080/webhooks/whatsapp
 
+# The sandbox first: the server syncs its message templates from it at start (the
+# sandbox retries its webhooks like Meta, so the order is otherwise free).
+target/debug/whatsapp-sandbox --simulate --simulate-gap-secs 15 > "$state/sandbox.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:8090/sandbox/sent >/dev/null 2>&1 && break; sleep 0.1; done
 target/debug/handoff-server > "$state/server.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:8080/healthz >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS http://127.0.0.1:8080/healthz >/dev/null || { echo "server did not start; see $state/server.log"; exit 1; }
-target/debug/whatsapp-sandbox --simulate --simulate-gap-secs 15 > "$state/sandbox.log" 2>&1 & pids+=($!)
 
 cat <<TXT
 Handoff demo

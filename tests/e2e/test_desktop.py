@@ -2,6 +2,7 @@
 person, the conversation appears with a desktop notification, the agent replies, the
 reply reaches the (sandboxed) Graph API in Meta's format, the agent resolves."""
 
+import base64
 import os
 import shutil
 import subprocess
@@ -95,6 +96,18 @@ def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display)
     wait_until("the read ticks", lambda: [
         m for m in finds(driver, '[data-testid="message"][data-author="agent"]') if m.get_attribute("data-status") == "read"
     ], 30)
+
+    # The customer sends a photo: the server fetches it from WhatsApp, the app shows it.
+    photo = (ROOT / "icons" / "128x128.png").read_bytes()
+    sent_photo = http_json("POST", f"{sandbox}/sandbox/customers/{CUSTOMER}/media", {
+        "kind": "image", "mime_type": "image/png", "data_base64": base64.b64encode(photo).decode(), "caption": "This is what arrived"})
+    assert sent_photo["server_status"] == 200
+    img = wait_until("the photo in the thread", lambda: finds(driver, '[data-testid="media"][data-media-status="ready"] img'), 30)[0]
+    assert img.get_attribute("src").startswith("data:image/png;base64,")
+    wait_until("the photo to load", lambda: driver.execute_script("return arguments[0].naturalWidth", img) == 128, 10)
+    row = find(driver, '[data-testid="conversation-item"]')
+    assert "Rafael Souza" in driver.execute_script("return arguments[0].textContent", row), "the customer keeps their name"
+    driver.execute_script("arguments[0].closest('[data-testid=\"message\"]').scrollIntoView({block: 'end'})", img)
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "inbox.png"

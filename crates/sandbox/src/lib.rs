@@ -88,6 +88,8 @@ struct Store {
     media: HashMap<String, (String, Vec<u8>)>,
     /// Fail this many media downloads with HTTP 500 (to test retries).
     fail_downloads: usize,
+    /// Each customer's profile name, as last used.
+    names: HashMap<String, String>,
 }
 
 /// Templates the sandbox's business account starts with.
@@ -127,6 +129,7 @@ impl Default for Store {
             reads: Vec::new(),
             media: HashMap::new(),
             fail_downloads: 0,
+            names: HashMap::new(),
         }
     }
 }
@@ -229,6 +232,7 @@ impl Sandbox {
             .route("/sandbox/reads", get(control_reads))
             .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
             .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
+            .route("/sandbox/customers/{wa_id}/media", post(control_customer_media))
             .with_state(self.clone())
     }
 
@@ -265,7 +269,11 @@ impl Sandbox {
         let sha = claimed_sha256
             .map(str::to_owned)
             .unwrap_or_else(|| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes)));
-        self.0.store.lock().await.media.insert(media_id.clone(), (mime.to_owned(), bytes));
+        let name = {
+            let mut store = self.0.store.lock().await;
+            store.media.insert(media_id.clone(), (mime.to_owned(), bytes));
+            store.names.get(wa_id).cloned().unwrap_or_else(|| "Sandbox Customer".into())
+        };
         let wamid = self.next_wamid();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
         let mut object = json!({ "id": media_id, "mime_type": mime, "sha256": sha });
@@ -276,7 +284,7 @@ impl Sandbox {
         let body = json!({"object": "whatsapp_business_account", "entry": [{"id": n.waba_id, "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": n.display_phone_number, "phone_number_id": n.phone_number_id},
-            "contacts": [{"profile": {"name": "Sandbox Customer"}, "wa_id": wa_id}],
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
             "messages": [{"from": wa_id, "id": wamid, "timestamp": now.to_string(), "type": kind, kind: object}]}}]}]});
         let status = self.deliver_webhook(&body).await?;
         Ok((wamid, status))
@@ -330,6 +338,7 @@ impl Sandbox {
         let wamid = self.next_wamid();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
         let body = payloads::inbound_text(&self.0.config.number, wa_id, name, &wamid, now, text);
+        self.0.store.lock().await.names.insert(wa_id.to_owned(), name.to_owned());
         self.0.store.lock().await.transcripts.entry(wa_id.to_owned()).or_default().push(TranscriptLine {
             from: "customer".into(),
             text: text.to_owned(),
@@ -644,5 +653,30 @@ async fn media_download(State(sb): State<Sandbox>, Path(media_id): Path<String>,
     match store.media.get(&media_id) {
         Some((mime, bytes)) => ([(axum::http::header::CONTENT_TYPE, mime.clone())], bytes.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct MediaRequest {
+    /// image, video, audio, document or sticker
+    kind: String,
+    mime_type: String,
+    data_base64: String,
+    #[serde(default)]
+    caption: Option<String>,
+}
+
+async fn control_customer_media(
+    State(sb): State<Sandbox>,
+    Path(wa_id): Path<String>,
+    Json(req): Json<MediaRequest>,
+) -> Response {
+    use base64::Engine as _;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(req.data_base64.trim()) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "data_base64 is not base64" }))).into_response();
+    };
+    match sb.customer_sends_media(&wa_id, &req.kind, &req.mime_type, bytes, req.caption.as_deref(), None).await {
+        Ok((wamid, status)) => Json(json!({ "wamid": wamid, "server_status": status })).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))).into_response(),
     }
 }

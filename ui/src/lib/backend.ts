@@ -24,6 +24,11 @@ export interface IBackend {
   markRead(conversationId: number): Promise<void>;
   /** The agent is typing: the customer sees the typing indicator (about 25 s). */
   typing(conversationId: number): Promise<void>;
+  /**
+   * A URL for a media message's file (`status: 'ready'`) to use as `src`/`href`:
+   * a `data:` URL (desktop) or an object URL (browser).
+   */
+  media(messageId: number): Promise<string>;
   /** `conversationIds` empty means "something changed, reload everything". */
   onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe>;
   onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe>;

@@ -3,7 +3,7 @@
 // world: every field may be missing or of the wrong type, so nothing here
 // assumes a shape and nothing throws.
 
-import type { Message } from './types';
+import type { MediaInfo, Message } from './types';
 import { formatValue, messageBody } from './format';
 
 type Obj = Record<string, unknown>;
@@ -37,6 +37,21 @@ function asArray(value: unknown): unknown[] {
 /** The content as an object, or null when absent or not an object. */
 export function contentOf(message: Message): Obj | null {
   return asObject(message.content);
+}
+
+const MEDIA_STATUSES: ReadonlySet<string> = new Set(['pending', 'ready', 'failed']);
+
+/** The message's `media` if it has a known status, else null (absent, older data, junk). */
+export function mediaOf(message: Message): MediaInfo | null {
+  const media = asObject(message.media);
+  if (!media || typeof media.status !== 'string' || !MEDIA_STATUSES.has(media.status)) return null;
+  const size = asNumber(media.size);
+  return {
+    status: media.status as MediaInfo['status'],
+    mime_type: asText(media.mime_type),
+    size: size !== null && size >= 0 ? size : null,
+    error: asText(media.error),
+  };
 }
 
 /** The WhatsApp type: `kind`, else the content's `type`, else "unknown". */

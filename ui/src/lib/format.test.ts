@@ -5,6 +5,7 @@ import {
   currentHandoff,
   earlierHandoffs,
   fieldEntries,
+  formatBytes,
   formatDuration,
   formatPercent,
   formatRelative,
@@ -19,6 +20,17 @@ import {
 import { NOW, detail, handoff, legacyHandoff, message } from '../test/fixtures';
 
 describe('format', () => {
+  it('formatBytes gives human sizes', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(900)).toBe('900 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(12 * 1024)).toBe('12 KB');
+    expect(formatBytes(1_258_291)).toBe('1.2 MB');
+    expect(formatBytes(1024 * 1024)).toBe('1 MB');
+    expect(formatBytes(3.4 * 1024 ** 3)).toBe('3.4 GB');
+    expect(formatBytes(-1)).toBe('');
+  });
+
   it('contactName prefers name, then +wa_id, then bsuid', () => {
     expect(contactName({ id: 1, name: 'Maria', wa_id: '1555', bsuid: 'x' })).toBe('Maria');
     expect(contactName({ id: 1, name: null, wa_id: '1555', bsuid: 'x' })).toBe('+1555');

@@ -8,6 +8,22 @@ export function contactName(contact: Contact): string {
   return `Contact #${contact.id}`;
 }
 
+/** A file size for people: "900 B", "12 KB", "1.2 MB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  // One decimal below 10 ("1.2 MB"), whole numbers above ("12 MB"); never "1.0".
+  const shown = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+  return `${shown} ${units[unit]}`;
+}
+
 /** Up to two initials from a name; '' when the name has no letters (a phone number). */
 export function initials(name: string): string {
   return name

@@ -120,6 +120,35 @@ describe('HttpBackend', () => {
     expect(req.body).toBeUndefined();
   });
 
+  it('media GETs /v1/media/{id} with the bearer token and returns an object URL, revoked on logout', async () => {
+    await loggedIn();
+    const createObjectURL = vi.fn((_blob: Blob) => 'blob:http://localhost/1234');
+    const revokeObjectURL = vi.fn();
+    vi.stubGlobal('URL', Object.assign(class extends URL {}, { createObjectURL, revokeObjectURL }));
+    fetchMock.mockResolvedValueOnce(new Response('PNG', { status: 200, headers: { 'Content-Type': 'image/png' } }));
+    await expect(backend.media(42)).resolves.toBe('blob:http://localhost/1234');
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/media/42`);
+    expect(req.method).toBe('GET');
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(createObjectURL).toHaveBeenCalledTimes(1);
+    const blob = createObjectURL.mock.calls[0][0];
+    expect(blob.type).toBe('image/png');
+    expect(await blob.text()).toBe('PNG');
+
+    fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+    await backend.logout();
+    expect(revokeObjectURL).toHaveBeenCalledWith('blob:http://localhost/1234');
+  });
+
+  it('media errors map to BackendError by the {code, message} body', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ code: 'not_found', message: 'no such media' }, 404));
+    const err = await backend.media(7).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: 'not_found', message: 'no such media' });
+  });
+
   it('getThread GETs /v1/conversations/{id}', async () => {
     await loggedIn();
     const d = detail();

@@ -123,6 +123,9 @@ export class HttpBackend implements IBackend {
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private readonly openListeners = new Set<(id: number) => void>();
 
+  /** Object URLs handed out by `media()`, revoked on logout. */
+  private readonly objectUrls = new Set<string>();
+
   private socket: WebSocket | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
@@ -142,18 +145,19 @@ export class HttpBackend implements IBackend {
 
   // ---- HTTP -------------------------------------------------------------
 
-  private async request<T>(
+  /** Sends a request; rejects with a BackendError unless the response is OK. */
+  private async send(
     method: string,
     path: string,
     body?: unknown,
-    opts: { base?: string; auth?: boolean } = {},
-  ): Promise<T> {
+    opts: { base?: string; auth?: boolean; accept?: string } = {},
+  ): Promise<Response> {
     const useAuth = opts.auth ?? true;
     const base = opts.base ?? this.auth?.server_url;
     if (!base || (useAuth && !this.auth)) {
       throw new BackendError('not_logged_in', 'Not logged in');
     }
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (useAuth && this.auth) headers.Authorization = `Bearer ${this.auth.token}`;
 
@@ -173,6 +177,16 @@ export class HttpBackend implements IBackend {
       if (useAuth && SESSION_ENDED_CODES.has(error.code)) this.forget();
       throw error;
     }
+    return res;
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { base?: string; auth?: boolean } = {},
+  ): Promise<T> {
+    const res = await this.send(method, path, body, opts);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     if (text === '') return undefined as T;
@@ -257,6 +271,31 @@ export class HttpBackend implements IBackend {
     return agent;
   }
 
+  /** The file as an object URL; revoked when the login ends. */
+  async media(messageId: number): Promise<string> {
+    const res = await this.send('GET', `/v1/media/${messageId}`, undefined, { accept: '*/*' });
+    let blob: Blob;
+    try {
+      blob = await res.blob();
+    } catch (err) {
+      throw new BackendError('network', err instanceof Error ? err.message : String(err));
+    }
+    const url = URL.createObjectURL(blob);
+    this.objectUrls.add(url);
+    return url;
+  }
+
+  private revokeObjectUrls(): void {
+    for (const url of this.objectUrls) {
+      try {
+        URL.revokeObjectURL(url);
+      } catch {
+        // ignore
+      }
+    }
+    this.objectUrls.clear();
+  }
+
   // ---- stored login -----------------------------------------------------
 
   private loadStored(): StoredAuth | null {
@@ -287,6 +326,7 @@ export class HttpBackend implements IBackend {
 
   private forget(): void {
     this.stopEvents();
+    this.revokeObjectUrls();
     this.auth = null;
     try {
       this.storage?.removeItem(SESSION_STORAGE_KEY);

@@ -1,4 +1,5 @@
 import type { IBackend, Unsubscribe } from './backend';
+import { clearMediaCache } from './mediaCache';
 import { BackendError, SESSION_ENDED_CODES, friendlyMessage, toBackendError } from './errors';
 import { sortMessages } from './format';
 import type {
@@ -140,6 +141,7 @@ export class Inbox {
   }
 
   private reset(notice: Notice | null = null): void {
+    clearMediaCache(this.backend);
     this.session = null;
     this.phase = 'login';
     this.notice = notice;

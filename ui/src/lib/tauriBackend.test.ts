@@ -76,6 +76,17 @@ describe('TauriBackend', () => {
     expect(appCalls()).toEqual([{ cmd: 'get_thread', args: { conversationId: 1 } }]);
   });
 
+  it('media invokes `media` with messageId and returns the data URL', async () => {
+    replies.media = 'data:image/jpeg;base64,/9j/4AAQ';
+    await expect(backend.media(42)).resolves.toBe('data:image/jpeg;base64,/9j/4AAQ');
+    expect(appCalls()).toEqual([{ cmd: 'media', args: { messageId: 42 } }]);
+  });
+
+  it('media rejections become BackendErrors', async () => {
+    replies.media = { reject: { code: 'not_found', message: 'no file' } };
+    await expect(backend.media(1)).rejects.toMatchObject({ code: 'not_found', message: 'no file' });
+  });
+
   it('sendReply passes conversationId and text and returns the pending message', async () => {
     const pending = message({ id: -1, direction: 'outbound', author: 'agent', status: 'queued', text: 'hi' });
     replies.send_reply = pending;

@@ -69,6 +69,11 @@ export class TauriBackend implements IBackend {
     await this.call<void>('typing', { conversationId });
   }
 
+  /** The Rust side answers with a `data:<mime>;base64,...` URL. */
+  media(messageId: number): Promise<string> {
+    return this.call<string>('media', { messageId });
+  }
+
   private async subscribe<P>(event: string, handler: (payload: P) => void): Promise<Unsubscribe> {
     try {
       return await listen<P>(event, (e) => handler(e.payload));

@@ -86,10 +86,24 @@ export interface Message {
    * to have any particular shape.
    */
   content?: unknown | null;
+  /** The file of a media message (image, video, audio, document, sticker); absent otherwise and in older data. */
+  media?: MediaInfo | null;
   status: MessageStatus;
   error: string | null;
   sent_at: number;
   created_at: number;
+}
+
+/** Where the server stands in fetching a media message's file. */
+export type MediaStatus = 'pending' | 'ready' | 'failed';
+
+export interface MediaInfo {
+  status: MediaStatus;
+  mime_type: string | null;
+  /** Bytes. */
+  size: number | null;
+  /** Why the fetch failed, when `status` is `failed`. */
+  error: string | null;
 }
 
 export interface Handoff {

@@ -14,6 +14,8 @@ export class FakeBackend implements IBackend {
   changeCbs = new Set<(ids: number[]) => void>();
   connectionCbs = new Set<(connected: boolean) => void>();
   openCbs = new Set<(id: number) => void>();
+  /** Media URLs by message id, as `media()` returns them. */
+  mediaUrls = new Map<number, string>();
   private nextPending = -1;
 
   constructor(init: { session?: Session | null; details?: ConversationDetail[] } = {}) {
@@ -107,6 +109,13 @@ export class FakeBackend implements IBackend {
     if (!this.currentSession) throw new BackendError('not_logged_in', 'no');
     this.currentSession.agent = { ...this.currentSession.agent, availability };
     return structuredClone(this.currentSession.agent);
+  });
+
+  media = vi.fn(async (messageId: number): Promise<string> => {
+    this.fail('media');
+    const url = this.mediaUrls.get(messageId);
+    if (url === undefined) throw new BackendError('not_found', `media of message ${messageId} not found`);
+    return url;
   });
 
   onChange = vi.fn(async (cb: (ids: number[]) => void) => {

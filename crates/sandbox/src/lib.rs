@@ -241,6 +241,21 @@ impl Sandbox {
         format!("wamid.SBX{:020}{:08X}", n, rand::random::<u32>())
     }
 
+    /// Meta's answer to a missing or wrong access token (`None` when it is right).
+    fn check_bearer(&self, headers: &HeaderMap) -> Option<Response> {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if auth.strip_prefix("Bearer ") == Some(self.0.config.access_token.as_str()) {
+            return None;
+        }
+        Some(graph_error(
+            StatusCode::UNAUTHORIZED,
+            190,
+            "OAuthException",
+            "Invalid OAuth access token - Cannot parse access token",
+            None,
+        ))
+    }
+
     /// Everything the fake Graph API accepted, in order.
     pub async fn sent(&self) -> Vec<ReceivedSend> {
         self.0.store.lock().await.received.clone()
@@ -373,15 +388,8 @@ async fn graph_send(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            190,
-            "OAuthException",
-            "Invalid OAuth access token - Cannot parse access token",
-            None,
-        );
+    if let Some(refused) = sb.check_bearer(&headers) {
+        return refused;
     }
     if !version.starts_with('v') {
         return graph_error(StatusCode::BAD_REQUEST, 2500, "OAuthException", "Unknown path components", None);
@@ -540,15 +548,8 @@ async fn graph_templates(
     Path((_version, waba_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            190,
-            "OAuthException",
-            "Invalid OAuth access token - Cannot parse access token",
-            None,
-        );
+    if let Some(refused) = sb.check_bearer(&headers) {
+        return refused;
     }
     if waba_id != sb.0.config.number.waba_id {
         return graph_error(
@@ -607,15 +608,8 @@ async fn graph_media_info(
     headers: HeaderMap,
 ) -> Response {
     use sha2::Digest as _;
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            190,
-            "OAuthException",
-            "Invalid OAuth access token - Cannot parse access token",
-            None,
-        );
+    if let Some(refused) = sb.check_bearer(&headers) {
+        return refused;
     }
     let store = sb.0.store.lock().await;
     let Some((mime, bytes)) = store.media.get(&media_id) else {
@@ -641,9 +635,8 @@ async fn graph_media_info(
 
 /// The media file itself; needs the same bearer token, like Meta's lookaside URLs.
 async fn media_download(State(sb): State<Sandbox>, Path(media_id): Path<String>, headers: HeaderMap) -> Response {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if auth.strip_prefix("Bearer ") != Some(sb.0.config.access_token.as_str()) {
-        return StatusCode::UNAUTHORIZED.into_response();
+    if let Some(refused) = sb.check_bearer(&headers) {
+        return refused;
     }
     let mut store = sb.0.store.lock().await;
     if store.fail_downloads > 0 {

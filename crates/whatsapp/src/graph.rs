@@ -135,6 +135,26 @@ pub enum GraphError {
 }
 
 impl GraphError {
+    /// Reads Meta's error envelope from a failed answer (any other body is a transport
+    /// problem: something between us and Meta answered).
+    pub fn from_response(http_status: u16, body: &[u8]) -> GraphError {
+        match serde_json::from_slice::<GraphErrorEnvelope>(body) {
+            Ok(env) => GraphError::Api {
+                http_status,
+                code: env.error.code,
+                details: env
+                    .error
+                    .error_data
+                    .as_ref()
+                    .and_then(|d| d.get("details"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                message: env.error.message,
+            },
+            Err(_) => GraphError::Transport(format!("HTTP {http_status} without a Graph error body")),
+        }
+    }
+
     /// Whether trying again later may succeed (by Meta's error-code table).
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -212,15 +232,7 @@ impl GraphClient {
             return Ok(());
         }
         let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        Err(match serde_json::from_slice::<GraphErrorEnvelope>(&bytes) {
-            Ok(env) => GraphError::Api {
-                http_status: status.as_u16(),
-                code: env.error.code,
-                message: env.error.message,
-                details: None,
-            },
-            Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
-        })
+        Err(GraphError::from_response(status.as_u16(), &bytes))
     }
 
     /// `GET /{media_id}`: where to download a media file, and what it should be.
@@ -236,15 +248,7 @@ impl GraphClient {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
         if !status.is_success() {
-            return Err(match serde_json::from_slice::<GraphErrorEnvelope>(&bytes) {
-                Ok(env) => GraphError::Api {
-                    http_status: status.as_u16(),
-                    code: env.error.code,
-                    message: env.error.message,
-                    details: None,
-                },
-                Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
-            });
+            return Err(GraphError::from_response(status.as_u16(), &bytes));
         }
         serde_json::from_slice(&bytes).map_err(|e| GraphError::Transport(format!("unexpected media info: {e}")))
     }
@@ -277,18 +281,12 @@ impl GraphClient {
                 .await
                 .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
             let status = resp.status();
-            let body: Value = resp.json().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+            let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
             if !status.is_success() {
-                return Err(match serde_json::from_value::<GraphErrorEnvelope>(body) {
-                    Ok(env) => GraphError::Api {
-                        http_status: status.as_u16(),
-                        code: env.error.code,
-                        message: env.error.message,
-                        details: None,
-                    },
-                    Err(_) => GraphError::Transport(format!("HTTP {status} without a Graph error body")),
-                });
+                return Err(GraphError::from_response(status.as_u16(), &bytes));
             }
+            let body: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| GraphError::Transport(format!("unexpected template list: {e}")))?;
             all.extend(body.get("data").and_then(Value::as_array).cloned().unwrap_or_default());
             match body.pointer("/paging/next").and_then(Value::as_str) {
                 Some(next) if !next.is_empty() => url = next.to_owned(),
@@ -315,21 +313,7 @@ impl GraphClient {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| GraphError::Transport(format!("unexpected success body: {e}")));
         }
-        match serde_json::from_slice::<GraphErrorEnvelope>(&bytes) {
-            Ok(env) => Err(GraphError::Api {
-                http_status: status.as_u16(),
-                code: env.error.code,
-                details: env
-                    .error
-                    .error_data
-                    .as_ref()
-                    .and_then(|d| d.get("details"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                message: env.error.message,
-            }),
-            Err(_) => Err(GraphError::Transport(format!("HTTP {status} without a Graph error body"))),
-        }
+        Err(GraphError::from_response(status.as_u16(), &bytes))
     }
 }
 

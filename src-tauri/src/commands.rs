@@ -94,3 +94,19 @@ pub async fn typing(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<(),
 pub async fn media(inbox: State<'_, Inbox>, message_id: i64) -> Result<String, CoreError> {
     inbox.media_data_url(handoff_protocol::MessageId(message_id)).await
 }
+
+#[tauri::command]
+pub async fn templates(inbox: State<'_, Inbox>) -> Result<Vec<handoff_protocol::Template>, CoreError> {
+    inbox.templates().await
+}
+
+#[tauri::command]
+pub async fn send_template(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    name: String,
+    language: String,
+    parameters: Vec<String>,
+) -> Result<Message, CoreError> {
+    inbox.send_template(ConversationId(conversation_id), &name, &language, parameters).await
+}

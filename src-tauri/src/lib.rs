@@ -50,6 +50,8 @@ pub fn run() {
             commands::mark_read,
             commands::typing,
             commands::media,
+            commands::templates,
+            commands::send_template,
         ])
         .run(tauri::generate_context!())
         .expect("Handoff Inbox failed to start");

@@ -127,6 +127,14 @@ impl ApiClient {
         self.call(Method::POST, &format!("/v1/conversations/{id}/resolve"), Some(&ResolveRequest { note })).await
     }
 
+    pub async fn templates(&self) -> CoreResult<Vec<Template>> {
+        self.call::<(), _>(Method::GET, "/v1/templates", None).await
+    }
+
+    pub async fn send_template(&self, id: ConversationId, req: &SendTemplateRequest) -> CoreResult<Message> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/template"), Some(req)).await
+    }
+
     /// A media file of a message: (content type, bytes).
     pub async fn media(&self, message_id: MessageId) -> CoreResult<(String, Vec<u8>)> {
         let mut req = self.http.get(format!("{}/v1/media/{}", self.base, message_id));

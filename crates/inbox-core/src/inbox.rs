@@ -245,6 +245,31 @@ impl Inbox {
         Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
     }
 
+    /// The workspace's message templates (for a closed 24-hour window).
+    pub async fn templates(&self) -> CoreResult<Vec<Template>> {
+        self.api()?.templates().await
+    }
+
+    /// Sends an approved template (needs the server: templates are not queued offline).
+    pub async fn send_template(
+        &self,
+        id: ConversationId,
+        name: &str,
+        language: &str,
+        parameters: Vec<String>,
+    ) -> CoreResult<Message> {
+        let req = SendTemplateRequest {
+            client_id: new_client_id(),
+            name: name.to_owned(),
+            language: language.to_owned(),
+            parameters,
+            named_parameters: Default::default(),
+        };
+        let m = self.api()?.send_template(id, &req).await?;
+        self.pull().await?;
+        Ok(m)
+    }
+
     /// The agent opened the thread: the customer sees blue ticks.
     pub async fn mark_read(&self, id: ConversationId) -> CoreResult<()> {
         self.api()?.mark_read(id).await

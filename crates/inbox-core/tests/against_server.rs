@@ -121,6 +121,22 @@ async fn login_sync_live_escalation_reply_and_logout() {
     assert_eq!(inbox.media_data_url(photo_msg.id).await.unwrap(), "data:image/jpeg;base64,/9j/4AECAwQ=");
     let thread = inbox.thread(id).await.unwrap();
 
+    // Templates: listed from the registry, sent through the server to the Graph API.
+    let templates = eventually(10, "the template registry", || async {
+        let t = inbox.templates().await.unwrap();
+        (t.len() == 4).then_some(t)
+    })
+    .await;
+    assert!(templates.iter().any(|t| t.name == "order_update" && t.status == "APPROVED"));
+    let m = inbox.send_template(id, "order_update", "en_US", vec!["Rafael".into(), "#4821".into()]).await.unwrap();
+    assert_eq!(m.kind, "template");
+    eventually(10, "the template at the Graph API", || async {
+        sb.sent().await.into_iter().find(|s| s.body["template"]["name"] == "order_update").map(|_| ())
+    })
+    .await;
+    let err = inbox.send_template(id, "spring_sale", "en_US", vec!["20%".into()]).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::TemplateNotApproved);
+
     // Opening the thread shows the customer blue ticks; typing shows the indicator.
     inbox.mark_read(id).await.unwrap();
     inbox.typing(id).await.unwrap();

@@ -418,6 +418,35 @@ pub struct MediaState {
     pub error: Option<String>,
 }
 
+/// An approved-or-not message template, as the registry knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`, ...
+    pub status: String,
+    pub category: Option<String>,
+    pub quality: Option<String>,
+    /// Meta's components (`[{type: "BODY", text: "Hi {{1}}"}, ...]`).
+    pub components: serde_json::Value,
+    pub rejection_reason: Option<String>,
+    pub updated_at: Millis,
+}
+
+/// `POST /v1/conversations/{id}/template`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendTemplateRequest {
+    pub client_id: String,
+    pub name: String,
+    pub language: String,
+    /// Body parameters, in order.
+    #[serde(default)]
+    pub parameters: Vec<String>,
+    /// Named body parameters.
+    #[serde(default)]
+    pub named_parameters: serde_json::Map<String, serde_json::Value>,
+}
+
 /// One thread with everything needed to show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationDetail {

@@ -7,8 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use handoff_protocol::*;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 
 use crate::api::ApiJson;
@@ -16,19 +15,6 @@ use crate::auth::{AgentCaller, Caller};
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::{engine, store, AppState};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Template {
-    pub name: String,
-    pub language: String,
-    /// `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`, ...
-    pub status: String,
-    pub category: Option<String>,
-    pub quality: Option<String>,
-    pub components: Value,
-    pub rejection_reason: Option<String>,
-    pub updated_at: i64,
-}
 
 fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key) {
@@ -174,25 +160,12 @@ pub async fn sync_now(State(state): State<AppState>, caller: Caller) -> AppResul
     Ok(Json(json!({ "synced": n })))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SendTemplate {
-    pub client_id: String,
-    pub name: String,
-    pub language: String,
-    /// Body parameters, in order.
-    #[serde(default)]
-    pub parameters: Vec<String>,
-    /// Named body parameters.
-    #[serde(default)]
-    pub named_parameters: Map<String, Value>,
-}
-
 /// An agent sends an approved template (allowed outside the 24-hour window).
 pub async fn send(
     State(state): State<AppState>,
     caller: AgentCaller,
     Path(id): Path<i64>,
-    ApiJson(req): ApiJson<SendTemplate>,
+    ApiJson(req): ApiJson<SendTemplateRequest>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
     let client_id = req.client_id.trim();
     if client_id.is_empty() || client_id.len() > 100 {

@@ -1,4 +1,4 @@
-import type { Agent, Availability, Conversation, ConversationDetail, Message, Session } from './types';
+import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from './types';
 
 export type { Session } from './types';
 
@@ -19,6 +19,13 @@ export interface IBackend {
   getThread(conversationId: number): Promise<ConversationDetail>;
   sendReply(conversationId: number, text: string): Promise<Message>;
   resolve(conversationId: number, note: string | null): Promise<void>;
+  /** The workspace's WhatsApp message templates (every status). */
+  templates(): Promise<Template[]>;
+  /**
+   * Send an approved template (allowed outside the 24-hour window); `parameters`
+   * fill the body's `{{1}}`, `{{2}}`, ... in order. Returns the pending message.
+   */
+  sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message>;
   setAvailability(availability: Availability): Promise<Agent>;
   /** The agent opened the thread: the customer sees blue ticks on their last message. */
   markRead(conversationId: number): Promise<void>;

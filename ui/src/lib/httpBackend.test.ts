@@ -176,6 +176,50 @@ describe('HttpBackend', () => {
     await expect(backend.sendReply(9, 'x')).rejects.toMatchObject({ code: 'not_assignee' });
   });
 
+  it('templates GETs /v1/templates with the bearer token', async () => {
+    await loggedIn();
+    const list = [
+      {
+        name: 'order_update',
+        language: 'en_US',
+        status: 'APPROVED',
+        category: 'UTILITY',
+        quality: null,
+        components: [{ type: 'BODY', text: 'Hi {{1}}' }],
+        rejection_reason: null,
+        updated_at: 1,
+      },
+    ];
+    fetchMock.mockResolvedValueOnce(json(list));
+    await expect(backend.templates()).resolves.toEqual(list);
+    const req = lastRequest();
+    expect(req).toMatchObject({ url: `${BASE}/v1/templates`, method: 'GET', body: undefined });
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('sendTemplate POSTs {client_id, name, language, parameters}', async () => {
+    await loggedIn();
+    const m = message({ direction: 'outbound', author: 'agent', status: 'queued', kind: 'template' });
+    fetchMock.mockResolvedValueOnce(json(m, 201));
+    await expect(backend.sendTemplate(9, 'order_update', 'en_US', ['Maria', '#88'])).resolves.toEqual(m);
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/conversations/9/template`);
+    expect(req.method).toBe('POST');
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(req.body).toMatchObject({ name: 'order_update', language: 'en_US', parameters: ['Maria', '#88'] });
+    expect(req.body.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it.each([
+    ['template_not_approved', 422],
+    ['marketing_opt_out', 403],
+    ['window_closed', 422],
+  ] as const)('sendTemplate maps %s', async (code, status) => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ code, message: 'no' }, status));
+    await expect(backend.sendTemplate(9, 'promo', 'en_US', [])).rejects.toMatchObject({ code });
+  });
+
   it('resolve POSTs {note} and accepts 204', async () => {
     await loggedIn();
     fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));

@@ -8,6 +8,7 @@ import type {
   LoginResponse,
   Message,
   Session,
+  Template,
 } from './types';
 
 export const SESSION_STORAGE_KEY = 'handoff-inbox.session';
@@ -260,6 +261,19 @@ export class HttpBackend implements IBackend {
 
   async resolve(conversationId: number, note: string | null): Promise<void> {
     await this.request<void>('POST', `/v1/conversations/${conversationId}/resolve`, { note });
+  }
+
+  templates(): Promise<Template[]> {
+    return this.request<Template[]>('GET', '/v1/templates');
+  }
+
+  sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message> {
+    return this.request<Message>('POST', `/v1/conversations/${conversationId}/template`, {
+      client_id: newClientId(),
+      name,
+      language,
+      parameters,
+    });
   }
 
   async setAvailability(availability: Availability): Promise<Agent> {

@@ -8,6 +8,7 @@ import type {
   ConversationDetail,
   Message,
   Session,
+  Template,
 } from './types';
 
 export type Phase = 'starting' | 'login' | 'inbox';
@@ -56,9 +57,15 @@ export class Inbox {
   /** Conversations this agent resolved during this session. */
   resolvedIds = $state<number[]>([]);
 
+  /** The workspace's message templates; `null` until loaded (see `loadTemplates`). */
+  templates = $state<Template[] | null>(null);
+  templatesLoading = $state(false);
+  templatesError = $state<BackendError | null>(null);
+
   private unsubscribers: Unsubscribe[] = [];
   private listSeq = 0;
   private threadSeq = 0;
+  private templatesSeq = 0;
   private pendingOpen: number | null = null;
   private stopped = false;
 
@@ -154,6 +161,10 @@ export class Inbox {
     this.threadLoading = false;
     this.availabilityError = null;
     this.resolvedIds = [];
+    this.templates = null;
+    this.templatesLoading = false;
+    this.templatesError = null;
+    this.templatesSeq += 1;
     this.listSeq += 1;
     this.threadSeq += 1;
   }
@@ -272,13 +283,57 @@ export class Inbox {
       this.endedSession(e);
       throw e;
     }
+    this.showSent(conversationId, message);
+    return message;
+  }
+
+  /**
+   * Load the templates once per login (again only after a failure or with `force`).
+   * Errors land in `templatesError`.
+   */
+  async loadTemplates(force = false): Promise<void> {
+    if (this.phase !== 'inbox' || this.templatesLoading) return;
+    if (this.templates !== null && !force) return;
+    const seq = ++this.templatesSeq;
+    this.templatesLoading = true;
+    this.templatesError = null;
+    try {
+      const list = await this.backend.templates();
+      if (seq !== this.templatesSeq) return;
+      this.templates = list;
+    } catch (err) {
+      const e = toBackendError(err);
+      if (seq !== this.templatesSeq || this.endedSession(e)) return;
+      this.templatesError = e;
+    } finally {
+      if (seq === this.templatesSeq) this.templatesLoading = false;
+    }
+  }
+
+  /**
+   * Send an approved template (works outside the 24-hour window). Shows the
+   * returned (pending) message at once, then reloads. Rejects with a BackendError.
+   */
+  async sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message> {
+    let message: Message;
+    try {
+      message = await this.backend.sendTemplate(conversationId, name, language, parameters);
+    } catch (err) {
+      const e = toBackendError(err);
+      this.endedSession(e);
+      throw e;
+    }
+    this.showSent(conversationId, message);
+    return message;
+  }
+
+  private showSent(conversationId: number, message: Message): void {
     if (this.thread && this.thread.conversation.id === conversationId) {
       const others = this.thread.messages.filter((m) => m.id !== message.id);
       this.thread.messages = sortMessages([...others, message]);
     }
     void this.refreshList();
     if (this.selectedId === conversationId) void this.loadThread(conversationId);
-    return message;
   }
 
   /** Close the handoff; the conversation goes back to automation. */

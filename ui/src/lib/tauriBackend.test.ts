@@ -94,6 +94,41 @@ describe('TauriBackend', () => {
     expect(appCalls()).toEqual([{ cmd: 'send_reply', args: { conversationId: 3, text: 'hi' } }]);
   });
 
+  it('templates calls `templates`', async () => {
+    const list = [
+      {
+        name: 'order_update',
+        language: 'en_US',
+        status: 'APPROVED',
+        category: 'UTILITY',
+        quality: null,
+        components: [{ type: 'BODY', text: 'Hi {{1}}' }],
+        rejection_reason: null,
+        updated_at: 1,
+      },
+    ];
+    replies.templates = list;
+    await expect(backend.templates()).resolves.toEqual(list);
+    expect(appCalls()).toEqual([{ cmd: 'templates', args: {} }]);
+  });
+
+  it('sendTemplate passes conversationId, name, language and parameters', async () => {
+    const pending = message({ id: -1, direction: 'outbound', author: 'agent', status: 'queued', kind: 'template' });
+    replies.send_template = pending;
+    await expect(backend.sendTemplate(3, 'order_update', 'en_US', ['Maria', '#88'])).resolves.toEqual(pending);
+    expect(appCalls()).toEqual([
+      {
+        cmd: 'send_template',
+        args: { conversationId: 3, name: 'order_update', language: 'en_US', parameters: ['Maria', '#88'] },
+      },
+    ]);
+  });
+
+  it('sendTemplate rejections keep their code', async () => {
+    replies.send_template = { reject: { code: 'marketing_opt_out', message: 'opted out' } };
+    await expect(backend.sendTemplate(3, 'promo', 'en_US', [])).rejects.toMatchObject({ code: 'marketing_opt_out' });
+  });
+
   it('resolve passes conversationId and note (null allowed)', async () => {
     await backend.resolve(3, 'done');
     await backend.resolve(4, null);

@@ -2,7 +2,7 @@ import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { IBackend, Unsubscribe } from './backend';
 import { toBackendError } from './errors';
-import type { Agent, Availability, Conversation, ConversationDetail, Message, Session } from './types';
+import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from './types';
 
 export const EVENT_CHANGED = 'inbox://changed';
 export const EVENT_CONNECTION = 'inbox://connection';
@@ -55,6 +55,14 @@ export class TauriBackend implements IBackend {
 
   async resolve(conversationId: number, note: string | null): Promise<void> {
     await this.call<void>('resolve', { conversationId, note });
+  }
+
+  templates(): Promise<Template[]> {
+    return this.call<Template[]>('templates');
+  }
+
+  sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message> {
+    return this.call<Message>('send_template', { conversationId, name, language, parameters });
   }
 
   setAvailability(availability: Availability): Promise<Agent> {

@@ -165,5 +165,20 @@ export interface LoginResponse {
   workspace_name: string;
 }
 
+/** A WhatsApp message template (`GET /v1/templates`). */
+export interface Template {
+  name: string;
+  language: string;
+  /** `APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`, ... */
+  status: string;
+  /** `UTILITY`, `MARKETING`, `AUTHENTICATION`, ... */
+  category: string | null;
+  quality: string | null;
+  /** Meta's components (`[{type: "BODY", text: "Hi {{1}}"}, ...]`); never trusted to have any shape. */
+  components: unknown;
+  rejection_reason: string | null;
+  updated_at: number;
+}
+
 /** Maximum length of a WhatsApp text message body. */
 export const MAX_MESSAGE_CHARS = 4096;

@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import type { IBackend } from '../lib/backend';
 import { BackendError } from '../lib/errors';
-import type { Agent, Availability, Conversation, ConversationDetail, Message, Session } from '../lib/types';
+import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from '../lib/types';
 import { session as defaultSession } from './fixtures';
 
 /** In-memory IBackend for component tests. Every method is a vi spy. */
@@ -16,10 +16,13 @@ export class FakeBackend implements IBackend {
   openCbs = new Set<(id: number) => void>();
   /** Media URLs by message id, as `media()` returns them. */
   mediaUrls = new Map<number, string>();
+  /** What `templates()` returns. */
+  templateList: Template[];
   private nextPending = -1;
 
-  constructor(init: { session?: Session | null; details?: ConversationDetail[] } = {}) {
+  constructor(init: { session?: Session | null; details?: ConversationDetail[]; templates?: Template[] } = {}) {
     this.currentSession = init.session === undefined ? defaultSession : init.session;
+    this.templateList = structuredClone(init.templates ?? []);
     const details = init.details ?? [];
     for (const d of details) this.threads.set(d.conversation.id, structuredClone(d));
     this.conversations = details.map((d) => structuredClone(d.conversation));
@@ -71,6 +74,26 @@ export class FakeBackend implements IBackend {
 
   sendReply = vi.fn(async (conversationId: number, text: string): Promise<Message> => {
     this.fail('sendReply');
+    return this.pending(conversationId, 'text', text);
+  });
+
+  templates = vi.fn(async (): Promise<Template[]> => {
+    this.fail('templates');
+    return structuredClone(this.templateList);
+  });
+
+  sendTemplate = vi.fn(
+    async (conversationId: number, name: string, language: string, parameters: string[]): Promise<Message> => {
+      this.fail('sendTemplate');
+      return this.pending(conversationId, 'template', `Template: ${name}`, {
+        name,
+        language: { code: language },
+        components: [{ type: 'body', parameters: parameters.map((text) => ({ type: 'text', text })) }],
+      });
+    },
+  );
+
+  private pending(conversationId: number, kind: string, text: string, content?: unknown): Message {
     const now = Date.now();
     const m: Message = {
       id: this.nextPending--,
@@ -80,8 +103,9 @@ export class FakeBackend implements IBackend {
       direction: 'outbound',
       author: 'agent',
       agent_id: this.currentSession?.agent.id ?? null,
-      kind: 'text',
+      kind,
       text,
+      ...(content === undefined ? {} : { content }),
       status: 'queued',
       error: null,
       sent_at: now,
@@ -89,7 +113,7 @@ export class FakeBackend implements IBackend {
     };
     this.threads.get(conversationId)?.messages.push(m);
     return structuredClone(m);
-  });
+  }
 
   resolve = vi.fn(async (conversationId: number, note: string | null): Promise<void> => {
     this.fail('resolve');

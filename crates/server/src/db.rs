@@ -76,9 +76,8 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
-    /// Appends to the change log (the sync cursor). On PostgreSQL a transaction-scoped
-    /// advisory lock makes sequence order equal commit order, so a client pulling by
-    /// cursor can never skip a change that commits late.
+    /// Appends to the change log (the sync cursor), in commit order
+    /// ([`lock_commit_order`]).
     pub async fn record_change(
         &self,
         conn: &mut AnyConnection,
@@ -87,9 +86,7 @@ impl Db {
         entity_id: i64,
         conversation_id: i64,
     ) -> AppResult<()> {
-        if self.backend == Backend::Postgres {
-            conn.execute("SELECT pg_advisory_xact_lock(5108)").await?;
-        }
+        lock_commit_order(conn).await?;
         sqlx::query(
             "INSERT INTO changes (workspace_id, entity, entity_id, conversation_id, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -102,6 +99,19 @@ impl Db {
         .await?;
         Ok(())
     }
+}
+
+/// Makes id order equal commit order for what this transaction appends next (change
+/// log, webhook outbox). On PostgreSQL a transaction-scoped advisory lock serializes the
+/// appending transactions from here to their commit; otherwise a row with a lower id
+/// could commit after one with a higher id, and a reader following ids (a client pulling
+/// by cursor, the webhook worker keeping per-conversation order) would skip it or pass
+/// it. SQLite has a single writer already.
+pub async fn lock_commit_order(conn: &mut AnyConnection) -> AppResult<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        conn.execute("SELECT pg_advisory_xact_lock(5108)").await?;
+    }
+    Ok(())
 }
 
 /// Now, in unix milliseconds.

@@ -116,6 +116,8 @@ pub async fn emit(
         }
         _ => false,
     };
+    // Outbox ids in commit order: the worker delivers a conversation's events by id.
+    crate::db::lock_commit_order(conn).await?;
     let now = now_ms();
     let payload = json!({ "type": event_type, "timestamp": rfc3339(now), "data": data }).to_string();
     let mut queued = 0;

@@ -90,6 +90,10 @@ struct Store {
     fail_downloads: usize,
     /// Each customer's profile name, as last used.
     names: HashMap<String, String>,
+    /// Fail the next sends with these Meta error codes, in order.
+    fail_sends: std::collections::VecDeque<i64>,
+    /// Sends refused on purpose (the request bodies).
+    refused: Vec<Value>,
 }
 
 /// Templates the sandbox's business account starts with.
@@ -130,6 +134,8 @@ impl Default for Store {
             media: HashMap::new(),
             fail_downloads: 0,
             names: HashMap::new(),
+            fail_sends: Default::default(),
+            refused: Vec::new(),
         }
     }
 }
@@ -230,6 +236,7 @@ impl Sandbox {
             .route("/media-files/{media_id}", get(media_download))
             .route("/sandbox/sent", get(control_sent))
             .route("/sandbox/reads", get(control_reads))
+            .route("/sandbox/fail-sends", post(control_fail_sends))
             .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
             .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
             .route("/sandbox/customers/{wa_id}/media", post(control_customer_media))
@@ -259,6 +266,17 @@ impl Sandbox {
     /// Everything the fake Graph API accepted, in order.
     pub async fn sent(&self) -> Vec<ReceivedSend> {
         self.0.store.lock().await.received.clone()
+    }
+
+    /// Makes the next `n` sends fail with Meta's error `code` (130429, 131047, 190, ...).
+    pub async fn fail_next_sends(&self, code: i64, n: usize) {
+        let mut store = self.0.store.lock().await;
+        store.fail_sends.extend(std::iter::repeat_n(code, n));
+    }
+
+    /// Sends refused on purpose by [`Sandbox::fail_next_sends`].
+    pub async fn refused(&self) -> Vec<Value> {
+        self.0.store.lock().await.refused.clone()
     }
 
     /// Makes the next `n` media downloads fail with HTTP 500.
@@ -407,6 +425,16 @@ async fn graph_send(
         Ok(v) => v,
         Err(_) => return param_error("The request body is not valid JSON"),
     };
+    {
+        let mut store = sb.0.store.lock().await;
+        if v.get("status").is_none() {
+            if let Some(code) = store.fail_sends.pop_front() {
+                store.refused.push(v.clone());
+                let (status, title) = meta_error(code);
+                return graph_error(status, code, "OAuthException", title, Some(title));
+            }
+        }
+    }
     if v.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
         return param_error("The parameter messaging_product is required and must be \"whatsapp\"");
     }
@@ -672,4 +700,35 @@ async fn control_customer_media(
         Ok((wamid, status)) => Json(json!({ "wamid": wamid, "server_status": status })).into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.to_string() }))).into_response(),
     }
+}
+
+/// Meta's HTTP status and title for the error codes the sandbox can play.
+fn meta_error(code: i64) -> (StatusCode, &'static str) {
+    match code {
+        130429 => (StatusCode::BAD_REQUEST, "Rate limit hit"),
+        131056 => (StatusCode::BAD_REQUEST, "(Business Account, Consumer Account) pair rate limit hit"),
+        131047 => (StatusCode::BAD_REQUEST, "Re-engagement message"),
+        131026 => (StatusCode::BAD_REQUEST, "Message undeliverable"),
+        131000 | 1 | 2 => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong"),
+        131057 => (StatusCode::SERVICE_UNAVAILABLE, "Account in maintenance mode"),
+        0 | 190 => (StatusCode::UNAUTHORIZED, "Authentication error"),
+        368 => (StatusCode::FORBIDDEN, "Temporarily blocked for policies violations"),
+        _ => (StatusCode::BAD_REQUEST, "Error"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct FailSendsRequest {
+    code: i64,
+    #[serde(default = "one")]
+    count: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+async fn control_fail_sends(State(sb): State<Sandbox>, Json(req): Json<FailSendsRequest>) -> Json<Value> {
+    sb.fail_next_sends(req.code, req.count).await;
+    Json(json!({ "queued_failures": req.count, "code": req.code }))
 }

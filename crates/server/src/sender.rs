@@ -177,7 +177,7 @@ async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
             finish(state, &job, DeliveryStatus::Sent, wamid.as_deref(), None, None).await
         }
         Err(e) if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS => {
-            let backoff = 1000 * 2_i64.pow(job.attempts.clamp(0, 8) as u32);
+            let backoff = e.retry_after(job.attempts.clamp(0, 16) as u32).map_or(1000, |d| d.as_millis() as i64);
             tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
             finish(state, &job, DeliveryStatus::Queued, None, Some(&e.describe()), Some(now_ms() + backoff)).await
         }

@@ -22,7 +22,8 @@ use sqlx::Row;
 on_both_backends!(
     killed_mid_stream_nothing_lost_nothing_doubled,
     shuffled_duplicated_statuses_end_in_the_same_place,
-    statuses_before_the_message_are_applied_later
+    statuses_before_the_message_are_applied_later,
+    meta_errors_are_retried_or_reported_by_code
 );
 
 const SECRET: &str = "crash-app-secret";
@@ -302,4 +303,69 @@ async fn statuses_before_the_message_are_applied_later(backend: Backend) {
     handoff_server::engine::apply_pending_statuses(&mut conn, other, "wamid.LATER1").await.unwrap();
     drop(conn); // SQLite runs on one connection
     assert_eq!(status_of(&stack, MessageId(other)).await.0, DeliveryStatus::Read);
+}
+
+async fn meta_errors_are_retried_or_reported_by_code(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let sb = &stack.sandbox.sandbox;
+    let (first, token) = agent_reply(&stack, "4993").await;
+    // Let that reply (and the transition message) go out first.
+    eventually(10, "the first reply sent", || async {
+        let (s, _) = status_of(&stack, first.id).await;
+        (s.rank() >= DeliveryStatus::Sent.rank()).then_some(())
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let reply = |client_id: &'static str, text: &'static str| {
+        let (url, token, http) = (
+            format!("{}/v1/conversations/{}/messages", stack.url(), first.conversation_id),
+            token.clone(),
+            http.clone(),
+        );
+        async move {
+            let m: Message = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"client_id": client_id, "text": text}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            m
+        }
+    };
+    let refused_for =
+        |text: &'static str| async move { sb.refused().await.iter().filter(|b| b["text"]["body"] == text).count() };
+
+    // Throughput limit twice: backed off and retried, then sent once.
+    sb.fail_next_sends(130429, 2).await;
+    let m = reply("e1", "Retry me").await;
+    eventually(15, "sent after two refusals", || async {
+        let (s, w) = status_of(&stack, m.id).await;
+        (s.rank() >= DeliveryStatus::Sent.rank() && w.is_some()).then_some(())
+    })
+    .await;
+    assert_eq!(refused_for("Retry me").await, 2);
+    assert_eq!(sb.sent().await.iter().filter(|s| s.body["text"]["body"] == "Retry me").count(), 1);
+
+    // Window closed at Meta, or a dead token: no retry, the agent sees Meta's reason.
+    for (code, client_id, text) in [(131047, "e2", "Too late"), (190, "e3", "Bad token")] {
+        sb.fail_next_sends(code, 1).await;
+        let m = reply(client_id, text).await;
+        let error = eventually(10, "the failure", || async {
+            let r = sqlx::query("SELECT status, error FROM messages WHERE id = $1")
+                .bind(m.id.0)
+                .fetch_one(&stack.server.state.db.pool)
+                .await
+                .unwrap();
+            (r.get::<String, _>("status") == "failed").then(|| r.get::<Option<String>, _>("error").unwrap())
+        })
+        .await;
+        assert!(error.starts_with(&code.to_string()), "{error}");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(refused_for(text).await, 1, "{code} is not retried");
+        assert!(sb.sent().await.iter().all(|s| s.body["text"]["body"] != text));
+    }
 }

@@ -165,6 +165,21 @@ impl GraphError {
         }
     }
 
+    /// How long to wait before trying again (`attempt` counts from 0), by Meta's table:
+    /// the pair rate limit (131056) backs off 4^n seconds, maintenance (131057) minutes,
+    /// everything else retryable 2^n seconds. `None`: do not retry.
+    pub fn retry_after(&self, attempt: u32) -> Option<std::time::Duration> {
+        if !self.is_retryable() {
+            return None;
+        }
+        let secs = match self {
+            GraphError::Api { code: 131056, .. } => 4u64.saturating_pow(attempt + 1),
+            GraphError::Api { code: 131057, .. } => 60 * u64::from(attempt + 1),
+            _ => 2u64.saturating_pow(attempt),
+        };
+        Some(std::time::Duration::from_secs(secs.min(3600)))
+    }
+
     /// A short text for the agent.
     pub fn describe(&self) -> String {
         match self {
@@ -345,6 +360,11 @@ mod tests {
         assert!(!api(131026).is_retryable());
         assert!(!api(190).is_retryable());
         assert!(GraphError::Transport("x".into()).is_retryable());
+        let secs = |code, n| api(code).retry_after(n).map(|d| d.as_secs());
+        assert_eq!((secs(131056, 0), secs(131056, 1), secs(131056, 2)), (Some(4), Some(16), Some(64)));
+        assert_eq!((secs(130429, 0), secs(130429, 3)), (Some(1), Some(8)));
+        assert_eq!(secs(131057, 1), Some(120));
+        assert_eq!(secs(131047, 0), None);
     }
 
     #[test]

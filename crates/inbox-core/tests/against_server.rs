@@ -347,24 +347,10 @@ async fn first_sync_announces_nothing_later_ones_announce_once() {
     let stack = TestStack::start(Backend::Sqlite).await;
     // Ana is online elsewhere and gets a conversation before this app logs in.
     let ana = stack.login("ana@demo.handoff.dev").await;
-    reqwest::Client::new()
-        .put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(ana.token.expose())
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
+    stack.set_online(ana.token.expose()).await;
     stack.sandbox.sandbox.customer_says("14155550123", "Jordan", "agent").await.unwrap();
     eventually(10, "the earlier escalation", || async {
-        let l: Vec<Conversation> = reqwest::Client::new()
-            .get(format!("{}/v1/conversations", stack.url()))
-            .bearer_auth(ana.token.expose())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let l: Vec<Conversation> = stack.get_json("/v1/conversations", ana.token.expose()).await;
         l.iter().any(|c| c.state == ConversationState::Assigned).then_some(())
     })
     .await;

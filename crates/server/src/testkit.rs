@@ -87,6 +87,30 @@ impl TestStack {
         self.server.url()
     }
 
+    /// `GET {server}{path}` with a bearer token, as JSON (panics on a non-2xx).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        let resp = reqwest::Client::new()
+            .get(format!("{}{path}", self.url()))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET request");
+        assert!(resp.status().is_success(), "GET {path} answered {}", resp.status());
+        resp.json().await.expect("a JSON answer")
+    }
+
+    /// Sets the agent behind `token` online (so conversations can be assigned to them).
+    pub async fn set_online(&self, token: &str) {
+        let resp = reqwest::Client::new()
+            .put(format!("{}/v1/me/availability", self.url()))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"availability": "online"}))
+            .send()
+            .await
+            .expect("availability request");
+        assert_eq!(resp.status(), 200, "going online works");
+    }
+
     /// Logs a demo agent in over HTTP.
     pub async fn login(&self, email: &str) -> LoginResponse {
         let resp = reqwest::Client::new()

@@ -102,15 +102,7 @@ async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend:
     assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (409, ErrorCode::AutomationPaused));
     sb.customer_says(WA, "Ines", "Hello?? anyone?").await.unwrap();
     let status: Value = eventually(10, "the workflow status", || async {
-        let v: Value = http()
-            .get(format!("{}/v1/workflows/status", stack.url()))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = stack.get_json("/v1/workflows/status", &token).await;
         (v["executions"]["handoff"] == 1).then_some(v)
     })
     .await;
@@ -120,13 +112,7 @@ async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend:
 
     // A person takes it, answers and resolves: the automation gets the transcript back.
     let ana = stack.login("ana@demo.handoff.dev").await;
-    http()
-        .put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(ana.token.expose())
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
+    stack.set_online(ana.token.expose()).await;
     let r = http()
         .post(format!("{}/v1/conversations/{conv_id}/messages", stack.url()))
         .bearer_auth(ana.token.expose())
@@ -159,15 +145,7 @@ async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend:
             && texts.contains(&"Hi Ines, I've opened a claim with the carrier.".to_owned()),
         "{texts:?}"
     );
-    let v: Value = http()
-        .get(format!("{}/v1/workflows/status", stack.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = stack.get_json("/v1/workflows/status", &token).await;
     assert_eq!(v["executions"]["resolved"], 1);
 
     // Automation again: it receives messages and may send; two fallbacks in a row hand off.
@@ -180,15 +158,7 @@ async fn an_external_automation_owns_the_thread_until_a_person_takes_it(backend:
     assert_eq!(res["handoff"]["trigger"], "repeated_failure");
 
     // Removing it revokes its token and the built-in bot answers again.
-    let list: Value = http()
-        .get(format!("{}/v1/automations", stack.url()))
-        .bearer_auth(maya.token.expose())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = stack.get_json("/v1/automations", maya.token.expose()).await;
     assert_eq!(list[0]["active"], true);
     let r = http()
         .delete(format!("{}/v1/automations/{}", stack.url(), auto["id"]))
@@ -231,24 +201,9 @@ async fn queue_timeout_returns_the_conversation_to_automation(backend: Backend) 
     .await;
     let lines = business_lines(&stack, "4961").await;
     assert!(lines[0].contains("A person will reply here shortly"), "{lines:?}");
-    let list: Vec<Conversation> = http()
-        .get(format!("{}/v1/conversations", stack.url()))
-        .bearer_auth(handoff_server::seed::DEMO_BOT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let d: ConversationDetail = http()
-        .get(format!("{}/v1/conversations/{}", stack.url(), list[0].id))
-        .bearer_auth(handoff_server::seed::DEMO_BOT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Conversation> = stack.get_json("/v1/conversations", handoff_server::seed::DEMO_BOT_TOKEN).await;
+    let d: ConversationDetail =
+        stack.get_json(&format!("/v1/conversations/{}", list[0].id), handoff_server::seed::DEMO_BOT_TOKEN).await;
     assert_eq!(d.conversation.state, ConversationState::Automation);
     assert_eq!(d.handoffs[0].status, HandoffStatus::TimedOut);
     assert!(d.handoffs[0].returned_at.is_some());
@@ -333,13 +288,7 @@ async fn leads_move_into_whatsapp_with_their_context(backend: Backend) {
 
     // An agent cannot write free-form until the lead answers.
     let ana = stack.login("ana@demo.handoff.dev").await;
-    http()
-        .put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(ana.token.expose())
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
+    stack.set_online(ana.token.expose()).await;
     let reply = |id: String| {
         let url = format!("{}/v1/conversations/{}/messages", stack.url(), conv.id);
         let token = ana.token.expose().to_owned();

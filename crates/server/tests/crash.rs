@@ -165,23 +165,10 @@ async fn killed_mid_stream_nothing_lost_nothing_doubled(backend: Backend) {
 async fn agent_reply(stack: &TestStack, wa_id: &str) -> (Message, String) {
     let ana = stack.login("ana@demo.handoff.dev").await;
     let http = reqwest::Client::new();
-    http.put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(ana.token.expose())
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
+    stack.set_online(ana.token.expose()).await;
     stack.sandbox.sandbox.customer_says(wa_id, "D", "a human please").await.unwrap();
     let conv: Conversation = eventually(10, "assignment", || async {
-        let l: Vec<Conversation> = http
-            .get(format!("{}/v1/conversations", stack.url()))
-            .bearer_auth(ana.token.expose())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let l: Vec<Conversation> = stack.get_json("/v1/conversations", ana.token.expose()).await;
         l.into_iter().find(|c| c.state == ConversationState::Assigned)
     })
     .await;

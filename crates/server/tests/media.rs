@@ -11,26 +11,9 @@ on_both_backends!(media_is_fetched_checked_stored_and_served);
 const BOT: &str = handoff_server::seed::DEMO_BOT_TOKEN;
 
 async fn message_by_wamid(stack: &TestStack, wamid: &str) -> Option<Message> {
-    let http = reqwest::Client::new();
-    let list: Vec<Conversation> = http
-        .get(format!("{}/v1/conversations", stack.url()))
-        .bearer_auth(BOT)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Conversation> = stack.get_json("/v1/conversations", BOT).await;
     for c in list {
-        let d: ConversationDetail = http
-            .get(format!("{}/v1/conversations/{}", stack.url(), c.id))
-            .bearer_auth(BOT)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{}", c.id), BOT).await;
         if let Some(m) = d.messages.into_iter().find(|m| m.wamid.as_deref() == Some(wamid)) {
             return Some(m);
         }

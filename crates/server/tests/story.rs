@@ -31,12 +31,6 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(url: String, token: &str) -> T {
-    let resp = http().get(url).bearer_auth(token).send().await.unwrap();
-    assert!(resp.status().is_success(), "GET failed: {}", resp.status());
-    resp.json().await.unwrap()
-}
-
 async fn count(stack: &TestStack, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(&stack.server.state.db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
 }
@@ -45,23 +39,12 @@ async fn business_lines(stack: &TestStack, wa_id: &str) -> Vec<String> {
     stack.sandbox.sandbox.transcript(wa_id).await.into_iter().filter(|l| l.from == "business").map(|l| l.text).collect()
 }
 
-async fn set_online(stack: &TestStack, token: &str) {
-    let resp = http()
-        .put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(token)
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-}
-
 async fn customer_reaches_a_person_and_back(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let sb = &stack.sandbox.sandbox;
     let ana = stack.login("ana@demo.handoff.dev").await;
     let token = ana.token.expose().to_owned();
-    set_online(&stack, &token).await;
+    stack.set_online(&token).await;
 
     // 1. The bot answers an FAQ in the thread.
     let (_, status) = sb.customer_says(CUSTOMER, "Lena Vogel", "Hi! What are your opening hours?").await.unwrap();
@@ -71,7 +54,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     })
     .await;
     // Automation-only conversations are in nobody's inbox.
-    let inbox: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), &token).await;
+    let inbox: Vec<Conversation> = stack.get_json("/v1/conversations", &token).await;
     assert!(inbox.is_empty());
 
     // 2. The customer asks for a person: warm transition message, assigned to Ana.
@@ -81,7 +64,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     })
     .await;
     let conv: Conversation = eventually(10, "the conversation in Ana's inbox", || async {
-        let inbox: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), &token).await;
+        let inbox: Vec<Conversation> = stack.get_json("/v1/conversations", &token).await;
         inbox.into_iter().find(|c| c.state == ConversationState::Assigned)
     })
     .await;
@@ -91,7 +74,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     assert_eq!(conv.contact.name.as_deref(), Some("Lena Vogel"));
 
     // 3. A pull from cursor 0 carries the whole history, the bot's part included, and why.
-    let sync: SyncResponse = get_json(format!("{}/v1/sync?cursor=0", stack.url()), &token).await;
+    let sync: SyncResponse = stack.get_json("/v1/sync?cursor=0", &token).await;
     assert_eq!(sync.conversations.len(), 1);
     let authors: Vec<Author> = sync.messages.iter().map(|m| m.author).collect();
     assert_eq!(authors, vec![Author::Customer, Author::Bot, Author::Customer, Author::Bot]);
@@ -146,14 +129,14 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
     assert_eq!(agent_sends, 1);
 
     // 6. Signed status webhooks move it to read.
-    let detail_url = format!("{}/v1/conversations/{}", stack.url(), conv.id);
+    let detail_url = format!("/v1/conversations/{}", conv.id);
     eventually(10, "the reply to be read", || async {
-        let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+        let d: ConversationDetail = stack.get_json(&detail_url, &token).await;
         let m = d.messages.iter().find(|m| m.id == first.id).unwrap().clone();
         (m.status == DeliveryStatus::Read).then_some(())
     })
     .await;
-    let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+    let d: ConversationDetail = stack.get_json(&detail_url, &token).await;
     assert_eq!(d.messages.iter().find(|m| m.id == first.id).unwrap().wamid.as_deref(), Some(sent.wamid.as_str()));
 
     // 7. Resolve: back to automation, and the bot answers again.
@@ -165,7 +148,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+    let d: ConversationDetail = stack.get_json(&detail_url, &token).await;
     assert_eq!(d.conversation.state, ConversationState::Automation);
     assert_eq!(d.conversation.assignee_id, None);
     assert_eq!(d.handoffs[0].status, HandoffStatus::Resolved);
@@ -176,7 +159,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
         business_lines(&stack, CUSTOMER).await.iter().any(|t| t.contains("ship within 2 business days")).then_some(())
     })
     .await;
-    let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+    let d: ConversationDetail = stack.get_json(&detail_url, &token).await;
     assert_eq!(d.conversation.workflow_status, WorkflowStatus::Active, "automation is back at work");
     // A workflow engine reports its execution for this conversation failed.
     let r = http()
@@ -187,7 +170,7 @@ async fn customer_reaches_a_person_and_back(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let d: ConversationDetail = get_json(detail_url.clone(), &token).await;
+    let d: ConversationDetail = stack.get_json(&detail_url, &token).await;
     assert_eq!(d.conversation.workflow_status, WorkflowStatus::Failed);
 }
 
@@ -382,7 +365,7 @@ async fn bots_hand_off_through_the_api(backend: Backend) {
     sb.customer_says(CUSTOMER, "Lena", "hello").await.unwrap();
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
     let conv: Conversation = eventually(10, "the conversation", || async {
-        let list: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+        let list: Vec<Conversation> = stack.get_json("/v1/conversations", bot).await;
         list.into_iter().next()
     })
     .await;
@@ -399,12 +382,12 @@ async fn bots_hand_off_through_the_api(backend: Backend) {
     assert_eq!(again.status(), 409);
     assert_eq!(again.json::<ApiError>().await.unwrap().code, ErrorCode::AlreadyEscalated);
     // Nobody online: it waits. Ben comes online: the queue drains to him.
-    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
+    let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{}", conv.id), bot).await;
     assert_eq!(d.conversation.state, ConversationState::Waiting);
     assert_eq!(d.conversation.priority, Priority::High);
     let ben = stack.login("ben@demo.handoff.dev").await;
-    set_online(&stack, ben.token.expose()).await;
-    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
+    stack.set_online(ben.token.expose()).await;
+    let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{}", conv.id), bot).await;
     assert_eq!((d.conversation.state, d.conversation.assignee_id), (ConversationState::Assigned, Some(ben.agent.id)));
     // Nobody was online: the customer was told a person will reply shortly.
     eventually(10, "the acknowledgement", || async {
@@ -458,7 +441,7 @@ async fn auth_errors_have_stable_codes(backend: Backend) {
     let ana = stack.login("ANA@demo.handoff.dev").await;
     let token = ana.token.expose();
     assert!(token.starts_with("hos_"));
-    let me: Agent = get_json(format!("{}/v1/me", stack.url()), token).await;
+    let me: Agent = stack.get_json("/v1/me", token).await;
     assert_eq!(me.email, "ana@demo.handoff.dev");
     // Tokens are stored hashed, never in plain text.
     let plain = sqlx::query("SELECT COUNT(*) FROM tokens WHERE token_hash = $1")
@@ -497,10 +480,10 @@ async fn replies_are_checked(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let ana = stack.login("ana@demo.handoff.dev").await;
     let ben = stack.login("ben@demo.handoff.dev").await;
-    set_online(&stack, ana.token.expose()).await;
+    stack.set_online(ana.token.expose()).await;
     stack.sandbox.sandbox.customer_says(CUSTOMER, "Lena", "agent please").await.unwrap();
     let conv: Conversation = eventually(10, "assignment", || async {
-        let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), ana.token.expose()).await;
+        let l: Vec<Conversation> = stack.get_json("/v1/conversations", ana.token.expose()).await;
         l.into_iter().find(|c| c.state == ConversationState::Assigned)
     })
     .await;
@@ -598,14 +581,14 @@ async fn assignment_is_round_robin_among_online_agents(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let ana = stack.login("ana@demo.handoff.dev").await;
     let ben = stack.login("ben@demo.handoff.dev").await;
-    set_online(&stack, ana.token.expose()).await;
-    set_online(&stack, ben.token.expose()).await;
+    stack.set_online(ana.token.expose()).await;
+    stack.set_online(ben.token.expose()).await;
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
     let mut owners = Vec::new();
     for (i, wa) in ["4911", "4922", "4933", "4944"].iter().enumerate() {
         stack.sandbox.sandbox.customer_says(wa, "C", "talk to someone").await.unwrap();
         let c: Conversation = eventually(10, "assignment", || async {
-            let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+            let l: Vec<Conversation> = stack.get_json("/v1/conversations", bot).await;
             l.into_iter().find(|c| c.contact.wa_id.as_deref() == Some(*wa) && c.state == ConversationState::Assigned)
         })
         .await;
@@ -626,7 +609,7 @@ async fn assignment_is_round_robin_among_online_agents(backend: Backend) {
     assert_eq!(resp.json::<Agent>().await.unwrap().availability, Availability::Offline);
     stack.sandbox.sandbox.customer_says("4955", "C", "human").await.unwrap();
     let c: Conversation = eventually(10, "assignment", || async {
-        let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+        let l: Vec<Conversation> = stack.get_json("/v1/conversations", bot).await;
         l.into_iter().find(|c| c.contact.wa_id.as_deref() == Some("4955") && c.state == ConversationState::Assigned)
     })
     .await;
@@ -637,11 +620,11 @@ async fn assignment_is_round_robin_among_online_agents(backend: Backend) {
 async fn escalation_of(stack: &TestStack, wa_id: &str) -> (Conversation, Handoff) {
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
     let conv: Conversation = eventually(10, "the escalation", || async {
-        let l: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+        let l: Vec<Conversation> = stack.get_json("/v1/conversations", bot).await;
         l.into_iter().find(|c| c.contact.wa_id.as_deref() == Some(wa_id) && c.state != ConversationState::Automation)
     })
     .await;
-    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{}", stack.url(), conv.id), bot).await;
+    let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{}", conv.id), bot).await;
     (d.conversation, d.handoffs.last().cloned().expect("a handoff"))
 }
 
@@ -684,7 +667,7 @@ async fn triggers_fire_and_are_recorded(backend: Backend) {
     sb.customer_says("4904", "V", "What are your opening hours?").await.unwrap();
     bot_answers(&stack, "4904", 1).await;
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
-    let list: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+    let list: Vec<Conversation> = stack.get_json("/v1/conversations", bot).await;
     let contact = list.iter().find(|c| c.contact.wa_id.as_deref() == Some("4904")).unwrap().contact.id;
     let r = http()
         .put(format!("{}/v1/contacts/{contact}/attributes", stack.url()))
@@ -705,7 +688,7 @@ async fn trigger_settings_per_workspace(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
     let url = format!("{}/v1/settings/triggers", stack.url());
-    let mut cfg: Value = get_json(url.clone(), bot).await;
+    let mut cfg: Value = stack.get_json("/v1/settings/triggers", bot).await;
     assert_eq!(cfg["low_confidence"]["threshold"], 0.8);
     cfg["keywords"]["enabled"] = json!(false);
     cfg["negative_sentiment"]["enabled"] = json!(false);
@@ -735,11 +718,11 @@ async fn trigger_settings_per_workspace(backend: Backend) {
 async fn the_handoff_record_keeps_context_and_timeline(backend: Backend) {
     let stack = TestStack::start(backend).await;
     let ana = stack.login("ana@demo.handoff.dev").await;
-    set_online(&stack, ana.token.expose()).await;
+    stack.set_online(ana.token.expose()).await;
     stack.sandbox.sandbox.customer_says("4921", "L", "hello there").await.unwrap();
     bot_answers(&stack, "4921", 1).await;
     let bot = handoff_server::seed::DEMO_BOT_TOKEN;
-    let list: Vec<Conversation> = get_json(format!("{}/v1/conversations", stack.url()), bot).await;
+    let list: Vec<Conversation> = stack.get_json("/v1/conversations", bot).await;
     let id = list[0].id;
     let req = json!({
         "reason": "Order dispute above the bot's limit",
@@ -767,7 +750,7 @@ async fn the_handoff_record_keeps_context_and_timeline(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(bad.status(), 409, "already escalated comes first");
-    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{id}", stack.url()), ana.token.expose()).await;
+    let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{id}"), ana.token.expose()).await;
     let h = d.handoffs.last().unwrap();
     assert_eq!((h.confidence, h.sentiment), (Some(0.41), Some(-0.3)));
     assert_eq!(h.workflow.as_ref().unwrap().execution_id.as_deref(), Some("ex-9001"));
@@ -789,7 +772,7 @@ async fn the_handoff_record_keeps_context_and_timeline(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{id}", stack.url()), ana.token.expose()).await;
+    let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{id}"), ana.token.expose()).await;
     let first = d.handoffs.last().unwrap().first_response_at.expect("first response recorded");
     let r = http()
         .post(format!("{}/v1/conversations/{id}/resolve", stack.url()))
@@ -798,7 +781,7 @@ async fn the_handoff_record_keeps_context_and_timeline(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let d: ConversationDetail = get_json(format!("{}/v1/conversations/{id}", stack.url()), ana.token.expose()).await;
+    let d: ConversationDetail = stack.get_json(&format!("/v1/conversations/{id}"), ana.token.expose()).await;
     let h = d.handoffs.last().unwrap();
     assert_eq!(h.first_response_at, Some(first), "the first response stays the first");
     assert!(h.requested_at <= h.assigned_at.unwrap());

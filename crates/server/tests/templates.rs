@@ -14,7 +14,7 @@ fn http() -> reqwest::Client {
 }
 
 async fn templates(stack: &TestStack, token: &str) -> Vec<Value> {
-    http().get(format!("{}/v1/templates", stack.url())).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    stack.get_json("/v1/templates", token).await
 }
 
 async fn templates_are_synced_approved_and_sent_outside_the_window(backend: Backend) {
@@ -34,24 +34,10 @@ async fn templates_are_synced_approved_and_sent_outside_the_window(backend: Back
     assert_eq!(status(&list, "spring_sale").as_deref(), Some("PENDING"));
 
     // A conversation Ana owns, whose window has closed.
-    http()
-        .put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(&token)
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
+    stack.set_online(&token).await;
     stack.sandbox.sandbox.customer_says("4901234", "Kai", "talk to a human").await.unwrap();
     let conv: Conversation = eventually(10, "assignment", || async {
-        let l: Vec<Conversation> = http()
-            .get(format!("{}/v1/conversations", stack.url()))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let l: Vec<Conversation> = stack.get_json("/v1/conversations", &token).await;
         l.into_iter().find(|c| c.state == ConversationState::Assigned)
     })
     .await;

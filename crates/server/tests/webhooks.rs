@@ -88,18 +88,11 @@ async fn events_are_signed_ordered_and_complete(backend: Backend) {
         .unwrap()
         .get("secret");
     assert!(!stored.contains(&secret[6..]));
-    let list: Value =
-        http().get(format!("{}/v1/webhooks", stack.url())).bearer_auth(BOT).send().await.unwrap().json().await.unwrap();
+    let list: Value = stack.get_json("/v1/webhooks", BOT).await;
     assert!(list[0].get("secret").is_none());
 
     let ana = stack.login("ana@demo.handoff.dev").await;
-    http()
-        .put(format!("{}/v1/me/availability", stack.url()))
-        .bearer_auth(ana.token.expose())
-        .json(&json!({"availability": "online"}))
-        .send()
-        .await
-        .unwrap();
+    stack.set_online(ana.token.expose()).await;
     stack.sandbox.sandbox.customer_says("4931", "Nora", "I want to talk to a human").await.unwrap();
     let conv_id = eventually(10, "the assignment event", || async {
         rx.all()
@@ -227,15 +220,7 @@ async fn failing_receivers_are_retried_dead_lettered_and_replayed(backend: Backe
     eventually(10, "four attempts", || async { (rx.all().len() >= 4).then_some(()) }).await;
     let first_id = rx.all()[0].header("webhook-id").to_owned();
     let log: Vec<Value> = eventually(10, "the dead letter", || async {
-        let d: Vec<Value> = http()
-            .get(format!("{}/v1/webhooks/{}/deliveries", stack.url(), sub["id"]))
-            .bearer_auth(BOT)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d: Vec<Value> = stack.get_json(&format!("/v1/webhooks/{}/deliveries", sub["id"]), BOT).await;
         d.iter().any(|x| x["status"] == "dead").then_some(d)
     })
     .await;
@@ -256,15 +241,7 @@ async fn failing_receivers_are_retried_dead_lettered_and_replayed(backend: Backe
         .unwrap();
     assert_eq!(r.status(), 202);
     eventually(10, "the replayed delivery", || async {
-        let d: Vec<Value> = http()
-            .get(format!("{}/v1/webhooks/{}/deliveries", stack.url(), sub["id"]))
-            .bearer_auth(BOT)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d: Vec<Value> = stack.get_json(&format!("/v1/webhooks/{}/deliveries", sub["id"]), BOT).await;
         d.iter().all(|x| x["status"] == "delivered").then_some(())
     })
     .await;

@@ -1,5 +1,8 @@
-//! `handoff-server bench`: signed webhook messages per second into SQLite, against a
-//! bare axum handler measured in the same run as the baseline.
+//! `handoff-server bench`: signed webhook messages per second into SQLite
+//! (synchronous=FULL, so every acknowledged message is fsync'd), with two baselines
+//! measured in the same run: a bare axum handler (the HTTP ceiling) and a naive loop
+//! that inserts one message per SQLite transaction (what group commit must beat).
+//! Then latency percentiles at a steady offered rate. BENCHMARKS.md says how to read it.
 
 use std::time::{Duration, Instant};
 
@@ -7,35 +10,59 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 use futures_util::StreamExt;
-use handoff_whatsapp::payloads::{self, BusinessNumber};
+use handoff_whatsapp::payloads::BusinessNumber;
 use handoff_whatsapp::sign;
-use sqlx::Row;
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, Row};
 
 use crate::Config;
+
+/// Targets from the WhatsApp issue, on a 2-core machine.
+const TARGET_RATE: f64 = 10_000.0;
+const TARGET_STEADY_P99: Duration = Duration::from_millis(50);
+/// Throughput rounds; the median is reported.
+const ROUNDS: usize = 3;
 
 pub struct Figures {
     pub rate: f64,
     pub p50: Duration,
     pub p99: Duration,
+    pub max: Duration,
 }
 
-/// Posts every body once, `concurrency` at a time; all must answer 200.
+fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    Figures {
+        rate: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: pick(0.5),
+        p99: pick(0.99),
+        max: *latencies.last().expect("at least one request"),
+    }
+}
+
+async fn post_one(client: &reqwest::Client, url: &str, body: &[u8], sig: &str) -> anyhow::Result<()> {
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sig)
+        .body(body.to_vec())
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status() == StatusCode::OK, "webhook answered {}", resp.status());
+    Ok(())
+}
+
+/// Closed loop: every body once, `concurrency` requests in flight.
 async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> anyhow::Result<Figures> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let started = Instant::now();
-    let mut latencies: Vec<Duration> = futures_util::stream::iter(bodies.iter())
+    let latencies: Vec<Duration> = futures_util::stream::iter(bodies.iter())
         .map(|(body, sig)| {
             let client = client.clone();
             async move {
                 let t = Instant::now();
-                let resp = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("x-hub-signature-256", sig)
-                    .body(body.clone())
-                    .send()
-                    .await?;
-                anyhow::ensure!(resp.status() == StatusCode::OK, "webhook answered {}", resp.status());
+                post_one(&client, url, body, sig).await?;
                 Ok::<_, anyhow::Error>(t.elapsed())
             }
         })
@@ -44,38 +71,126 @@ async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> a
         .await
         .into_iter()
         .collect::<Result<_, _>>()?;
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    Ok(Figures { rate: bodies.len() as f64 / elapsed.as_secs_f64(), p50: pick(0.5), p99: pick(0.99) })
+    Ok(figures(latencies, started.elapsed()))
 }
 
-pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
-    let secret = "bench-app-secret";
-    let number = BusinessNumber {
-        waba_id: "200000000000001".into(),
-        phone_number_id: crate::seed::DEMO_PHONE_NUMBER_ID.into(),
-        display_phone_number: crate::seed::DEMO_DISPLAY_NUMBER.into(),
+/// Open loop: body `i` is due at `start + i / rate`; its latency counts from when it was
+/// due, so a stalled server cannot hide its queue (no coordinated omission).
+async fn drive_steady(url: &str, bodies: &[(Vec<u8>, String)], rate: f64) -> anyhow::Result<Figures> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    let mut tasks = Vec::with_capacity(bodies.len());
+    for (i, (body, sig)) in bodies.iter().enumerate() {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(due).await;
+        let (client, url, body, sig) = (client.clone(), url.to_owned(), body.clone(), sig.clone());
+        tasks.push(tokio::spawn(async move {
+            post_one(&client, &url, &body, &sig).await?;
+            Ok::<_, anyhow::Error>(due.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        latencies.push(t.await??);
+    }
+    Ok(figures(latencies, start.elapsed()))
+}
+
+/// One inbound message of a mix of types, as Meta sends it.
+fn message(i: usize, now: i64) -> (String, Value) {
+    let wa_id = format!("4917{:08}", i % 500);
+    let id = format!("wamid.BENCH{i:012}");
+    let base = json!({ "from": wa_id, "id": id, "timestamp": now.to_string() });
+    let extra = match i % 10 {
+        0..=5 => json!({ "type": "text", "text": { "body": format!("Where is my order {i}?") } }),
+        6 => {
+            json!({ "type": "location", "location": { "latitude": 52.52, "longitude": 13.405, "name": "Alexanderplatz" } })
+        }
+        7 => {
+            json!({ "type": "reaction", "reaction": { "message_id": format!("wamid.BENCH{:012}", i.saturating_sub(7)), "emoji": "\u{1f44d}" } })
+        }
+        8 => {
+            json!({ "type": "interactive", "interactive": { "type": "button_reply", "button_reply": { "id": "track", "title": "Track order" } } })
+        }
+        _ => {
+            json!({ "type": "contacts", "contacts": [{ "name": { "formatted_name": "Ana Ruiz", "first_name": "Ana" }, "phones": [{ "phone": "+49 170 0000000", "type": "CELL" }] }] })
+        }
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-    let bodies: Vec<(Vec<u8>, String)> = (0..messages)
+    let mut msg = base;
+    msg.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    (wa_id, msg)
+}
+
+fn bodies(n: &BusinessNumber, secret: &str, range: std::ops::Range<usize>, now: i64) -> Vec<(Vec<u8>, String)> {
+    range
         .map(|i| {
-            let wa_id = format!("4917{:08}", i % 200);
-            let body = payloads::inbound_text(
-                &number,
-                &wa_id,
-                "Bench Customer",
-                &format!("wamid.BENCH{i:012}"),
-                now,
-                "What are your opening hours?",
-            );
+            let (wa_id, msg) = message(i, now);
+            let body = json!({
+                "object": "whatsapp_business_account",
+                "entry": [{ "id": n.waba_id, "changes": [{ "field": "messages", "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": n.display_phone_number, "phone_number_id": n.phone_number_id },
+                    "contacts": [{ "profile": { "name": "Bench Customer" }, "wa_id": wa_id }],
+                    "messages": [msg]
+                }}]
+            }]});
             let bytes = serde_json::to_vec(&body).expect("serializes");
             let sig = sign(secret, &bytes);
             (bytes, sig)
         })
-        .collect();
+        .collect()
+}
 
-    // Baseline: a bare axum handler that reads the body and answers 200.
+/// The naive way: one message per transaction, each commit its own fsync.
+async fn naive_loop(dir: &std::path::Path, bodies: &[(Vec<u8>, String)]) -> anyhow::Result<f64> {
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("naive.db").display());
+    let mut conn = sqlx::AnyConnection::connect(&url).await?;
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    conn.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, wamid TEXT UNIQUE NOT NULL, raw TEXT NOT NULL)")
+        .await?;
+    let started = Instant::now();
+    for (i, (body, _)) in bodies.iter().enumerate() {
+        let mut tx = conn.begin().await?;
+        sqlx::query("INSERT INTO messages (wamid, raw) VALUES ($1, $2) ON CONFLICT (wamid) DO NOTHING")
+            .bind(format!("naive-{i}"))
+            .bind(String::from_utf8_lossy(body).into_owned())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(bodies.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+fn line(name: &str, f: &Figures) {
+    println!("  {name:<44} {:>8.0} msg/s   p50 {:>8.2?}   p99 {:>8.2?}   max {:>8.2?}", f.rate, f.p50, f.p99, f.max);
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+pub async fn run(messages: usize, concurrency: usize, steady_rate: f64, steady_secs: f64) -> anyhow::Result<()> {
+    let secret = "bench-app-secret";
+    let number = BusinessNumber {
+        waba_id: crate::seed::DEMO_WABA_ID.into(),
+        phone_number_id: crate::seed::DEMO_PHONE_NUMBER_ID.into(),
+        display_phone_number: crate::seed::DEMO_DISPLAY_NUMBER.into(),
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let burst = bodies(&number, secret, 0..messages, now);
+    let rounds: Vec<Vec<(Vec<u8>, String)>> =
+        (1..ROUNDS).map(|r| bodies(&number, secret, r * messages..(r + 1) * messages, now)).collect();
+    let steady_n = (steady_rate * steady_secs) as usize;
+    let steady = bodies(&number, secret, ROUNDS * messages..ROUNDS * messages + steady_n, now);
+    let dir = tempfile::tempdir()?;
+
+    // Baseline 1: a bare axum handler that reads the body and answers 200.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let bare = axum::Router::new().route(
@@ -89,44 +204,70 @@ pub async fn run(messages: usize, concurrency: usize) -> anyhow::Result<()> {
         }),
     );
     let bare_task = tokio::spawn(async move { axum::serve(listener, bare).await });
-    let baseline = drive(&format!("http://{addr}/"), &bodies, concurrency).await?;
+    let baseline = drive(&format!("http://{addr}/"), &burst, concurrency).await?;
     bare_task.abort();
+
+    // Baseline 2: the naive insert loop, no HTTP at all.
+    let naive = naive_loop(dir.path(), &burst).await?;
 
     // Handoff: the real server on a fresh SQLite file, bot and send workers running,
     // replies going to an in-process sandbox.
-    let dir = tempfile::tempdir()?;
-    let sandbox_cfg = handoff_sandbox::SandboxConfig::new(
+    let mut sandbox_cfg = handoff_sandbox::SandboxConfig::new(
         "http://127.0.0.1:9/unused",
         secret,
         "bench-token",
         crate::seed::DEMO_PHONE_NUMBER_ID,
     );
-    let mut sandbox_cfg = sandbox_cfg;
     sandbox_cfg.status_webhooks = false;
     let sandbox = handoff_sandbox::start(sandbox_cfg).await?;
     let mut config = Config::for_tests(&crate::db::sqlite_url(dir.path()), &sandbox.url());
     config.wa_app_secret = secret.into();
     config.wa_access_token = "bench-token".into();
+    config.media_dir = dir.path().join("media");
     let server = crate::start(config).await?;
-    let handoff = drive(&format!("{}/webhooks/whatsapp", server.url()), &bodies, concurrency).await?;
+    let url = format!("{}/webhooks/whatsapp", server.url());
+    // Several rounds (new messages each time); the median round is reported, since a
+    // shared 2-core machine swings by 20% from one second to the next.
+    let mut runs = vec![drive(&url, &burst, concurrency).await?];
+    for round in &rounds {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        runs.push(drive(&url, round, concurrency).await?);
+    }
+    runs.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let all_rates: Vec<String> = runs.iter().map(|r| format!("{:.0}", r.rate)).collect();
+    let handoff = runs.remove(runs.len() / 2);
+    // Let the bot's replies to the burst drain before the steady run.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let steady_figures = drive_steady(&url, &steady, steady_rate).await?;
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound'")
         .fetch_one(&server.state.db.pool)
         .await?
         .try_get("n")?;
-    anyhow::ensure!(stored == messages as i64, "stored {stored} of {messages} messages");
+    let expected = (ROUNDS * messages + steady_n) as i64;
+    anyhow::ensure!(stored == expected, "stored {stored} of {expected} messages");
 
-    println!("webhook ingest bench: {messages} signed text messages, {concurrency} concurrent connections, loopback");
     println!(
-        "  baseline (bare axum handler):  {:>9.0} msg/s   p50 {:>7.2?}   p99 {:>7.2?}",
-        baseline.rate, baseline.p50, baseline.p99
+        "webhook ingest bench: {messages} signed messages (text, location, reaction, button reply, contacts), \
+         one per webhook, {concurrency} connections, loopback, SQLite WAL synchronous=FULL"
     );
+    line("baseline: bare axum handler (HTTP ceiling)", &baseline);
+    println!("  {:<44} {naive:>8.0} msg/s", "baseline: naive loop, 1 SQLite tx per message");
+    line("handoff: verify + parse + store, group commit", &handoff);
+    println!("  {:<44} {} msg/s (median of {ROUNDS} rounds shown above)", "  every round", all_rates.join(", "));
     println!(
-        "  handoff  (verify+store SQLite): {:>9.0} msg/s   p50 {:>7.2?}   p99 {:>7.2?}",
-        handoff.rate, handoff.p50, handoff.p99
-    );
-    println!(
-        "  ratio handoff/baseline: {:.3}  (every message stored exactly once: {stored})",
+        "  handoff / naive loop: {:.1}x   handoff / bare handler: {:.3}   stored exactly once: {stored}/{expected}",
+        handoff.rate / naive,
         handoff.rate / baseline.rate
+    );
+    println!(
+        "steady offered load: {steady_rate:.0} msg/s for {steady_secs:.0} s (latency counted from when each was due)"
+    );
+    line("handoff at steady rate", &steady_figures);
+    println!(
+        "targets: >= {TARGET_RATE:.0} msg/s: {}; >= 2x naive loop: {}; p99 < {TARGET_STEADY_P99:?} at {steady_rate:.0} msg/s: {}",
+        verdict(handoff.rate >= TARGET_RATE),
+        verdict(handoff.rate >= 2.0 * naive),
+        verdict(steady_figures.p99 < TARGET_STEADY_P99)
     );
     Ok(())
 }

@@ -10,7 +10,7 @@
 use handoff_protocol::*;
 use handoff_whatsapp::webhook::ContactInfo;
 use handoff_whatsapp::{InboundMessage, StatusUpdate};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, Executor, Row};
 
 use crate::bot::BotAction;
 use crate::db::now_ms;
@@ -124,19 +124,36 @@ pub async fn conversation_for(conn: &mut AnyConnection, channel: Channel, contac
     Ok(r.try_get("id")?)
 }
 
-/// Stores one inbound message exactly once (unique on its wamid). Returns the
-/// conversation it landed in, or `None` when it was a duplicate or has no id.
-pub async fn ingest_inbound(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    channel: Channel,
-    contacts: &[ContactInfo],
-    msg: &InboundMessage,
-) -> AppResult<Option<i64>> {
-    if msg.id.is_empty() {
-        tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
-        return Ok(None);
+/// The columns of an inbound message row, derived from what Meta sent.
+pub struct InboundRow {
+    pub sent_at: i64,
+    pub kind: String,
+    pub text: Option<String>,
+    pub raw: String,
+}
+
+impl InboundRow {
+    pub fn of(msg: &InboundMessage, now: i64) -> AppResult<InboundRow> {
+        Ok(InboundRow {
+            sent_at: inbound_sent_at(msg.timestamp, now),
+            kind: if msg.kind.is_empty() { "unknown".to_owned() } else { msg.kind.clone() },
+            text: msg.summary(),
+            raw: serde_json::to_string(msg).map_err(|e| AppError::Internal(e.to_string()))?,
+        })
     }
+
+    /// What the conversation list shows for it.
+    pub fn preview(&self) -> String {
+        self.text.clone().unwrap_or_else(|| format!("[{}]", self.kind))
+    }
+}
+
+/// The sender of an inbound message: phone number (`wa_id`), business-scoped user id,
+/// profile name. `None` when the message names no sender.
+pub fn sender_of<'a>(
+    contacts: &'a [ContactInfo],
+    msg: &'a InboundMessage,
+) -> Option<(Option<&'a str>, Option<&'a str>, Option<&'a str>)> {
     let info = contacts.iter().find(|c| {
         (c.wa_id.is_some() && c.wa_id.as_deref() == msg.from.as_deref())
             || (c.user_id.is_some() && c.user_id.as_deref() == msg.from_user_id.as_deref())
@@ -144,18 +161,43 @@ pub async fn ingest_inbound(
     let wa_id = msg.from.as_deref().or(info.and_then(|c| c.wa_id.as_deref()));
     let bsuid = msg.from_user_id.as_deref().or(info.and_then(|c| c.user_id.as_deref()));
     if wa_id.is_none() && bsuid.is_none() {
-        tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
-        return Ok(None);
+        return None;
     }
     let name = info.and_then(|c| c.profile.as_ref()).and_then(|p| p.name.as_deref());
+    Some((wa_id, bsuid, name))
+}
+
+/// A newly stored inbound message.
+#[derive(Debug, Clone, Copy)]
+pub struct Ingested {
+    pub conversation_id: i64,
+    pub message_id: i64,
+    /// It carries a file the media fetcher must download.
+    pub media: bool,
+}
+
+/// Stores one inbound message exactly once (unique on its wamid). Returns what was
+/// stored, or `None` when it was a duplicate or has no id.
+pub async fn ingest_inbound(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    channel: Channel,
+    contacts: &[ContactInfo],
+    msg: &InboundMessage,
+) -> AppResult<Option<Ingested>> {
+    if msg.id.is_empty() {
+        tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
+        return Ok(None);
+    }
+    let Some((wa_id, bsuid, name)) = sender_of(contacts, msg) else {
+        tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
+        return Ok(None);
+    };
     let contact_id = contact_for(conn, channel.workspace_id, wa_id, bsuid, name).await?;
     let conversation_id = conversation_for(conn, channel, contact_id).await?;
 
     let now = now_ms();
-    let sent_at = inbound_sent_at(msg.timestamp, now);
-    let kind = if msg.kind.is_empty() { "unknown".to_owned() } else { msg.kind.clone() };
-    let text = msg.summary();
-    let raw = serde_json::to_string(msg).map_err(|e| AppError::Internal(e.to_string()))?;
+    let InboundRow { sent_at, kind, text, raw } = InboundRow::of(msg, now)?;
     let inserted = sqlx::query(
         "INSERT INTO messages (conversation_id, wamid, direction, author, kind, text, raw, status, sent_at, created_at) \
          VALUES ($1, $2, 'inbound', 'customer', $3, $4, $5, 'received', $6, $7) ON CONFLICT (wamid) DO NOTHING RETURNING id",
@@ -174,17 +216,18 @@ pub async fn ingest_inbound(
         return Ok(None);
     };
     let message_id: i64 = row.try_get("id")?;
+    let mut media = false;
     if crate::media::MEDIA_KINDS.contains(&kind.as_str()) {
         if let Some(object) = msg.extra.get(&kind) {
             crate::media::enqueue(conn, message_id, object).await?;
-            state.media_wake.notify_one();
+            media = true;
         }
     }
     let preview = text.clone().unwrap_or_else(|| format!("[{kind}]"));
     touch_conversation(conn, conversation_id, &preview, sent_at, true).await?;
     state.db.record_change(conn, channel.workspace_id, "message", message_id, conversation_id).await?;
     state.db.record_change(conn, channel.workspace_id, "conversation", conversation_id, conversation_id).await?;
-    Ok(Some(conversation_id))
+    Ok(Some(Ingested { conversation_id, message_id, media }))
 }
 
 /// WhatsApp's customer service window: 24 hours from the customer's last message.
@@ -756,6 +799,7 @@ pub async fn handoff_fired(
 /// until none is left; then waits to be woken (or polls, for other replicas' work).
 pub async fn run_automation(state: AppState) {
     loop {
+        crate::ingest::make_way(&state).await;
         if let Err(e) = expire_waiting(&state).await {
             tracing::error!(error = %e, "queue timeout check failed");
         }
@@ -784,14 +828,58 @@ async fn process_pending(state: &AppState) -> AppResult<usize> {
         .map(|r| r.try_get("id"))
         .collect::<Result<_, _>>()?
     };
-    for id in &ids {
-        process_inbound(state, *id).await?;
+    if ids.is_empty() {
+        return Ok(0);
     }
-    Ok(ids.len())
+    // A few messages per transaction (one fsync), each in its own savepoint: a message
+    // that fails is rolled back alone and tried again later. Small groups keep the
+    // connection free often enough for webhook ingest, which must not wait.
+    let mut touched = std::collections::BTreeSet::new();
+    let mut failed = None;
+    for group in ids.chunks(AUTOMATION_GROUP) {
+        crate::ingest::make_way(state).await;
+        process_group(state, group, &mut touched, &mut failed).await?;
+    }
+    for ws in touched {
+        state.changed(ws).await;
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ids.len()),
+    }
 }
 
-async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
+/// Messages automation handles per transaction.
+const AUTOMATION_GROUP: usize = 8;
+
+async fn process_group(
+    state: &AppState,
+    ids: &[i64],
+    touched: &mut std::collections::BTreeSet<i64>,
+    failed: &mut Option<AppError>,
+) -> AppResult<()> {
     let mut tx = state.db.pool.begin().await?;
+    for id in ids {
+        tx.execute("SAVEPOINT automation").await?;
+        match process_inbound(state, &mut tx, *id).await {
+            Ok(ws) => {
+                tx.execute("RELEASE SAVEPOINT automation").await?;
+                touched.extend(ws);
+            }
+            Err(e) => {
+                tx.execute("ROLLBACK TO SAVEPOINT automation").await?;
+                tx.execute("RELEASE SAVEPOINT automation").await?;
+                tracing::error!(error = %e, message_id = id, "automation could not process a message");
+                *failed = Some(e);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs automation for one stored inbound message. Returns the workspace it changed.
+async fn process_inbound(state: &AppState, tx: &mut AnyConnection, message_id: i64) -> AppResult<Option<i64>> {
     let claimed = sqlx::query("UPDATE messages SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL")
         .bind(now_ms())
         .bind(message_id)
@@ -799,23 +887,22 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
         .await?
         .rows_affected();
     if claimed == 0 {
-        return Ok(()); // another worker took it
+        return Ok(None); // another worker took it
     }
-    let msg = store::message(&mut tx, MessageId(message_id)).await?;
-    let conv = store::conversation(&mut tx, msg.conversation_id).await?;
+    let msg = store::message(tx, MessageId(message_id)).await?;
+    let conv = store::conversation(tx, msg.conversation_id).await?;
     if conv.state != ConversationState::Automation {
         // A person owns the thread: automation stays silent.
-        tx.commit().await?;
-        return Ok(());
+        return Ok(None);
     }
     let data = json!({ "conversation_id": conv.id, "contact": conv.contact, "message": msg });
-    hooks::emit(&mut tx, conv.workspace_id.0, Some(conv.id.0), "message.created", data).await?;
+    hooks::emit(tx, conv.workspace_id.0, Some(conv.id.0), "message.created", data).await?;
     let text = if matches!(msg.kind.as_str(), "text" | "button" | "interactive") { msg.text.as_deref() } else { None };
-    let triggers = store::workspace_triggers(&mut tx, conv.workspace_id.0).await?;
+    let triggers = store::workspace_triggers(tx, conv.workspace_id.0).await?;
     let summary = msg.text.clone().map(|t| format!("Customer wrote: {t}"));
     if let Some(fired) = triggers.on_customer_message(text, &conv.contact.attributes) {
-        handoff_fired(state, &mut tx, &conv, fired, summary).await?;
-    } else if crate::automation::workspace_automation(&mut tx, conv.workspace_id.0).await?.is_some() {
+        handoff_fired(state, tx, &conv, fired, summary).await?;
+    } else if crate::automation::workspace_automation(tx, conv.workspace_id.0).await?.is_some() {
         // An external automation answers: it got `message.created` above.
     } else {
         let fallbacks: i64 = sqlx::query("SELECT bot_fallbacks FROM conversations WHERE id = $1")
@@ -829,7 +916,7 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
         };
         match triggers.on_bot_report(None, fallbacks as u32).filter(|_| fallbacks > 0) {
             Some(fired) => {
-                handoff_fired(state, &mut tx, &conv, fired, summary).await?;
+                handoff_fired(state, tx, &conv, fired, summary).await?;
             }
             None => {
                 sqlx::query("UPDATE conversations SET bot_fallbacks = $1 WHERE id = $2")
@@ -837,13 +924,11 @@ async fn process_inbound(state: &AppState, message_id: i64) -> AppResult<()> {
                     .bind(conv.id.0)
                     .execute(&mut *tx)
                     .await?;
-                enqueue_outbound(state, &mut tx, &conv, Author::Bot, None, None, &answer).await?;
+                enqueue_outbound(state, tx, &conv, Author::Bot, None, None, &answer).await?;
             }
         }
     }
-    tx.commit().await?;
-    state.changed(conv.workspace_id.0).await;
-    Ok(())
+    Ok(Some(conv.workspace_id.0))
 }
 
 #[cfg(test)]

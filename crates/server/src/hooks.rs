@@ -150,6 +150,7 @@ pub async fn emit(
 pub async fn run_delivery(state: AppState) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client");
     loop {
+        crate::ingest::make_way(&state).await;
         match deliver_due(&state, &http).await {
             Ok(0) => {
                 let _ = tokio::time::timeout(Duration::from_millis(1000), state.hooks_wake.notified()).await;

@@ -17,6 +17,7 @@ pub mod events;
 pub mod handoff_settings;
 pub mod hooks;
 pub mod hooks_api;
+pub mod ingest;
 pub mod leads;
 pub mod media;
 pub mod seed;
@@ -118,6 +119,11 @@ pub struct Inner {
     pub media_wake: Notify,
     /// When this process started (unix ms).
     pub started_at: i64,
+    /// Verified webhook deliveries on their way to the group committer.
+    pub ingest: ingest::Queue,
+    /// Deliveries between arrival and answer (see [`ingest::make_way`]).
+    pub ingest_in_flight: std::sync::atomic::AtomicUsize,
+    ingest_rx: std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<ingest::Delivery>>>,
 }
 
 /// Shared state of one server process.
@@ -164,7 +170,11 @@ impl AppState {
         let graph = GraphClient::new(&config.graph_api_base, &config.graph_api_version, config.wa_access_token.clone());
         let secrets =
             crypto::SecretBox::from_base64(&config.secret_key).map_err(|e| AppError::Internal(e.to_string()))?;
+        let (ingest, ingest_rx) = ingest::queue();
         Ok(AppState(Arc::new(Inner {
+            ingest,
+            ingest_in_flight: std::sync::atomic::AtomicUsize::new(0),
+            ingest_rx: std::sync::Mutex::new(Some(ingest_rx)),
             secrets,
             hook_retry_schedule: config.hook_retry_schedule.clone(),
             send_recovery_grace: config.send_recovery_grace,
@@ -281,6 +291,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         tokio::spawn(hooks::run_delivery(state.clone())),
         tokio::spawn(media::run_fetcher(state.clone())),
     ];
+    let ingest_rx = state.ingest_rx.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.take();
+    if let Some(rx) = ingest_rx {
+        tasks.push(tokio::spawn(ingest::run_committer(state.clone(), rx)));
+    }
     // Conversations that waited while the server was down may have an agent now.
     let workspaces: Vec<i64> = {
         use sqlx::Row;

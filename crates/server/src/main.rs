@@ -1,5 +1,8 @@
 //! `handoff-server`: the Handoff server binary.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -24,12 +27,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Measure signed webhook messages per second into SQLite against a bare axum baseline.
+    /// Measure signed webhook ingest into SQLite against a bare axum handler and a naive insert loop.
     Bench {
-        #[arg(long, default_value_t = 2000)]
+        /// Messages in the closed-loop throughput run.
+        #[arg(long, default_value_t = 20000)]
         messages: usize,
-        #[arg(long, default_value_t = 16)]
+        /// Requests in flight in the throughput run.
+        #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Offered rate of the steady run (messages per second).
+        #[arg(long, default_value_t = 2000.0)]
+        steady_rate: f64,
+        /// Length of the steady run in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        steady_secs: f64,
     },
     /// Add an agent to the first workspace (password from HANDOFF_AGENT_PASSWORD).
     AddAgent {
@@ -165,7 +176,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Bench { messages, concurrency }) => handoff_server::bench::run(messages, concurrency).await,
+        Some(Command::Bench { messages, concurrency, steady_rate, steady_secs }) => {
+            handoff_server::bench::run(messages, concurrency, steady_rate, steady_secs).await
+        }
         Some(Command::AddAgent { email, name, role }) => {
             let password = std::env::var("HANDOFF_AGENT_PASSWORD")
                 .context("set HANDOFF_AGENT_PASSWORD to the new agent's password")?;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use handoff_protocol::DeliveryStatus;
 use handoff_whatsapp::{OutboundMessage, Recipient};
 use sqlx::Row;
@@ -66,6 +67,7 @@ async fn requeue_orphans(state: &AppState) -> AppResult<usize> {
 
 pub async fn run_sender(state: AppState) {
     loop {
+        crate::ingest::make_way(&state).await;
         if let Err(e) = requeue_orphans(&state).await {
             tracing::error!(error = %e, "orphaned-send check failed");
         }
@@ -127,46 +129,112 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
         });
     }
     let n = jobs.len();
-    for job in jobs {
-        send_one(state, job).await?;
+    // Claim the whole batch in one transaction (one fsync): only one worker (or replica)
+    // sends a given message, and a claim is on disk before Meta is called.
+    let mut claimed = Vec::with_capacity(n);
+    {
+        crate::ingest::make_way(state).await;
+        let mut tx = state.db.pool.begin().await?;
+        let now = now_ms();
+        for job in jobs {
+            let n = sqlx::query(
+                "UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_since = $2 \
+                 WHERE id = $1 AND status = 'queued'",
+            )
+            .bind(job.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                claimed.push(job);
+            }
+        }
+        tx.commit().await?;
+    }
+    // Conversations in parallel, each conversation's messages in order.
+    let mut lanes: Vec<Vec<Job>> = Vec::new();
+    for job in claimed {
+        match lanes.iter_mut().find(|l| l[0].conversation_id == job.conversation_id) {
+            Some(lane) => lane.push(job),
+            None => lanes.push(vec![job]),
+        }
+    }
+    let outcomes: Vec<(Job, Outcome)> = futures_util::stream::iter(lanes)
+        .map(|lane| async move {
+            let mut done = Vec::with_capacity(lane.len());
+            for job in lane {
+                let outcome = send_one(state, &job).await;
+                done.push((job, outcome));
+            }
+            done
+        })
+        .buffer_unordered(SEND_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    // Record every result in one transaction.
+    crate::ingest::make_way(state).await;
+    let mut tx = state.db.pool.begin().await?;
+    let mut touched = std::collections::BTreeSet::new();
+    for (job, o) in &outcomes {
+        finish(state, &mut tx, job, o.status, o.wamid.as_deref(), o.error.as_deref(), o.next_attempt_at).await?;
+        touched.insert(job.workspace_id);
+    }
+    tx.commit().await?;
+    for ws in touched {
+        state.changed(ws).await;
     }
     Ok(n)
 }
 
-async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
-    // Claim: only one worker (or replica) sends a given message.
-    let claimed = sqlx::query(
-        "UPDATE messages SET status = 'sending', attempts = attempts + 1, sending_since = $2 WHERE id = $1 AND status = 'queued'",
-    )
-    .bind(job.id)
-    .bind(now_ms())
-    .execute(&state.db.pool)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
-        return Ok(());
+/// Sends at most this many messages at once (to different conversations).
+const SEND_CONCURRENCY: usize = 8;
+
+/// What one call to Meta came to.
+struct Outcome {
+    status: DeliveryStatus,
+    wamid: Option<String>,
+    error: Option<String>,
+    next_attempt_at: Option<i64>,
+}
+
+impl Outcome {
+    fn new(status: DeliveryStatus, wamid: Option<String>, error: Option<String>, next: Option<i64>) -> Outcome {
+        Outcome { status, wamid, error, next_attempt_at: next }
     }
+}
+
+async fn send_one(state: &AppState, job: &Job) -> Outcome {
     let recipient = match (&job.wa_id, &job.bsuid) {
         (Some(phone), _) => Recipient::Phone(phone.clone()),
         (None, Some(b)) => Recipient::Bsuid(b.clone()),
         (None, None) => {
-            return finish(
-                state,
-                &job,
+            return Outcome::new(
                 DeliveryStatus::Failed,
                 None,
-                Some("the contact has no WhatsApp address"),
+                Some("the contact has no WhatsApp address".into()),
                 None,
-            )
-            .await;
+            );
         }
     };
     let mut msg = OutboundMessage::text(&recipient, &job.text);
     msg.biz_opaque_callback_data = Some(callback_key(job.id));
     if let Some(payload) = &job.payload {
-        // A non-text message (a template): Meta's object for that type.
-        let object: serde_json::Value = serde_json::from_str(payload)
-            .map_err(|e| crate::error::AppError::Internal(format!("stored payload unreadable: {e}")))?;
+        // A non-text message (a template, media, interactive): Meta's object for that type.
+        let object: serde_json::Value = match serde_json::from_str(payload) {
+            Ok(o) => o,
+            Err(e) => {
+                return Outcome::new(
+                    DeliveryStatus::Failed,
+                    None,
+                    Some(format!("stored payload unreadable: {e}")),
+                    None,
+                )
+            }
+        };
         msg.text = None;
         msg.kind = job.kind.clone();
         msg.extra.insert(job.kind.clone(), object);
@@ -174,29 +242,29 @@ async fn send_one(state: &AppState, job: Job) -> AppResult<()> {
     match state.graph.send(&job.phone_number_id, &msg).await {
         Ok(resp) => {
             let wamid = resp.messages.first().map(|m| m.id.clone());
-            finish(state, &job, DeliveryStatus::Sent, wamid.as_deref(), None, None).await
+            Outcome::new(DeliveryStatus::Sent, wamid, None, None)
         }
         Err(e) if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS => {
             let backoff = e.retry_after(job.attempts.clamp(0, 16) as u32).map_or(1000, |d| d.as_millis() as i64);
             tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
-            finish(state, &job, DeliveryStatus::Queued, None, Some(&e.describe()), Some(now_ms() + backoff)).await
+            Outcome::new(DeliveryStatus::Queued, None, Some(e.describe()), Some(now_ms() + backoff))
         }
         Err(e) => {
             tracing::warn!(message = job.id, error = %e.describe(), "send failed for good");
-            finish(state, &job, DeliveryStatus::Failed, None, Some(&e.describe()), None).await
+            Outcome::new(DeliveryStatus::Failed, None, Some(e.describe()), None)
         }
     }
 }
 
 async fn finish(
     state: &AppState,
+    tx: &mut sqlx::AnyConnection,
     job: &Job,
     status: DeliveryStatus,
     wamid: Option<&str>,
     error: Option<&str>,
     next_attempt_at: Option<i64>,
 ) -> AppResult<()> {
-    let mut tx = state.db.pool.begin().await?;
     // A status webhook may already have moved the message further (`delivered`); keep
     // the furthest status.
     sqlx::query(
@@ -212,15 +280,13 @@ async fn finish(
     .await?;
     if let Some(w) = wamid {
         // Statuses that came before we knew the wamid.
-        crate::engine::apply_pending_statuses(&mut tx, job.id, w).await?;
+        crate::engine::apply_pending_statuses(tx, job.id, w).await?;
     }
-    state.db.record_change(&mut tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
+    state.db.record_change(tx, job.workspace_id, "message", job.id, job.conversation_id).await?;
     if status != DeliveryStatus::Queued {
         let data = serde_json::json!({ "conversation_id": job.conversation_id, "message_id": job.id, "wamid": wamid,
             "status": status, "error": error });
-        crate::hooks::emit(&mut tx, job.workspace_id, Some(job.conversation_id), "message.status", data).await?;
+        crate::hooks::emit(tx, job.workspace_id, Some(job.conversation_id), "message.status", data).await?;
     }
-    tx.commit().await?;
-    state.changed(job.workspace_id).await;
     Ok(())
 }

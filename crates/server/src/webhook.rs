@@ -2,10 +2,11 @@
 //!
 //! A POST is checked against `X-Hub-Signature-256` over the raw bytes first (401,
 //! nothing stored, when it fails); then the raw body and every inbound message go into
-//! the database in one transaction, and only after it commits do we answer 200.
+//! the database (group-committed with concurrent deliveries, see [`crate::ingest`]), and
+//! only after that commit do we answer 200.
 //! Duplicate deliveries store nothing new. Processing (the bot) happens afterwards.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -55,74 +56,14 @@ pub async fn receive(
         Ok(t) if t.contains("\\u0000") => serde_json::from_str(&t.replace("\\u0000", "\\ufffd")),
         _ => serde_json::from_slice(&body),
     };
-    let mut tx = state.db.pool.begin().await?;
-    sqlx::query("INSERT INTO webhook_events (received_at, body, parse_error) VALUES ($1, $2, $3)")
-        .bind(now_ms())
-        .bind(&text)
-        .bind(parsed.as_ref().err().map(|e| e.to_string()))
-        .execute(&mut *tx)
-        .await?;
-    let parsed = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            // Signed by Meta but unreadable: keep the raw body, say what is wrong.
-            tx.commit().await?;
-            return Err(AppError::new(ErrorCode::InvalidJson, format!("webhook body is not valid JSON: {e}")));
-        }
-    };
-    let mut touched = BTreeSet::new();
-    let mut new_messages = 0usize;
-    for entry in &parsed.entry {
-        for change in &entry.changes {
-            if crate::templates::apply_webhook(&mut tx, &entry.id, &change.field, &change.value).await? {
-                continue;
-            }
-            if change.field == "user_preferences" {
-                if let Some(ws) = apply_preferences(&state, &mut tx, &change.value).await? {
-                    touched.insert(ws);
-                }
-                continue;
-            }
-            let Some(value) = change.messages_value() else {
-                tracing::debug!(field = %change.field, "non-message webhook stored raw");
-                continue;
-            };
-            if value.messages.is_empty() && value.statuses.is_empty() {
-                continue;
-            }
-            let number = &value.metadata.phone_number_id;
-            if number.is_empty() {
-                tracing::warn!("messages webhook without metadata.phone_number_id: stored raw only");
-                continue;
-            }
-            let channel = engine::channel_for(&mut tx, number, &value.metadata.display_phone_number).await?;
-            for msg in &value.messages {
-                if engine::ingest_inbound(&state, &mut tx, channel, &value.contacts, msg).await?.is_some() {
-                    new_messages += 1;
-                    touched.insert(channel.workspace_id);
-                }
-            }
-            for st in &value.statuses {
-                if let Some(ws) = engine::apply_status(&state, &mut tx, st).await? {
-                    touched.insert(ws);
-                }
-            }
-        }
-    }
-    tx.commit().await?;
-    if new_messages > 0 {
-        state.automation_wake.notify_one();
-    }
-    for ws in touched {
-        state.changed(ws).await;
-    }
+    crate::ingest::submit(&state, text, parsed.map_err(|e| e.to_string())).await?;
     Ok(StatusCode::OK)
 }
 
 /// `user_preferences`: a customer stopped (or resumed) marketing messages. Recorded on
 /// the contact (`marketing_opt_out`, `marketing_preference`) so nobody sends them
 /// marketing templates after a stop.
-async fn apply_preferences(
+pub(crate) async fn apply_preferences(
     state: &AppState,
     conn: &mut sqlx::AnyConnection,
     value: &serde_json::Value,

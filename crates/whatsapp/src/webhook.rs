@@ -44,7 +44,7 @@ impl Change {
         if self.field != "messages" {
             return None;
         }
-        serde_json::from_value(self.value.clone()).ok()
+        MessagesValue::deserialize(&self.value).ok()
     }
 }
 

@@ -119,7 +119,7 @@ impl ApiClient {
     }
 
     pub async fn send_message(&self, id: ConversationId, client_id: &str, text: &str) -> CoreResult<Message> {
-        let body = SendMessageRequest { client_id: client_id.to_owned(), text: text.to_owned() };
+        let body = SendMessageRequest { client_id: client_id.to_owned(), text: text.to_owned(), ..Default::default() };
         self.call(Method::POST, &format!("/v1/conversations/{id}/messages"), Some(&body)).await
     }
 

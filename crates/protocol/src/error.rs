@@ -29,6 +29,8 @@ error_codes! {
     MessageTooLong = "message_too_long",
     /// The body is larger than we accept.
     PayloadTooLarge = "payload_too_large",
+    /// WhatsApp cannot send a file of this type.
+    UnsupportedMediaType = "unsupported_media_type",
     /// No credentials were given, or they are not ours.
     Unauthorized = "unauthorized",
     /// Wrong email or password.

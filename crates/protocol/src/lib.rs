@@ -390,11 +390,65 @@ pub struct HandoffRequest {
     pub context: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SendMessageRequest {
     /// Idempotency key chosen by the client: the same key is applied once.
     pub client_id: String,
+    /// The text; the caption of an attachment; the body of an interactive message.
+    #[serde(default)]
     pub text: String,
+    /// Quote this message of the conversation (WhatsApp's `context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
+    /// Send this uploaded file (`POST /v1/conversations/{id}/attachments`), `text` as
+    /// its caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<i64>,
+    /// Send reply buttons or a list, `text` as the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<InteractiveRequest>,
+}
+
+/// An interactive message to send: up to 3 reply buttons, or a list of up to 10 rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InteractiveRequest {
+    Button { buttons: Vec<ReplyButton> },
+    List { button: String, sections: Vec<ListSection> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyButton {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub rows: Vec<ListRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListRow {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A file uploaded to send (answer of `POST /v1/conversations/{id}/attachments`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: i64,
+    /// How WhatsApp sends it: `image`, `video`, `audio` or `document`.
+    pub kind: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub size: i64,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -230,6 +230,7 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/{version}/{phone_number_id}/messages", post(graph_send))
+            .route("/{version}/{phone_number_id}/media", post(graph_upload))
             .route("/{version}/{waba_id}/message_templates", get(graph_templates))
             .route("/sandbox/templates/{name}/status", post(control_template_status))
             .route("/{version}/{media_id}", get(graph_media_info))
@@ -496,7 +497,40 @@ async fn graph_send(
                 }
             }
         }
-        "image" | "video" | "audio" | "document" | "sticker" | "interactive" | "location" | "contacts" | "reaction" => {
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let Some(object) = v.get(kind) else {
+                return param_error(&format!("The parameter {kind} is required"));
+            };
+            match (object.get("id").and_then(Value::as_str), object.get("link").and_then(Value::as_str)) {
+                (Some(id), None) => {
+                    if !sb.0.store.lock().await.media.contains_key(id) {
+                        return graph_error(
+                            StatusCode::BAD_REQUEST,
+                            131053,
+                            "OAuthException",
+                            "Media upload error",
+                            Some(&format!("Media id {id} is not known for this number")),
+                        );
+                    }
+                }
+                (None, Some(_)) => {}
+                _ => return param_error(&format!("Send exactly one of {kind}['id'] and {kind}['link']")),
+            }
+            match object.get("caption").and_then(Value::as_str) {
+                Some(c) if !c.is_empty() => format!("[{kind}] {c}"),
+                _ => format!("[{kind}]"),
+            }
+        }
+        "interactive" => {
+            let Some(i) = v.get("interactive") else {
+                return param_error("The parameter interactive is required");
+            };
+            if let Err(why) = check_interactive(i) {
+                return param_error(&why);
+            }
+            i.pointer("/body/text").and_then(Value::as_str).unwrap_or_default().to_owned()
+        }
+        "location" | "contacts" | "reaction" => {
             if v.get(kind).is_none() {
                 return param_error(&format!("The parameter {kind} is required"));
             }
@@ -537,6 +571,92 @@ async fn graph_send(
         "messages": [{ "id": wamid }]
     }))
     .into_response()
+}
+
+/// Meta's limits on outgoing interactive messages (reply buttons and lists).
+fn check_interactive(i: &Value) -> Result<(), String> {
+    let body = i.pointer("/body/text").and_then(Value::as_str).unwrap_or_default();
+    if body.is_empty() || body.chars().count() > 1024 {
+        return Err("interactive['body']['text'] is required and at most 1024 characters".into());
+    }
+    match i.get("type").and_then(Value::as_str) {
+        Some("button") => {
+            let buttons = i.pointer("/action/buttons").and_then(Value::as_array).cloned().unwrap_or_default();
+            if buttons.is_empty() || buttons.len() > 3 {
+                return Err("interactive['action']['buttons'] must have 1 to 3 buttons".into());
+            }
+            for b in &buttons {
+                let title = b.pointer("/reply/title").and_then(Value::as_str).unwrap_or_default();
+                let id = b.pointer("/reply/id").and_then(Value::as_str).unwrap_or_default();
+                if title.is_empty() || title.chars().count() > 20 || id.is_empty() || id.len() > 256 {
+                    return Err("each button needs a reply id and a title of at most 20 characters".into());
+                }
+            }
+            Ok(())
+        }
+        Some("list") => {
+            let button = i.pointer("/action/button").and_then(Value::as_str).unwrap_or_default();
+            if button.is_empty() || button.chars().count() > 20 {
+                return Err("interactive['action']['button'] is required and at most 20 characters".into());
+            }
+            let sections = i.pointer("/action/sections").and_then(Value::as_array).cloned().unwrap_or_default();
+            let rows: usize =
+                sections.iter().map(|s| s.get("rows").and_then(Value::as_array).map_or(0, Vec::len)).sum();
+            if sections.is_empty() || sections.len() > 10 || rows == 0 || rows > 10 {
+                return Err("a list needs 1 to 10 sections with 1 to 10 rows in all".into());
+            }
+            Ok(())
+        }
+        other => Err(format!("interactive type {other:?} is not supported here")),
+    }
+}
+
+/// `POST /{version}/{phone_number_id}/media`: a business uploads a file to send later.
+async fn graph_upload(
+    State(sb): State<Sandbox>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    if let Some(refused) = sb.check_bearer(&headers) {
+        return refused;
+    }
+    if phone_number_id != sb.0.config.number.phone_number_id {
+        return graph_error(StatusCode::BAD_REQUEST, 100, "GraphMethodException", "Unsupported post request.", None);
+    }
+    let (mut product, mut declared, mut file) = (None, None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let mime = field.content_type().map(str::to_owned);
+                let Ok(bytes) = field.bytes().await else {
+                    return param_error("The upload could not be read");
+                };
+                match name.as_str() {
+                    "messaging_product" => product = Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    "type" => declared = Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    "file" => file = Some((mime, bytes.to_vec())),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return param_error("The request body is not valid multipart form data"),
+        }
+    }
+    if product.as_deref() != Some("whatsapp") {
+        return param_error("The parameter messaging_product is required and must be \"whatsapp\"");
+    }
+    let Some((part_mime, bytes)) = file else {
+        return param_error("The parameter file is required");
+    };
+    let mime = declared.or(part_mime).unwrap_or_default();
+    if bytes.is_empty() || mime.is_empty() {
+        return param_error("The parameter file must be a non-empty file with a type");
+    }
+    let id = format!("{}", 8_000_000_000_000_000u64 + sb.0.counter.fetch_add(1, Ordering::Relaxed));
+    sb.0.store.lock().await.media.insert(id.clone(), (mime, bytes));
+    Json(json!({ "id": id })).into_response()
 }
 
 async fn control_reads(State(sb): State<Sandbox>) -> Json<Vec<Value>> {

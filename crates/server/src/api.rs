@@ -154,7 +154,11 @@ pub async fn list_conversations(State(state): State<AppState>, caller: Caller) -
 }
 
 /// Loads a conversation the caller may see (404 otherwise: no leaking of existence).
-async fn visible_conversation(state: &AppState, caller: &Caller, id: ConversationId) -> AppResult<Conversation> {
+pub(crate) async fn visible_conversation(
+    state: &AppState,
+    caller: &Caller,
+    id: ConversationId,
+) -> AppResult<Conversation> {
     let mut conn = state.db.pool.acquire().await?;
     let conv = store::conversation(&mut conn, id).await?;
     let ok = match caller {
@@ -191,11 +195,12 @@ pub async fn send_message(
         return Err(AppError::new(ErrorCode::InvalidInput, "client_id must be 1 to 100 characters"));
     }
     let text = req.text.trim();
-    if text.is_empty() {
+    let plain = req.attachment_id.is_none() && req.interactive.is_none();
+    if plain && text.is_empty() {
         return Err(AppError::new(ErrorCode::InvalidInput, "the message is empty"));
     }
     let chars = text.chars().count();
-    if chars > handoff_whatsapp::MAX_TEXT_CHARS {
+    if plain && chars > handoff_whatsapp::MAX_TEXT_CHARS {
         return Err(AppError::new(
             ErrorCode::MessageTooLong,
             format!(
@@ -229,9 +234,22 @@ pub async fn send_message(
             "more than 24 hours since the customer last wrote: WhatsApp only allows an approved template now",
         ));
     }
-    let mid =
-        engine::enqueue_outbound(&state, &mut tx, &conv, Author::Agent, Some(caller.agent.id), Some(client_id), text)
-            .await?;
+    let out = crate::outbound::prepare(&mut tx, &conv, &req).await?;
+    let who = (Author::Agent, Some(caller.agent.id), Some(client_id));
+    let mid = engine::enqueue_outbound_full(
+        &state,
+        &mut tx,
+        &conv,
+        who,
+        &out.kind,
+        &out.text,
+        out.payload.as_ref(),
+        out.raw.as_ref(),
+    )
+    .await?;
+    if let Some(upload) = &out.upload {
+        crate::outbound::attach_media(&mut tx, mid.0, upload).await?;
+    }
     if let Some(h) = conv.active_handoff_id {
         // The handoff's timeline: the person's first answer.
         let first =

@@ -393,6 +393,22 @@ pub async fn enqueue_outbound_of_kind(
     text: &str,
     payload: Option<&serde_json::Value>,
 ) -> AppResult<MessageId> {
+    enqueue_outbound_full(state, conn, conversation, who, kind, text, payload, None).await
+}
+
+/// [`enqueue_outbound_of_kind`] with `raw`: the message as the thread shows it (see
+/// [`crate::outbound`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue_outbound_full(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    conversation: &Conversation,
+    who: (Author, Option<AgentId>, Option<&str>),
+    kind: &str,
+    text: &str,
+    payload: Option<&serde_json::Value>,
+    raw: Option<&serde_json::Value>,
+) -> AppResult<MessageId> {
     let (author, agent_id, client_id) = who;
     // A reply sorts after everything it answers, whatever the clocks say.
     let latest: Option<i64> = sqlx::query("SELECT MAX(sent_at) AS latest FROM messages WHERE conversation_id = $1")
@@ -402,8 +418,8 @@ pub async fn enqueue_outbound_of_kind(
         .try_get("latest")?;
     let now = now_ms().max(latest.map_or(0, |l| l + 1));
     let row = sqlx::query(
-        "INSERT INTO messages (conversation_id, client_id, direction, author, agent_id, kind, text, status, sent_at, created_at, processed_at, payload) \
-         VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'queued', $7, $7, $7, $8) RETURNING id",
+        "INSERT INTO messages (conversation_id, client_id, direction, author, agent_id, kind, text, status, sent_at, created_at, processed_at, payload, raw) \
+         VALUES ($1, $2, 'outbound', $3, $4, $5, $6, 'queued', $7, $7, $7, $8, $9) RETURNING id",
     )
     .bind(conversation.id.0)
     .bind(client_id)
@@ -413,6 +429,7 @@ pub async fn enqueue_outbound_of_kind(
     .bind(text)
     .bind(now)
     .bind(payload.map(|p| p.to_string()))
+    .bind(raw.map(|r| r.to_string()))
     .fetch_one(&mut *conn)
     .await?;
     let id: i64 = row.try_get("id")?;

@@ -49,6 +49,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         InvalidJson => StatusCode::BAD_REQUEST,
         InvalidInput | MessageTooLong | OptInRequired => StatusCode::UNPROCESSABLE_ENTITY,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Unauthorized | InvalidCredentials | TokenExpired | TokenRevoked | InvalidSignature => StatusCode::UNAUTHORIZED,
         Forbidden | InvalidVerifyToken => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,

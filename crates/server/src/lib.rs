@@ -20,6 +20,7 @@ pub mod hooks_api;
 pub mod ingest;
 pub mod leads;
 pub mod media;
+pub mod outbound;
 pub mod seed;
 pub mod sender;
 pub mod store;
@@ -228,6 +229,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations", get(api::list_conversations))
         .route("/v1/conversations/{id}", get(api::get_conversation))
         .route("/v1/conversations/{id}/messages", post(api::send_message))
+        .route(
+            "/v1/conversations/{id}/attachments",
+            post(outbound::upload).layer(DefaultBodyLimit::max(outbound::MAX_UPLOAD_BYTES)),
+        )
         .route("/v1/conversations/{id}/handoff", post(api::handoff))
         .route("/v1/conversations/{id}/resolve", post(api::resolve))
         .route("/v1/conversations/{id}/assign", post(api::assign))

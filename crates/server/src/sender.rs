@@ -91,6 +91,8 @@ struct Job {
     text: String,
     kind: String,
     payload: Option<String>,
+    /// The wamid this message quotes.
+    context: Option<String>,
     attempts: i64,
     phone_number_id: String,
     wa_id: Option<String>,
@@ -102,7 +104,7 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
     let rows = {
         let mut conn = state.db.pool.acquire().await?;
         sqlx::query(
-            "SELECT m.id, m.conversation_id, m.text, m.kind, m.payload, m.attempts, c.workspace_id, ch.phone_number_id, \
+            "SELECT m.id, m.conversation_id, m.text, m.kind, m.payload, m.raw, m.attempts, c.workspace_id, ch.phone_number_id, \
              k.wa_id, k.bsuid \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              JOIN channels ch ON ch.id = c.channel_id JOIN contacts k ON k.id = c.contact_id \
@@ -122,6 +124,7 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
             text: r.try_get::<Option<String>, _>("text")?.unwrap_or_default(),
             kind: r.try_get("kind")?,
             payload: r.try_get("payload")?,
+            context: crate::outbound::context_of(r.try_get::<Option<String>, _>("raw")?.as_deref()),
             attempts: r.try_get("attempts")?,
             phone_number_id: r.try_get("phone_number_id")?,
             wa_id: r.try_get("wa_id")?,
@@ -235,24 +238,40 @@ async fn send_one(state: &AppState, job: &Job) -> Outcome {
                 )
             }
         };
+        let object = if crate::media::MEDIA_KINDS.contains(&job.kind.as_str()) {
+            // Upload the file first (once).
+            match crate::outbound::media_object(state, job.id, &job.phone_number_id, &object).await {
+                Ok(o) => o,
+                Err(e) => return failed_call(job, e),
+            }
+        } else {
+            object
+        };
         msg.text = None;
         msg.kind = job.kind.clone();
         msg.extra.insert(job.kind.clone(), object);
+    }
+    if let Some(wamid) = &job.context {
+        msg.context = Some(handoff_whatsapp::graph::ReplyContext { message_id: wamid.clone() });
     }
     match state.graph.send(&job.phone_number_id, &msg).await {
         Ok(resp) => {
             let wamid = resp.messages.first().map(|m| m.id.clone());
             Outcome::new(DeliveryStatus::Sent, wamid, None, None)
         }
-        Err(e) if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS => {
-            let backoff = e.retry_after(job.attempts.clamp(0, 16) as u32).map_or(1000, |d| d.as_millis() as i64);
-            tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
-            Outcome::new(DeliveryStatus::Queued, None, Some(e.describe()), Some(now_ms() + backoff))
-        }
-        Err(e) => {
-            tracing::warn!(message = job.id, error = %e.describe(), "send failed for good");
-            Outcome::new(DeliveryStatus::Failed, None, Some(e.describe()), None)
-        }
+        Err(e) => failed_call(job, e),
+    }
+}
+
+/// A failed Graph API call: retried later by Meta's error-code table, or failed for good.
+fn failed_call(job: &Job, e: handoff_whatsapp::GraphError) -> Outcome {
+    if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS {
+        let backoff = e.retry_after(job.attempts.clamp(0, 16) as u32).map_or(1000, |d| d.as_millis() as i64);
+        tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
+        Outcome::new(DeliveryStatus::Queued, None, Some(e.describe()), Some(now_ms() + backoff))
+    } else {
+        tracing::warn!(message = job.id, error = %e.describe(), "send failed for good");
+        Outcome::new(DeliveryStatus::Failed, None, Some(e.describe()), None)
     }
 }
 

@@ -311,6 +311,46 @@ impl GraphClient {
         Ok(all)
     }
 
+    /// Uploads a file for the business number `phone_number_id` (`POST
+    /// /{phone_number_id}/media`, multipart); the returned media id is then sent as
+    /// `{"image": {"id": ...}}` and the like.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        bytes: Vec<u8>,
+        mime_type: &str,
+        filename: &str,
+    ) -> Result<String, GraphError> {
+        let url = format!("{}/{}/{}/media", self.base_url, self.version, phone_number_id);
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(filename.to_owned())
+            .mime_str(mime_type)
+            .map_err(|e| GraphError::Transport(format!("bad mime type: {e}")))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", part);
+        let resp = self
+            .http
+            .post(&url)
+            .bearer_auth(self.access_token.expose())
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(GraphError::from_response(status.as_u16(), &bytes));
+        }
+        let body: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| GraphError::Transport(format!("unexpected upload answer: {e}")))?;
+        body.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| GraphError::Transport("upload answer without an id".into()))
+    }
+
     /// Sends one message from the business number `phone_number_id`.
     pub async fn send(&self, phone_number_id: &str, msg: &OutboundMessage) -> Result<SendResponse, GraphError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);

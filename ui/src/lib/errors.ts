@@ -3,6 +3,7 @@ export const ERROR_CODES = [
   'invalid_input',
   'message_too_long',
   'payload_too_large',
+  'unsupported_media_type',
   'unauthorized',
   'invalid_credentials',
   'token_expired',
@@ -77,6 +78,8 @@ const FRIENDLY: Record<ErrorCode, string> = {
   invalid_input: 'Some of the information entered is not valid.',
   message_too_long: 'That message is too long for WhatsApp (4096 characters at most).',
   payload_too_large: 'That is too much data to send at once.',
+  unsupported_media_type:
+    "WhatsApp can't send this kind of file. Send a JPEG or PNG image, an MP4 video, an audio file, or a PDF/Office/text document.",
   unauthorized: 'Your session has ended. Please sign in again.',
   invalid_credentials: 'Wrong email or password.',
   token_expired: 'Your session has expired. Please sign in again.',

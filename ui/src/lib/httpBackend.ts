@@ -86,6 +86,8 @@ function codeForStatus(status: number): ErrorCode {
       return 'conflict';
     case 413:
       return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
     case 502:
     case 503:
     case 504:

@@ -1,7 +1,9 @@
 //! The IPC commands the UI invokes. Each is a few lines over `inbox_core::Inbox`; errors
 //! cross as `{code, message}`.
 
-use handoff_protocol::{Agent, Availability, Conversation, ConversationDetail, ConversationId, Message, SecretString};
+use handoff_protocol::{
+    Agent, Availability, Conversation, ConversationDetail, ConversationId, Message, MessageId, SecretString,
+};
 use inbox_core::{CoreError, Inbox, Session};
 use tauri::State;
 
@@ -60,8 +62,13 @@ pub async fn get_thread(inbox: State<'_, Inbox>, conversation_id: i64) -> Result
 }
 
 #[tauri::command]
-pub async fn send_reply(inbox: State<'_, Inbox>, conversation_id: i64, text: String) -> Result<Message, CoreError> {
-    inbox.send_reply(ConversationId(conversation_id), &text).await
+pub async fn send_reply(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    text: String,
+    reply_to: Option<i64>,
+) -> Result<Message, CoreError> {
+    inbox.send_reply(ConversationId(conversation_id), &text, reply_to.map(MessageId)).await
 }
 
 #[tauri::command]
@@ -109,4 +116,40 @@ pub async fn send_template(
     parameters: Vec<String>,
 ) -> Result<Message, CoreError> {
     inbox.send_template(ConversationId(conversation_id), &name, &language, parameters).await
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn send_attachment(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    filename: String,
+    mime_type: String,
+    data_base64: String,
+    caption: String,
+    reply_to: Option<i64>,
+) -> Result<Message, CoreError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data_base64.as_bytes()).map_err(|e| {
+        CoreError::Invalid(handoff_protocol::ErrorCode::InvalidInput, format!("the file is not base64: {e}"))
+    })?;
+    inbox
+        .send_attachment(
+            ConversationId(conversation_id),
+            (&filename, &mime_type, bytes),
+            &caption,
+            reply_to.map(MessageId),
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn send_interactive(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    body: String,
+    buttons: Vec<String>,
+    reply_to: Option<i64>,
+) -> Result<Message, CoreError> {
+    inbox.send_interactive(ConversationId(conversation_id), &body, buttons, reply_to.map(MessageId)).await
 }

@@ -52,6 +52,8 @@ pub fn run() {
             commands::media,
             commands::templates,
             commands::send_template,
+            commands::send_attachment,
+            commands::send_interactive,
         ])
         .run(tauri::generate_context!())
         .expect("Handoff Inbox failed to start");

@@ -70,11 +70,15 @@ impl ApiClient {
         body: Option<&B>,
     ) -> CoreResult<T> {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t.expose());
-        }
         if let Some(b) = body {
             req = req.json(b);
+        }
+        self.answer(req).await
+    }
+
+    async fn answer<T: DeserializeOwned>(&self, mut req: reqwest::RequestBuilder) -> CoreResult<T> {
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
         }
         let resp = req.send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
         let status = resp.status();
@@ -120,7 +124,39 @@ impl ApiClient {
 
     pub async fn send_message(&self, id: ConversationId, client_id: &str, text: &str) -> CoreResult<Message> {
         let body = SendMessageRequest { client_id: client_id.to_owned(), text: text.to_owned(), ..Default::default() };
-        self.call(Method::POST, &format!("/v1/conversations/{id}/messages"), Some(&body)).await
+        self.send(id, &body).await
+    }
+
+    /// Any message: text, a quoted reply, an uploaded file, buttons.
+    pub async fn send(&self, id: ConversationId, body: &SendMessageRequest) -> CoreResult<Message> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/messages"), Some(body)).await
+    }
+
+    /// Uploads a file to send in conversation `id`.
+    pub async fn upload(
+        &self,
+        id: ConversationId,
+        bytes: Vec<u8>,
+        mime: &str,
+        filename: &str,
+    ) -> CoreResult<Attachment> {
+        let encoded: String = filename
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let req = self
+            .http
+            .post(format!("{}/v1/conversations/{id}/attachments", self.base))
+            .header("content-type", mime)
+            .header("x-filename", encoded)
+            .body(bytes);
+        self.answer(req).await
     }
 
     pub async fn resolve(&self, id: ConversationId, note: Option<String>) -> CoreResult<()> {

@@ -211,7 +211,7 @@ impl Inbox {
 
     /// Queues a reply (shown at once as pending) and sends it when the server is
     /// reachable; applied once on the server by its client id.
-    pub async fn send_reply(&self, id: ConversationId, text: &str) -> CoreResult<Message> {
+    pub async fn send_reply(&self, id: ConversationId, text: &str, reply_to: Option<MessageId>) -> CoreResult<Message> {
         let text = text.trim();
         if text.is_empty() {
             return Err(CoreError::Invalid(ErrorCode::InvalidInput, "the message is empty".into()));
@@ -226,7 +226,8 @@ impl Inbox {
         if self.0.store.conversation(id).await?.is_none() {
             return Err(CoreError::Api(ApiError::new(ErrorCode::NotFound, "this conversation is not in your inbox")));
         }
-        let entry = self.0.store.queue_reply(id, &new_client_id(), text).await?;
+        let reply_to = reply_to.map(|m| m.0).filter(|m| *m > 0);
+        let entry = self.0.store.queue_reply(id, &new_client_id(), text, reply_to).await?;
         self.0.listener.changed(vec![id]);
         let me = self.clone();
         tokio::spawn(async move {
@@ -266,6 +267,60 @@ impl Inbox {
             named_parameters: Default::default(),
         };
         let m = self.api()?.send_template(id, &req).await?;
+        self.pull().await?;
+        Ok(m)
+    }
+
+    /// Sends a file (uploaded first), `caption` under it (needs the server: files are
+    /// not queued offline).
+    pub async fn send_attachment(
+        &self,
+        id: ConversationId,
+        file: (&str, &str, Vec<u8>),
+        caption: &str,
+        reply_to: Option<MessageId>,
+    ) -> CoreResult<Message> {
+        let (filename, mime, bytes) = file;
+        if bytes.is_empty() {
+            return Err(CoreError::Invalid(ErrorCode::InvalidInput, "the file is empty".into()));
+        }
+        let api = self.api()?;
+        let attachment = api.upload(id, bytes, mime, filename).await?;
+        let req = SendMessageRequest {
+            client_id: new_client_id(),
+            text: caption.trim().to_owned(),
+            reply_to,
+            attachment_id: Some(attachment.id),
+            interactive: None,
+        };
+        let m = api.send(id, &req).await?;
+        self.pull().await?;
+        Ok(m)
+    }
+
+    /// Sends up to three reply buttons under `body`.
+    pub async fn send_interactive(
+        &self,
+        id: ConversationId,
+        body: &str,
+        buttons: Vec<String>,
+        reply_to: Option<MessageId>,
+    ) -> CoreResult<Message> {
+        let buttons = buttons
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .enumerate()
+            .map(|(i, t)| ReplyButton { id: format!("btn-{}", i + 1), title: t.to_owned() })
+            .collect();
+        let req = SendMessageRequest {
+            client_id: new_client_id(),
+            text: body.trim().to_owned(),
+            reply_to,
+            attachment_id: None,
+            interactive: Some(InteractiveRequest::Button { buttons }),
+        };
+        let m = self.api()?.send(id, &req).await?;
         self.pull().await?;
         Ok(m)
     }
@@ -346,7 +401,13 @@ impl Inbox {
         let store = &self.0.store;
         let mut changed = BTreeSet::new();
         for entry in store.outbox(None).await?.into_iter().filter(|e| e.state == "pending") {
-            match api.send_message(entry.conversation_id, &entry.client_id, &entry.text).await {
+            let req = SendMessageRequest {
+                client_id: entry.client_id.clone(),
+                text: entry.text.clone(),
+                reply_to: entry.reply_to.map(MessageId),
+                ..Default::default()
+            };
+            match api.send(entry.conversation_id, &req).await {
                 Ok(m) => {
                     store.reply_sent(entry.local_id, &m).await?;
                     changed.insert(entry.conversation_id);

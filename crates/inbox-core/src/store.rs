@@ -23,6 +23,8 @@ pub struct OutboxEntry {
     pub client_id: String,
     pub conversation_id: ConversationId,
     pub text: String,
+    /// The server id of the message this reply quotes.
+    pub reply_to: Option<i64>,
     pub created_at: Millis,
     /// `pending` or `failed`.
     pub state: String,
@@ -196,14 +198,16 @@ impl LocalStore {
         conversation_id: ConversationId,
         client_id: &str,
         text: &str,
+        reply_to: Option<i64>,
     ) -> CoreResult<OutboxEntry> {
         let created_at = now_ms();
         let row = sqlx::query(
-            "INSERT INTO outbox (client_id, conversation_id, text, created_at) VALUES (?, ?, ?, ?) RETURNING local_id",
+            "INSERT INTO outbox (client_id, conversation_id, text, reply_to, created_at) VALUES (?, ?, ?, ?, ?) RETURNING local_id",
         )
         .bind(client_id)
         .bind(conversation_id.0)
         .bind(text)
+        .bind(reply_to)
         .bind(created_at)
         .fetch_one(&self.pool)
         .await?;
@@ -212,6 +216,7 @@ impl LocalStore {
             client_id: client_id.to_owned(),
             conversation_id,
             text: text.to_owned(),
+            reply_to,
             created_at,
             state: "pending".into(),
             error: None,
@@ -221,7 +226,7 @@ impl LocalStore {
     /// Outbox entries, oldest first (of one conversation, or all).
     pub async fn outbox(&self, conversation: Option<ConversationId>) -> CoreResult<Vec<OutboxEntry>> {
         let rows = sqlx::query(
-            "SELECT local_id, client_id, conversation_id, text, created_at, state, error_code, error_message FROM outbox \
+            "SELECT local_id, client_id, conversation_id, text, reply_to, created_at, state, error_code, error_message FROM outbox \
              WHERE (? IS NULL OR conversation_id = ?) ORDER BY local_id",
         )
         .bind(conversation.map(|c| c.0))
@@ -240,6 +245,7 @@ impl LocalStore {
                     client_id: r.get("client_id"),
                     conversation_id: ConversationId(r.get("conversation_id")),
                     text: r.get("text"),
+                    reply_to: r.get("reply_to"),
                     created_at: r.get("created_at"),
                     state: r.get("state"),
                     error,

@@ -148,7 +148,7 @@ async fn login_sync_live_escalation_reply_and_logout() {
     assert_eq!(reads[1]["typing_indicator"], json!({"type": "text"}));
 
     // Reply: pending at once, then at the Graph API exactly once, then read.
-    let pending = inbox.send_reply(id, "Olá Rafael! Ana here, checking your order now.").await.unwrap();
+    let pending = inbox.send_reply(id, "Olá Rafael! Ana here, checking your order now.", None).await.unwrap();
     assert!(pending.id.0 < 0);
     assert_eq!(pending.status, DeliveryStatus::Queued);
     let sent = eventually(10, "the reply at the Graph API", || async {
@@ -166,6 +166,31 @@ async fn login_sync_live_escalation_reply_and_logout() {
     .await;
     assert!(inbox.store().outbox(None).await.unwrap().is_empty());
     assert_eq!(rec.escalations.lock().unwrap().len(), 1, "announced once");
+
+    // A quoted reply (through the outbox), a PDF (uploaded, then sent by media id) and
+    // reply buttons, each at the Graph API once.
+    let quoted = thread.messages.iter().rev().find(|m| m.author == Author::Customer).unwrap();
+    inbox.send_reply(id, "About this one:", Some(quoted.id)).await.unwrap();
+    let pdf = b"%PDF-1.4 label".to_vec();
+    let doc =
+        inbox.send_attachment(id, ("label März.pdf", "application/pdf", pdf), "Your return label", None).await.unwrap();
+    assert_eq!((doc.kind.as_str(), doc.media.map(|m| m.status)), ("document", Some("ready".to_owned())));
+    let menu = inbox.send_interactive(id, "Anything else?", vec!["No, thanks".into(), " ".into()], None).await.unwrap();
+    assert_eq!(menu.kind, "interactive");
+    let err = inbox.send_attachment(id, ("a.exe", "application/x-msdownload", vec![1]), "", None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnsupportedMediaType);
+    let calls = eventually(10, "the three sends", || async {
+        let s = sb.sent().await;
+        let has = |f: &dyn Fn(&serde_json::Value) -> bool| s.iter().filter(|c| f(&c.body)).count();
+        let counts = (
+            has(&|b| b["context"]["message_id"] == last_inbound.as_str() && b["text"]["body"] == "About this one:"),
+            has(&|b| b["document"]["filename"] == "label März.pdf" && b["document"]["id"].is_string()),
+            has(&|b| b["interactive"]["action"]["buttons"][0]["reply"]["title"] == "No, thanks"),
+        );
+        (counts != (0, 0, 0) && counts.0 + counts.1 + counts.2 == 3).then_some(counts)
+    })
+    .await;
+    assert_eq!(calls, (1, 1, 1));
 
     // Restart the app: the session comes back from the keyring, the data from disk.
     drop(inbox);
@@ -269,9 +294,9 @@ async fn offline_replies_survive_a_restart_and_apply_once() {
     relay.cut();
     eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
         .await;
-    let m = inbox.send_reply(id, "Sorry for the wait, Amelia!").await.unwrap();
+    let m = inbox.send_reply(id, "Sorry for the wait, Amelia!", None).await.unwrap();
     assert_eq!(m.status, DeliveryStatus::Queued);
-    inbox.send_reply(id2, "This one will be refused").await.unwrap();
+    inbox.send_reply(id2, "This one will be refused", None).await.unwrap();
     // Meanwhile the second conversation is resolved elsewhere (a manager).
     let maya = stack.login("maya@demo.handoff.dev").await;
     let r = reqwest::Client::new()

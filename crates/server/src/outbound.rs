@@ -87,7 +87,7 @@ pub async fn upload(
     let filename = headers
         .get("x-filename")
         .and_then(|v| v.to_str().ok())
-        .map(|v| percent_decode(v))
+        .map(percent_decode)
         .map(|n| n.replace(['/', '\\', '\0'], "_").trim().chars().take(240).collect::<String>())
         .filter(|n| !n.is_empty());
     let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };

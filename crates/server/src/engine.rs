@@ -167,6 +167,68 @@ pub fn sender_of<'a>(
     Some((wa_id, bsuid, name))
 }
 
+/// A `system` message saying the customer changed numbers (`user_changed_number`, or
+/// `customer_changed_number` with `new_wa_id`): the contact keeps its history and
+/// conversations and is reached at the new number from now on; the old number is kept
+/// in `attributes.previous_wa_ids`. When the new number already has a contact of its
+/// own, the two are linked (`attributes.linked_contact_ids`) rather than merged.
+pub async fn link_number_change(conn: &mut AnyConnection, contact_id: i64, msg: &InboundMessage) -> AppResult<()> {
+    let Some(system) = msg.extra.get("system") else {
+        return Ok(());
+    };
+    let kind = system.get("type").and_then(|v| v.as_str()).unwrap_or_default();
+    if !matches!(kind, "user_changed_number" | "customer_changed_number") {
+        return Ok(());
+    }
+    let Some(new_wa) = system.get("new_wa_id").or_else(|| system.get("wa_id")).and_then(|v| v.as_str()) else {
+        return Ok(());
+    };
+    let r = sqlx::query("SELECT workspace_id, wa_id, attributes FROM contacts WHERE id = $1")
+        .bind(contact_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let (ws, old_wa): (i64, Option<String>) = (r.try_get("workspace_id")?, r.try_get("wa_id")?);
+    if old_wa.as_deref() == Some(new_wa) {
+        return Ok(()); // already applied (a redelivery)
+    }
+    let mut attrs = store::json_object(r.try_get("attributes")?)?;
+    let other: Option<i64> = sqlx::query("SELECT id FROM contacts WHERE workspace_id = $1 AND wa_id = $2 AND id <> $3")
+        .bind(ws)
+        .bind(new_wa)
+        .bind(contact_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    let push = |attrs: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: serde_json::Value| {
+        let list = attrs.entry(key.to_owned()).or_insert_with(|| json!([]));
+        if let Some(a) = list.as_array_mut() {
+            if !a.contains(&v) {
+                a.push(v);
+            }
+        }
+    };
+    if let Some(old) = &old_wa {
+        push(&mut attrs, "previous_wa_ids", json!(old));
+    }
+    let new_wa_col = match other {
+        Some(o) => {
+            push(&mut attrs, "linked_contact_ids", json!(o));
+            old_wa.clone()
+        }
+        None => Some(new_wa.to_owned()),
+    };
+    sqlx::query("UPDATE contacts SET wa_id = $1, attributes = $2, updated_at = $3 WHERE id = $4")
+        .bind(new_wa_col)
+        .bind(serde_json::Value::Object(attrs).to_string())
+        .bind(now_ms())
+        .bind(contact_id)
+        .execute(&mut *conn)
+        .await?;
+    tracing::info!(contact = contact_id, linked = ?other, "customer changed numbers: identity linked");
+    Ok(())
+}
+
 /// A newly stored inbound message.
 #[derive(Debug, Clone, Copy)]
 pub struct Ingested {
@@ -187,6 +249,11 @@ pub async fn ingest_inbound(
 ) -> AppResult<Option<Ingested>> {
     if msg.id.is_empty() {
         tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
+        return Ok(None);
+    }
+    if sqlx::query("SELECT id FROM messages WHERE wamid = $1").bind(&msg.id).fetch_optional(&mut *conn).await?.is_some()
+    {
+        tracing::debug!(wamid = %msg.id, "duplicate webhook delivery: already stored");
         return Ok(None);
     }
     let Some((wa_id, bsuid, name)) = sender_of(contacts, msg) else {
@@ -222,6 +289,9 @@ pub async fn ingest_inbound(
             crate::media::enqueue(conn, message_id, object).await?;
             media = true;
         }
+    }
+    if kind == "system" {
+        link_number_change(conn, contact_id, msg).await?;
     }
     let preview = text.clone().unwrap_or_else(|| format!("[{kind}]"));
     touch_conversation(conn, conversation_id, &preview, sent_at, true).await?;

@@ -364,6 +364,18 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
             }
         }
     }
+    // Redeliveries: drop what is already stored before touching contacts, so an old
+    // message creates nothing (not even a contact for a number since changed).
+    if !items.is_empty() {
+        let sql = format!("SELECT wamid FROM messages WHERE wamid IN ({})", crate::db::placeholders(1, items.len()));
+        let mut q = sqlx::query(&sql);
+        for it in &items {
+            q = q.bind(&it.msg.id);
+        }
+        let stored: std::collections::HashSet<String> =
+            q.fetch_all(&mut *conn).await?.iter().map(|r| r.try_get("wamid")).collect::<Result<_, _>>()?;
+        items.retain(|it| !stored.contains(&it.msg.id));
+    }
     if items.is_empty() {
         return Ok(outcomes);
     }
@@ -526,6 +538,9 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
                 crate::media::enqueue(conn, message_id, object).await?;
                 outcomes[it.delivery].media = true;
             }
+        }
+        if row.kind == "system" {
+            engine::link_number_change(conn, contact_of[k], it.msg).await?;
         }
         outcomes[it.delivery].new_messages += 1;
         outcomes[it.delivery].touched.insert(ws);

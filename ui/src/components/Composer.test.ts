@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tick } from 'svelte';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import Thread from './Thread.svelte';
 import { Inbox } from '../lib/inbox.svelte';
 import { BackendError, friendlyMessage } from '../lib/errors';
 import { FakeBackend } from '../test/fakeBackend';
-import { NOW, conversation, detail } from '../test/fixtures';
+import { NOW, conversation, detail, message } from '../test/fixtures';
 import type { ConversationState } from '../lib/types';
 
 async function setup(state: ConversationState = 'assigned') {
@@ -275,5 +275,404 @@ describe('Composer: the 24-hour reply window', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveAttribute('data-error-code', 'window_closed');
     expect(alert).toHaveTextContent(friendlyMessage('window_closed'));
+  });
+});
+
+/** A file of `size` bytes (the bytes are 0..255 repeating, so that their content can be checked). */
+function makeFile(name: string, type: string, size = 2048): File {
+  const bytes = new Uint8Array(Math.min(size, 4096));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i & 0xff;
+  const file = new File([bytes], name, { type });
+  // Big files without the memory: only the checks read `size` before the upload.
+  if (size !== bytes.length) Object.defineProperty(file, 'size', { value: size });
+  return file;
+}
+
+const fileInput = () => screen.getByTestId('file-input') as HTMLInputElement;
+const replyBar = () => screen.queryByTestId('reply-bar');
+
+describe('Composer: quoted replies', () => {
+  it('Reply on a message shows the quote bar; Send passes its id, then the bar clears and the reply quotes it', async () => {
+    const { backend, input, user } = await setup();
+    const first = screen.getAllByTestId('message')[0];
+    await user.click(within(first).getByRole('button', { name: 'Reply to this message' }));
+
+    expect(replyBar()).toHaveTextContent('Replying to Maria Lopez: Hi, where is my order?');
+    expect(replyBar()).toHaveAttribute('data-message-id', '1');
+    expect(input).toHaveFocus();
+    expect(input).toHaveAccessibleDescription(/Replying to Maria Lopez: Hi, where is my order\?/);
+
+    await user.type(input, 'It ships today{Enter}');
+    expect(backend.sendReply).toHaveBeenCalledWith(1, 'It ships today', 1);
+    await waitFor(() => expect(replyBar()).not.toBeInTheDocument());
+    expect(input).toHaveValue('');
+    const last = screen.getAllByTestId('message').at(-1)!;
+    expect(within(last).getByTestId('message-text')).toHaveTextContent('It ships today');
+    const quote = within(last).getByTestId('reply-quote');
+    expect(quote).toHaveAttribute('data-target-id', '1');
+    expect(quote).toHaveTextContent('Hi, where is my order?');
+  });
+
+  it('Escape or ✕ cancels the reply; the next message then quotes nothing', async () => {
+    const { backend, input, user } = await setup();
+    const messages = screen.getAllByTestId('message');
+    await user.click(within(messages[1]).getByRole('button', { name: 'Reply to this message' }));
+    expect(replyBar()).toHaveTextContent('Replying to Bot: Let me check that for you.');
+    await user.keyboard('{Escape}');
+    expect(replyBar()).not.toBeInTheDocument();
+
+    await user.click(within(messages[4]).getByRole('button', { name: 'Reply to this message' }));
+    expect(replyBar()).toHaveTextContent('Replying to You: Hi Maria, I am on it.');
+    await user.click(screen.getByRole('button', { name: 'Cancel reply' }));
+    expect(replyBar()).not.toBeInTheDocument();
+    expect(input).toHaveFocus();
+
+    await user.type(input, 'Hi{Enter}');
+    expect(backend.sendReply).toHaveBeenCalledWith(1, 'Hi');
+  });
+
+  it('the Reply action is a keyboard-reachable button, only on messages WhatsApp can quote', async () => {
+    const d = detail();
+    d.messages.push(message({ id: -1, wamid: null, direction: 'outbound', author: 'agent', status: 'queued', text: 'pending' }));
+    const backend = new FakeBackend({ details: [d] });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    await inbox.select(1);
+    render(Thread, { inbox });
+    const user = userEvent.setup();
+
+    const has = screen.getAllByTestId('message').map((m) => [
+      m.dataset.messageId,
+      within(m).queryByRole('button', { name: 'Reply to this message' }) !== null,
+    ]);
+    // the system line, the failed message and the one still sending cannot be quoted
+    expect(has).toEqual([
+      ['1', true],
+      ['2', true],
+      ['3', true],
+      ['4', false],
+      ['5', true],
+      ['6', false],
+      ['7', true],
+      ['-1', false],
+    ]);
+
+    const action = within(screen.getAllByTestId('message')[2]).getByRole('button', { name: 'Reply to this message' });
+    expect(action).not.toHaveAttribute('tabindex');
+    action.focus();
+    await user.keyboard('{Enter}');
+    expect(replyBar()).toHaveTextContent('Replying to Maria Lopez: I want to talk to a person');
+  });
+
+  it('is not offered while the bot handles the conversation', async () => {
+    await setup('automation');
+    expect(screen.queryAllByRole('button', { name: 'Reply to this message' })).toHaveLength(0);
+  });
+
+  it('a failed send keeps the quote and the text', async () => {
+    const { backend, input, user } = await setup();
+    backend.failures.set('sendReply', new BackendError('conflict', 'not on WhatsApp yet'));
+    await user.click(within(screen.getAllByTestId('message')[0]).getByRole('button', { name: 'Reply to this message' }));
+    await user.type(input, 'Sure{Enter}');
+    expect(await screen.findByRole('alert')).toHaveAttribute('data-error-code', 'conflict');
+    expect(replyBar()).toHaveTextContent('Hi, where is my order?');
+    expect(input).toHaveValue('Sure');
+  });
+});
+
+describe('Composer: attachments', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('attaching with the paperclip shows a chip; Send uploads the file with the text as caption', async () => {
+    const { backend, input, send, user } = await setup();
+    const attachButton = screen.getByRole('button', { name: 'Attach a file' });
+    expect(fileInput().accept).toContain('image/jpeg');
+    expect(fileInput().accept).toContain('application/pdf');
+    expect(fileInput().accept).toContain('.docx');
+    await user.click(attachButton);
+    await user.upload(fileInput(), makeFile('receipt.png', 'image/png', 2048));
+
+    const chip = screen.getByTestId('attachment-chip');
+    expect(within(chip).getByTestId('attachment-name')).toHaveTextContent('receipt.png');
+    expect(within(chip).getByTestId('attachment-size')).toHaveTextContent('2 KB');
+    expect(input).toHaveAccessibleName('Caption');
+    expect(send).toBeEnabled(); // a caption is optional
+
+    await user.type(input, 'Your receipt');
+    await user.click(send);
+    // reading the file is asynchronous
+    await waitFor(() => expect(backend.sendAttachment).toHaveBeenCalledTimes(1));
+    const [conversationId, file, caption, replyTo] = backend.sendAttachment.mock.calls[0];
+    expect([conversationId, file.name, file.type, caption, replyTo]).toEqual([1, 'receipt.png', 'image/png', 'Your receipt', null]);
+    expect(file.bytes).toBeInstanceOf(Uint8Array);
+    expect(file.bytes.length).toBe(2048);
+    expect(file.bytes[300]).toBe(300 & 0xff);
+    expect(backend.sendReply).not.toHaveBeenCalled();
+
+    await waitFor(() => expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument());
+    expect(input).toHaveValue('');
+    expect(input).toHaveAccessibleName('Reply');
+    // the sent image shows through MediaView, like inbound media
+    const last = screen.getAllByTestId('message').at(-1)!;
+    expect(last).toHaveAttribute('data-kind', 'image');
+    const img = await within(last).findByRole('img', { name: 'Your receipt' });
+    expect(img.getAttribute('src')).toMatch(/^data:image\/png;base64,AAECAwQF/);
+  });
+
+  it('a quoted reply with a file passes the quoted id', async () => {
+    const { backend, send, user } = await setup();
+    await user.click(within(screen.getAllByTestId('message')[0]).getByRole('button', { name: 'Reply to this message' }));
+    await user.upload(fileInput(), makeFile('label.pdf', 'application/pdf'));
+    await user.click(send);
+    await waitFor(() =>
+      expect(backend.sendAttachment).toHaveBeenCalledWith(1, expect.objectContaining({ name: 'label.pdf' }), '', 1),
+    );
+    await waitFor(() => expect(replyBar()).not.toBeInTheDocument());
+  });
+
+  it.each([
+    ['an image over 5 MB', makeFile('photo.jpg', 'image/jpeg', 6 * 1024 * 1024), 'images of at most 5 MB'],
+    ['a video over 16 MB', makeFile('clip.mp4', 'video/mp4', 17 * 1024 * 1024), 'videos of at most 16 MB'],
+    ['a document over 100 MB', makeFile('huge.pdf', 'application/pdf', 101 * 1024 * 1024), 'documents of at most 100 MB'],
+    ['a GIF', makeFile('funny.gif', 'image/gif'), "WhatsApp can't send this kind of file"],
+    ['a ZIP', makeFile('files.zip', 'application/zip'), 'Send a JPEG or PNG image, an MP4 video, an audio file, or a PDF/Office/text document.'],
+  ])('refuses %s before any upload, saying why', async (_case, file, words) => {
+    const { backend, send } = await setup();
+    const user = userEvent.setup({ applyAccept: false });
+    await user.upload(fileInput(), file);
+    const refusal = screen.getByTestId('attach-refusal');
+    expect(refusal).toHaveTextContent(words);
+    expect(refusal).toHaveAttribute('role', 'alert');
+    expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument();
+    expect(send).toBeDisabled();
+    expect(backend.sendAttachment).not.toHaveBeenCalled();
+  });
+
+  it('while uploading it is busy; an error keeps the file and the caption for a retry', async () => {
+    const { backend, input, send, user } = await setup();
+    await user.upload(fileInput(), makeFile('invoice.pdf', 'application/pdf'));
+    await user.type(input, 'Invoice attached');
+
+    let fail: (err: unknown) => void = () => {};
+    backend.sendAttachment.mockImplementationOnce(() => new Promise((_resolve, reject) => (fail = reject)));
+    await user.click(send);
+    const chip = screen.getByTestId('attachment-chip');
+    await waitFor(() => expect(within(chip).getByRole('status')).toHaveTextContent('Uploading…'));
+    expect(chip).toHaveAttribute('aria-busy', 'true');
+    expect(send).toHaveTextContent('Uploading…');
+    expect(send).toBeDisabled();
+    expect(within(chip).getByRole('button', { name: 'Remove attachment' })).toBeDisabled();
+
+    await waitFor(() => expect(backend.sendAttachment).toHaveBeenCalledTimes(1));
+    fail(new BackendError('unsupported_media_type', 'application/pdf is not allowed here'));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveAttribute('data-error-code', 'unsupported_media_type');
+    expect(alert).toHaveTextContent(friendlyMessage('unsupported_media_type'));
+    expect(screen.getByTestId('attachment-chip')).toHaveTextContent('invoice.pdf');
+    expect(input).toHaveValue('Invoice attached');
+    expect(send).toHaveTextContent('Send');
+
+    // try again: this time it goes
+    await user.click(send);
+    await waitFor(() => expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument());
+    expect(backend.sendAttachment).toHaveBeenCalledTimes(2);
+    expect(backend.sendAttachment).toHaveBeenLastCalledWith(1, expect.objectContaining({ name: 'invoice.pdf' }), 'Invoice attached', null);
+  });
+
+  it('pasting or dropping a file attaches it; ✕ removes it', async () => {
+    const { backend, input, user } = await setup();
+    await fireEvent.paste(input, { clipboardData: { files: [makeFile('screenshot.png', 'image/png')], getData: () => '' } });
+    expect(screen.getByTestId('attachment-chip')).toHaveTextContent('screenshot.png');
+    await user.click(screen.getByRole('button', { name: 'Remove attachment' }));
+    expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument();
+
+    // pasting text is still just text
+    await fireEvent.paste(input, { clipboardData: { files: [], getData: () => 'hello' } });
+    expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument();
+
+    const composer = screen.getByTestId('composer');
+    const dataTransfer = { files: [makeFile('Report.docx', '', 5000)], types: ['Files'], dropEffect: 'none' };
+    await fireEvent.dragOver(composer, { dataTransfer });
+    expect(composer).toHaveClass('dragging');
+    await fireEvent.drop(composer, { dataTransfer });
+    expect(composer).not.toHaveClass('dragging');
+    expect(screen.getByTestId('attachment-chip')).toHaveTextContent('Report.docx');
+    expect(screen.getByTestId('attachment-chip')).toHaveAttribute('data-kind', 'document');
+    await user.click(document.querySelector('#send-reply')!);
+    await waitFor(() =>
+      expect(backend.sendAttachment).toHaveBeenCalledWith(
+        1,
+        expect.objectContaining({
+          name: 'Report.docx',
+          type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+        }),
+        '',
+        null,
+      ),
+    );
+  });
+
+  it('an image shows a thumbnail from an object URL, revoked when removed or unmounted', async () => {
+    let n = 0;
+    const createObjectURL = vi.fn(() => `blob:preview-${++n}`);
+    const revokeObjectURL = vi.fn();
+    vi.stubGlobal('URL', Object.assign(class extends URL {}, { createObjectURL, revokeObjectURL }));
+    const { input, user } = await setup();
+
+    await user.upload(fileInput(), makeFile('a.png', 'image/png'));
+    expect(screen.getByTestId('attachment-preview')).toHaveAttribute('src', 'blob:preview-1');
+    expect(screen.getByRole('img', { name: 'Preview of a.png' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Remove attachment' }));
+    expect(revokeObjectURL).toHaveBeenCalledWith('blob:preview-1');
+
+    // documents have an icon, not a preview
+    await user.upload(fileInput(), makeFile('a.pdf', 'application/pdf'));
+    expect(screen.queryByTestId('attachment-preview')).not.toBeInTheDocument();
+    expect(createObjectURL).toHaveBeenCalledTimes(1);
+    await user.click(screen.getByRole('button', { name: 'Remove attachment' }));
+
+    await fireEvent.paste(input, { clipboardData: { files: [makeFile('b.jpg', 'image/jpeg')], getData: () => '' } });
+    expect(screen.getByTestId('attachment-preview')).toHaveAttribute('src', 'blob:preview-2');
+    cleanup();
+    expect(revokeObjectURL).toHaveBeenCalledWith('blob:preview-2');
+  });
+
+  it('WhatsApp audio has no caption: Send waits until the text is cleared', async () => {
+    const { input, send, user } = await setup();
+    await user.upload(fileInput(), makeFile('note.mp3', 'audio/mpeg'));
+    await user.type(input, 'listen');
+    expect(send).toBeDisabled();
+    expect(screen.getByTestId('caption-problem')).toHaveTextContent("audio messages can't have a caption");
+    await user.clear(input);
+    expect(send).toBeEnabled();
+  });
+
+  it('a caption is at most 1024 characters', async () => {
+    const { input, send, user } = await setup();
+    await user.upload(fileInput(), makeFile('a.png', 'image/png'));
+    await fireEvent.input(input, { target: { value: 'a'.repeat(1025) } });
+    expect(send).toBeDisabled();
+    expect(screen.getByTestId('composer-too-long')).toHaveTextContent('1024 characters at most in a caption');
+    expect(screen.getByTestId('char-counter')).toHaveTextContent('1025 / 1024');
+  });
+
+  it('follows the 24-hour window: no attaching while it is closed', async () => {
+    const d = detail({ conversation: conversation({ last_inbound_at: Date.now() - 25 * 3_600_000 }) });
+    const backend = new FakeBackend({ details: [d] });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    await inbox.select(1);
+    render(Thread, { inbox });
+    expect(screen.getByRole('button', { name: 'Attach a file' })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Add reply buttons' })).toBeDisabled();
+    const input = document.querySelector<HTMLTextAreaElement>('#composer-input')!;
+    await fireEvent.paste(input, { clipboardData: { files: [makeFile('a.png', 'image/png')], getData: () => '' } });
+    await fireEvent.drop(screen.getByTestId('composer'), {
+      dataTransfer: { files: [makeFile('a.png', 'image/png')], types: ['Files'] },
+    });
+    expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument();
+    expect(backend.sendAttachment).not.toHaveBeenCalled();
+  });
+
+  it('a file chosen in one conversation is not sent in another', async () => {
+    const one = detail();
+    const two = detail({ conversation: conversation({ id: 2, contact: { id: 12, wa_id: '15551230002', bsuid: null, name: 'Sam' } }) });
+    const backend = new FakeBackend({ details: [one, two] });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    await inbox.select(1);
+    render(Thread, { inbox });
+    await userEvent.setup().upload(fileInput(), makeFile('a.png', 'image/png'));
+    expect(screen.getByTestId('attachment-chip')).toBeInTheDocument();
+    await inbox.select(2);
+    await tick();
+    expect(screen.queryByTestId('attachment-chip')).not.toBeInTheDocument();
+  });
+});
+
+describe('Composer: reply buttons', () => {
+  const titleInputs = () => [1, 2, 3].map((i) => screen.getByLabelText(`Button ${i} title`) as HTMLInputElement);
+
+  it('the toggle shows three title inputs with counters; Send uses sendInteractive with the trimmed titles', async () => {
+    const { backend, input, send, user } = await setup();
+    const toggle = screen.getByRole('button', { name: 'Add reply buttons' });
+    expect(toggle).toHaveAttribute('aria-pressed', 'false');
+    expect(screen.queryByTestId('buttons-editor')).not.toBeInTheDocument();
+    await user.click(toggle);
+    expect(toggle).toHaveAttribute('aria-pressed', 'true');
+    const [b1, b2, b3] = titleInputs();
+    expect(b1).toHaveFocus();
+    expect(screen.getAllByTestId('button-title-count').map((c) => c.textContent)).toEqual(['0/20', '0/20', '0/20']);
+
+    await user.type(input, 'Did this solve it?');
+    await user.type(b1, '  Yes, thanks ');
+    await user.type(b3, 'No');
+    expect(b2).toHaveValue('');
+    expect(screen.getAllByTestId('button-title-count').map((c) => c.textContent)).toEqual(['11/20', '0/20', '2/20']);
+    await user.click(send);
+
+    expect(backend.sendInteractive).toHaveBeenCalledWith(1, 'Did this solve it?', ['Yes, thanks', 'No'], null);
+    expect(backend.sendReply).not.toHaveBeenCalled();
+    await waitFor(() => expect(screen.queryByTestId('buttons-editor')).not.toBeInTheDocument());
+    expect(input).toHaveValue('');
+    const last = screen.getAllByTestId('message').at(-1)!;
+    expect(within(last).getByTestId('message-text')).toHaveTextContent('Did this solve it?');
+    expect(within(last).getAllByTestId('interactive-button').map((b) => b.textContent)).toEqual(['Yes, thanks', 'No']);
+  });
+
+  it('needs a body and at least one distinct title of at most 20 characters', async () => {
+    const { backend, input, send, user } = await setup();
+    await user.click(screen.getByRole('button', { name: 'Add reply buttons' }));
+    const [b1, b2] = titleInputs();
+    await user.type(input, 'Pick one');
+    expect(send).toBeDisabled();
+    expect(screen.getByTestId('buttons-problem')).toHaveTextContent('Add at least one button title.');
+
+    await user.type(b1, 'A title that is too long');
+    expect(send).toBeDisabled();
+    expect(b1).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getAllByTestId('button-title-count')[0]).toHaveTextContent('24/20');
+    expect(screen.getByTestId('buttons-problem')).toHaveTextContent('at most 20 characters');
+
+    await user.clear(b1);
+    await user.type(b1, 'Same');
+    await user.type(b2, ' Same ');
+    expect(send).toBeDisabled();
+    expect(screen.getByTestId('buttons-problem')).toHaveTextContent('Each button needs a different title.');
+
+    await user.clear(b2);
+    expect(send).toBeEnabled();
+    await user.clear(input);
+    expect(send).toBeDisabled(); // the body is required
+    await fireEvent.input(input, { target: { value: 'x'.repeat(1025) } });
+    expect(send).toBeDisabled();
+    expect(screen.getByTestId('composer-too-long')).toHaveTextContent('1024 characters at most');
+    expect(backend.sendInteractive).not.toHaveBeenCalled();
+  });
+
+  it('can quote a message, and closing the buttons sends plain text again', async () => {
+    const { backend, input, send, user } = await setup();
+    await user.click(within(screen.getAllByTestId('message')[2]).getByRole('button', { name: 'Reply to this message' }));
+    const toggle = screen.getByRole('button', { name: 'Add reply buttons' });
+    await user.click(toggle);
+    await user.type(titleInputs()[0], 'Call me');
+    await user.type(input, 'Shall I call you?');
+    await user.click(send);
+    expect(backend.sendInteractive).toHaveBeenCalledWith(1, 'Shall I call you?', ['Call me'], 3);
+    await waitFor(() => expect(replyBar()).not.toBeInTheDocument());
+
+    await user.click(toggle);
+    await user.click(toggle);
+    await user.type(input, 'Plain again{Enter}');
+    expect(backend.sendReply).toHaveBeenCalledWith(1, 'Plain again');
+  });
+
+  it('a file and reply buttons do not go together', async () => {
+    const { user } = await setup();
+    await user.upload(fileInput(), makeFile('a.png', 'image/png'));
+    expect(screen.getByRole('button', { name: 'Add reply buttons' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Remove attachment' }));
+    await user.click(screen.getByRole('button', { name: 'Add reply buttons' }));
+    expect(screen.getByRole('button', { name: 'Attach a file' })).toBeDisabled();
   });
 });

@@ -7,7 +7,7 @@ import { Inbox } from '../lib/inbox.svelte';
 import { BackendError } from '../lib/errors';
 import type { MediaInfo, Message } from '../lib/types';
 import { FakeBackend } from '../test/fakeBackend';
-import { NOW, detail } from '../test/fixtures';
+import { NOW, agent, detail, message } from '../test/fixtures';
 import { WA, inbound, wa } from '../test/whatsapp';
 
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
@@ -174,6 +174,49 @@ describe('Media messages', () => {
     expect(error).toHaveTextContent("You don't have permission to do that.");
     expect(error).toHaveAttribute('data-code', 'forbidden');
     expect(screen.queryByRole('img')).not.toBeInTheDocument();
+  });
+
+  it('outbound media the agent sent shows exactly like inbound media, quote included', async () => {
+    const doc = 'data:application/pdf;base64,JVBERi0=';
+    const { backend, messages } = await show(
+      [
+        inbound(wa(WA.text, { id: 'wamid.q', text: { body: 'Can you send the receipt?' } })),
+        message({
+          wamid: 'wamid.out1',
+          direction: 'outbound',
+          author: 'agent',
+          agent_id: agent.id,
+          kind: 'image',
+          text: 'Your receipt',
+          status: 'delivered',
+          content: { type: 'image', image: { caption: 'Your receipt', mime_type: 'image/png' }, context: { id: 'wamid.q' } },
+          media: ready({ mime_type: 'image/png', size: 2048 }),
+        }),
+        message({
+          wamid: 'wamid.out2',
+          direction: 'outbound',
+          author: 'agent',
+          agent_id: agent.id,
+          kind: 'document',
+          text: 'invoice.pdf',
+          status: 'sent',
+          content: { type: 'document', document: { mime_type: 'application/pdf', filename: 'invoice.pdf' } },
+          media: { status: 'ready', mime_type: 'application/pdf', size: 1_258_291 } as MediaInfo,
+        }),
+      ],
+      { 2: PNG, 3: doc },
+    );
+    const image = within(messages[1]).getByTestId('media');
+    expect(image).toHaveAttribute('data-media-status', 'ready');
+    expect(await within(image).findByRole('img', { name: 'Your receipt' })).toHaveAttribute('src', PNG);
+    expect(within(messages[1]).getByTestId('message-text')).toHaveTextContent('Your receipt');
+    expect(within(messages[1]).getByTestId('reply-quote')).toHaveTextContent('Can you send the receipt?');
+
+    const card = await within(messages[2]).findByTestId('document-card');
+    expect(card).toHaveTextContent('invoice.pdf');
+    expect(card).toHaveTextContent('1.2 MB');
+    expect(await within(card).findByRole('link', { name: 'Download invoice.pdf' })).toHaveAttribute('href', doc);
+    expect(backend.media.mock.calls.map(([id]) => id).sort()).toEqual([2, 3]);
   });
 
   it('without media info, or without a backend, the card stays as before', async () => {

@@ -223,6 +223,81 @@ describe('MessageContent: every WhatsApp type', () => {
     expect(within(el).getByTestId('message-status')).toHaveTextContent('Delivered');
   });
 
+  it('outbound interactive buttons: the body, then the buttons as chips that do nothing here', async () => {
+    const el = await showOne(
+      message({
+        direction: 'outbound',
+        author: 'agent',
+        agent_id: agent.id,
+        kind: 'interactive',
+        text: 'Did this solve it?',
+        status: 'delivered',
+        content: {
+          type: 'interactive',
+          interactive: {
+            type: 'button',
+            body: { text: 'Did this solve it?' },
+            action: {
+              buttons: [
+                { type: 'reply', reply: { id: 'btn-1', title: 'Yes, thanks' } },
+                { type: 'reply', reply: { id: 'btn-2', title: 'No' } },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    expect(el).toHaveAttribute('data-kind', 'interactive');
+    expect(within(el).getByTestId('message-text')).toHaveTextContent('Did this solve it?');
+    const buttons = within(el).getByRole('list', { name: 'Reply buttons' });
+    expect(within(buttons).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Yes, thanks', 'No']);
+    // chips, not controls: the customer taps them, not the agent
+    expect(within(buttons).queryByRole('button')).not.toBeInTheDocument();
+    expect(el).not.toHaveTextContent('Unsupported message');
+  });
+
+  it('outbound interactive list: the body, the list button and each section with its rows', async () => {
+    const el = await showOne(
+      message({
+        direction: 'outbound',
+        author: 'bot',
+        kind: 'interactive',
+        text: 'Pick a delivery slot',
+        status: 'read',
+        content: {
+          type: 'interactive',
+          interactive: {
+            type: 'list',
+            body: { text: 'Pick a delivery slot' },
+            action: {
+              button: 'See slots',
+              sections: [
+                {
+                  title: 'Tomorrow',
+                  rows: [
+                    { id: 't9', title: '9:00–12:00', description: 'Morning' },
+                    { id: 't13', title: '13:00–17:00' },
+                  ],
+                },
+                { title: 'Friday', rows: [{ id: 'f9', title: '9:00–12:00', description: 'Free delivery' }] },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    expect(within(el).getByTestId('message-text')).toHaveTextContent('Pick a delivery slot');
+    const list = within(el).getByTestId('interactive-list');
+    expect(within(list).getByTestId('list-button')).toHaveTextContent('See slots');
+    const sections = within(list).getAllByTestId('list-section');
+    expect(sections).toHaveLength(2);
+    expect(sections[0]).toHaveTextContent('Tomorrow');
+    const rows = within(sections[0]).getAllByTestId('list-row');
+    expect(rows.map((r) => r.textContent?.replace(/\s+/g, ' ').trim())).toEqual(['9:00–12:00 Morning', '13:00–17:00']);
+    expect(within(sections[1]).getByRole('list', { name: 'Friday' })).toHaveTextContent('Free delivery');
+    expect(within(list).queryByRole('button')).not.toBeInTheDocument();
+  });
+
   it('unknown kinds: "Unsupported message (<kind>)"', async () => {
     const el = await showOne(inbound({ id: 'wamid.h', type: 'hologram', hologram: { x: 1 }, new_field: true }));
     expect(el).toHaveAttribute('data-kind', 'hologram');

@@ -1,6 +1,8 @@
+import type { AttachmentFile } from './attachments';
 import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from './types';
 
 export type { Session } from './types';
+export type { AttachmentFile } from './attachments';
 
 export type Unsubscribe = () => void;
 
@@ -17,7 +19,26 @@ export interface IBackend {
   /** Newest activity first. */
   listConversations(): Promise<Conversation[]>;
   getThread(conversationId: number): Promise<ConversationDetail>;
-  sendReply(conversationId: number, text: string): Promise<Message>;
+  /**
+   * Send a text reply; with `replyTo` (a message id of this conversation) it quotes
+   * that message. Returns the pending message.
+   */
+  sendReply(conversationId: number, text: string, replyTo?: number | null): Promise<Message>;
+  /**
+   * Send a file (image, video, audio or document) with `caption` (may be empty),
+   * optionally quoting `replyTo`. Returns the pending message.
+   */
+  sendAttachment(
+    conversationId: number,
+    file: AttachmentFile,
+    caption: string,
+    replyTo?: number | null,
+  ): Promise<Message>;
+  /**
+   * Send `body` with up to 3 reply buttons (`buttons` are their titles), optionally
+   * quoting `replyTo`. Returns the pending message.
+   */
+  sendInteractive(conversationId: number, body: string, buttons: string[], replyTo?: number | null): Promise<Message>;
   resolve(conversationId: number, note: string | null): Promise<void>;
   /** The workspace's WhatsApp message templates (every status). */
   templates(): Promise<Template[]>;

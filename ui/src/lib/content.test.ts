@@ -90,7 +90,116 @@ describe('describeContent', () => {
   });
 });
 
+describe('outgoing interactive messages', () => {
+  const sent = (interactive: unknown, text: string | null = null) =>
+    message({
+      direction: 'outbound',
+      author: 'agent',
+      kind: 'interactive',
+      text,
+      status: 'sent',
+      content: { type: 'interactive', interactive },
+    });
+
+  it('reply buttons: the body and the button titles', () => {
+    const view = describeContent(
+      sent({
+        type: 'button',
+        header: { type: 'text', text: 'Order #88' },
+        body: { text: 'Did this solve it?' },
+        footer: { text: 'Acme Support' },
+        action: {
+          buttons: [
+            { type: 'reply', reply: { id: 'btn-1', title: 'Yes' } },
+            { type: 'reply', reply: { id: 'btn-2', title: 'No' } },
+            { type: 'reply', reply: { id: 'btn-3' } },
+          ],
+        },
+      }),
+    );
+    expect(view).toEqual({
+      type: 'buttons',
+      header: 'Order #88',
+      body: 'Did this solve it?',
+      footer: 'Acme Support',
+      buttons: ['Yes', 'No'],
+    });
+    expect(summarize(view)).toBe('Did this solve it?');
+  });
+
+  it('a list: the body, the button label and the sections with their rows', () => {
+    const view = describeContent(
+      sent({
+        type: 'list',
+        body: { text: 'Pick a slot' },
+        action: {
+          button: 'Slots',
+          sections: [
+            { title: 'Morning', rows: [{ id: 'm9', title: '9:00', description: 'With Ana' }, { id: 'm10', title: '10:00' }] },
+            { rows: [{ id: 'x' }, 'junk'] },
+            'junk',
+          ],
+        },
+      }),
+    );
+    expect(view).toEqual({
+      type: 'list',
+      header: null,
+      body: 'Pick a slot',
+      footer: null,
+      button: 'Slots',
+      sections: [
+        {
+          title: 'Morning',
+          rows: [
+            { title: '9:00', description: 'With Ana' },
+            { title: '10:00', description: null },
+          ],
+        },
+        { title: null, rows: [] },
+      ],
+    });
+  });
+
+  it('falls back to the summary for the body; without anything to show it is a placeholder', () => {
+    expect(describeContent(sent({ type: 'button', action: { buttons: [{ reply: { title: 'Ok' } }] } }, 'Summary'))).toMatchObject({
+      type: 'buttons',
+      body: 'Summary',
+      buttons: ['Ok'],
+    });
+    expect(describeContent(sent({ type: 'button', action: 'junk' }))).toMatchObject({ type: 'placeholder' });
+    expect(describeContent(sent({ type: 'list' }))).toMatchObject({ type: 'placeholder' });
+  });
+});
+
 describe('buildThread', () => {
+  it('an outbound reply quotes its target through content.context.id, like an inbound one', () => {
+    const entries = buildThread([
+      message({ id: 1, wamid: 'wamid.customer', text: 'Where is my order?' }),
+      message({
+        id: 2,
+        wamid: 'wamid.agent',
+        direction: 'outbound',
+        author: 'agent',
+        kind: 'text',
+        text: 'On its way',
+        content: { type: 'text', text: { body: 'On its way' }, context: { id: 'wamid.customer' } },
+      }),
+      message({
+        id: 3,
+        wamid: null,
+        direction: 'outbound',
+        author: 'agent',
+        kind: 'image',
+        text: 'Your receipt',
+        content: { type: 'image', image: { caption: 'Your receipt', mime_type: 'image/png' }, context: { id: 'wamid.agent' } },
+      }),
+    ]) as MessageEntry[];
+    expect(entries[1].reply?.target?.original.id).toBe(1);
+    expect(entries[2].reply?.target?.original.id).toBe(2);
+    expect(describeContent(entries[2].message)).toMatchObject({ type: 'media', kind: 'image', caption: 'Your receipt' });
+  });
+
   it('puts notices for unmatched actions where they happened', () => {
     const entries = buildThread([
       message({ id: 1, wamid: 'w1', text: 'a' }),

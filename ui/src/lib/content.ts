@@ -73,6 +73,16 @@ export interface OrderLine {
   price: string | null;
 }
 
+export interface ListRowView {
+  title: string;
+  description: string | null;
+}
+
+export interface ListSectionView {
+  title: string | null;
+  rows: ListRowView[];
+}
+
 export type ContentView =
   | { type: 'text'; text: string }
   /** Something we cannot show; `detail` is the server's summary, if any. */
@@ -91,6 +101,17 @@ export type ContentView =
   | { type: 'contacts'; contacts: SharedContact[] }
   /** A tapped button or a list choice. */
   | { type: 'choice'; label: string; title: string; description: string | null }
+  /** An interactive message we sent: body text with reply buttons (their titles). */
+  | { type: 'buttons'; header: string | null; body: string | null; footer: string | null; buttons: string[] }
+  /** An interactive message we sent: body text and a list behind the `button` label. */
+  | {
+      type: 'list';
+      header: string | null;
+      body: string | null;
+      footer: string | null;
+      button: string | null;
+      sections: ListSectionView[];
+    }
   | { type: 'flow'; fields: [string, string][]; note: string | null }
   | { type: 'order'; itemCount: number; catalogId: string | null; total: string | null; lines: OrderLine[]; note: string | null }
   | { type: 'system'; text: string }
@@ -139,7 +160,7 @@ export function describeContent(message: Message): ContentView {
     case 'contacts':
       return contacts(content.contacts);
     case 'interactive':
-      return interactive(part) ?? { type: 'placeholder', text: 'Unsupported message (interactive)', detail: summary };
+      return interactive(part, summary) ?? { type: 'placeholder', text: 'Unsupported message (interactive)', detail: summary };
     case 'button': {
       const title = asText(part?.text) ?? summary;
       return title !== null
@@ -208,9 +229,11 @@ export function humanizeKey(key: string): string {
   return words ? words.charAt(0).toUpperCase() + words.slice(1) : key;
 }
 
-function interactive(part: Obj | null): ContentView | null {
+function interactive(part: Obj | null, summary: string | null): ContentView | null {
   if (!part) return null;
   const sub = asText(part.type);
+  // What we sent: `{type: "button" | "list", header?, body: {text}, footer?, action}`.
+  if (sub === 'button' || sub === 'list') return outgoingInteractive(part, sub, summary);
   const button = asObject(part.button_reply);
   const list = asObject(part.list_reply);
   if ((sub === 'button_reply' || (!sub && button)) && asText(button?.title) !== null) {
@@ -222,6 +245,41 @@ function interactive(part: Obj | null): ContentView | null {
   const nfm = asObject(part.nfm_reply);
   if (sub === 'nfm_reply' || (!sub && nfm)) return flow(nfm);
   return null;
+}
+
+function outgoingInteractive(part: Obj, sub: 'button' | 'list', summary: string | null): ContentView | null {
+  const action = asObject(part.action);
+  const header = asObject(part.header);
+  const texts = {
+    header: asText(header?.type) === 'text' || !asText(header?.type) ? asText(header?.text) : null,
+    body: asText(asObject(part.body)?.text) ?? summary,
+    footer: asText(asObject(part.footer)?.text),
+  };
+  if (sub === 'button') {
+    const buttons: string[] = [];
+    for (const raw of asArray(action?.buttons)) {
+      const b = asObject(raw);
+      const title = asText(asObject(b?.reply)?.title) ?? asText(b?.title);
+      if (title !== null) buttons.push(title);
+    }
+    if (buttons.length === 0 && texts.body === null) return null;
+    return { type: 'buttons', ...texts, buttons };
+  }
+  const sections: ListSectionView[] = [];
+  for (const raw of asArray(action?.sections)) {
+    const section = asObject(raw);
+    if (!section) continue;
+    const rows: ListRowView[] = [];
+    for (const r of asArray(section.rows)) {
+      const row = asObject(r);
+      const title = asText(row?.title);
+      if (title !== null) rows.push({ title, description: asText(row?.description) });
+    }
+    sections.push({ title: asText(section.title), rows });
+  }
+  const button = asText(action?.button);
+  if (sections.length === 0 && button === null && texts.body === null) return null;
+  return { type: 'list', ...texts, button, sections };
 }
 
 function flow(nfm: Obj | null): ContentView {
@@ -334,6 +392,10 @@ export function summarize(view: ContentView): string {
       return view.contacts.length === 1 ? join('Contact', view.contacts[0].name) : `${view.contacts.length} contacts`;
     case 'choice':
       return view.title;
+    case 'buttons':
+      return view.body ?? view.header ?? 'Message with buttons';
+    case 'list':
+      return view.body ?? view.header ?? 'List message';
     case 'flow':
       return 'Form submitted';
     case 'order':

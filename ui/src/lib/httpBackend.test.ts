@@ -170,6 +170,88 @@ describe('HttpBackend', () => {
     expect(req.body.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
+  it('sendReply with replyTo adds reply_to; without it the body has none', async () => {
+    await loggedIn();
+    fetchMock.mockImplementation(async () => json(message({ direction: 'outbound', author: 'agent', status: 'queued' }), 201));
+    await backend.sendReply(9, 'Yes, that one', 41);
+    expect(lastRequest().body).toEqual({ client_id: expect.any(String), text: 'Yes, that one', reply_to: 41 });
+    await backend.sendReply(9, 'Plain', null);
+    expect(lastRequest().body).toEqual({ client_id: expect.any(String), text: 'Plain' });
+  });
+
+  it('sendAttachment uploads the raw bytes, then sends the message with attachment_id', async () => {
+    await loggedIn();
+    const upload = { id: 55, kind: 'image', mime_type: 'image/png', filename: 'rečeipt #1.png', size: 3, sha256: 'ab12' };
+    const sent = message({ direction: 'outbound', author: 'agent', status: 'queued', kind: 'image' });
+    fetchMock.mockResolvedValueOnce(json(upload, 201)).mockResolvedValueOnce(json(sent, 201));
+    const bytes = new Uint8Array([0x89, 0x50, 0x4e]);
+
+    await expect(
+      backend.sendAttachment(9, { name: 'rečeipt #1.png', type: 'image/png', bytes }, 'Your receipt', 41),
+    ).resolves.toEqual(sent);
+
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    const [uploadUrl, uploadInit] = fetchMock.mock.calls[0] as [string, RequestInit];
+    expect(uploadUrl).toBe(`${BASE}/v1/conversations/9/attachments`);
+    expect(uploadInit.method).toBe('POST');
+    const headers = uploadInit.headers as Record<string, string>;
+    expect(headers['Content-Type']).toBe('image/png');
+    expect(headers['x-filename']).toBe('re%C4%8Deipt%20%231.png');
+    expect(decodeURIComponent(headers['x-filename'])).toBe('rečeipt #1.png');
+    expect(headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(uploadInit.body).toBe(bytes);
+
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/conversations/9/messages`);
+    expect(req.method).toBe('POST');
+    expect(req.headers['Content-Type']).toBe('application/json');
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    expect(req.body).toEqual({ client_id: expect.any(String), text: 'Your receipt', attachment_id: 55, reply_to: 41 });
+  });
+
+  it('sendAttachment without a reply sends no reply_to; an empty caption is sent as ""', async () => {
+    await loggedIn();
+    const upload = { id: 56, kind: 'document', mime_type: 'application/pdf', filename: 'a.pdf', size: 1, sha256: 'cd' };
+    fetchMock.mockResolvedValueOnce(json(upload, 201)).mockResolvedValueOnce(json(message(), 201));
+    await backend.sendAttachment(9, { name: 'a.pdf', type: 'application/pdf', bytes: new Uint8Array([1]) }, '');
+    expect(lastRequest().body).toEqual({ client_id: expect.any(String), text: '', attachment_id: 56 });
+  });
+
+  it('a refused upload rejects with its code and sends no message', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ code: 'unsupported_media_type', message: 'image/gif' }, 415));
+    const file = { name: 'a.gif', type: 'image/gif', bytes: new Uint8Array([1]) };
+    await expect(backend.sendAttachment(9, file, '')).rejects.toMatchObject({ code: 'unsupported_media_type' });
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+
+    // A 415 without a JSON body still maps to the code.
+    fetchMock.mockResolvedValueOnce(new Response('nope', { status: 415 }));
+    await expect(backend.sendAttachment(9, file, '')).rejects.toMatchObject({ code: 'unsupported_media_type' });
+  });
+
+  it('sendInteractive POSTs the body as text with reply buttons btn-1.., and reply_to when quoting', async () => {
+    await loggedIn();
+    fetchMock.mockImplementation(async () => json(message({ direction: 'outbound', author: 'agent', kind: 'interactive' }), 201));
+    await backend.sendInteractive(9, 'Did this help?', ['Yes', 'No'], 41);
+    const req = lastRequest();
+    expect(req.url).toBe(`${BASE}/v1/conversations/9/messages`);
+    expect(req.method).toBe('POST');
+    expect(req.body).toEqual({
+      client_id: expect.any(String),
+      text: 'Did this help?',
+      interactive: {
+        type: 'button',
+        buttons: [
+          { id: 'btn-1', title: 'Yes' },
+          { id: 'btn-2', title: 'No' },
+        ],
+      },
+      reply_to: 41,
+    });
+    await backend.sendInteractive(9, 'Pick one', ['A']);
+    expect(lastRequest().body).not.toHaveProperty('reply_to');
+  });
+
   it('sendReply maps not_assignee', async () => {
     await loggedIn();
     fetchMock.mockResolvedValueOnce(json({ code: 'not_assignee', message: 'assigned to 9' }, 403));

@@ -1,3 +1,4 @@
+import type { AttachmentFile, UploadedAttachment } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { BackendError, SESSION_ENDED_CODES, isErrorCode, type ErrorCode } from './errors';
 import type {
@@ -112,6 +113,14 @@ async function errorFromResponse(res: Response): Promise<BackendError> {
   return new BackendError(codeForStatus(res.status), `HTTP ${res.status} ${res.statusText}`.trim());
 }
 
+interface RequestOptions {
+  base?: string;
+  auth?: boolean;
+  accept?: string;
+  /** Send these bytes as the body (instead of `body` as JSON). */
+  raw?: { bytes: Uint8Array; contentType: string; headers?: Record<string, string> };
+}
+
 function toSession(auth: StoredAuth): Session {
   return { server_url: auth.server_url, agent: auth.agent, workspace_name: auth.workspace_name };
 }
@@ -153,7 +162,7 @@ export class HttpBackend implements IBackend {
     method: string,
     path: string,
     body?: unknown,
-    opts: { base?: string; auth?: boolean; accept?: string } = {},
+    opts: RequestOptions = {},
   ): Promise<Response> {
     const useAuth = opts.auth ?? true;
     const base = opts.base ?? this.auth?.server_url;
@@ -161,16 +170,20 @@ export class HttpBackend implements IBackend {
       throw new BackendError('not_logged_in', 'Not logged in');
     }
     const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let payload: BodyInit | undefined;
+    if (opts.raw) {
+      headers['Content-Type'] = opts.raw.contentType;
+      Object.assign(headers, opts.raw.headers);
+      payload = opts.raw.bytes as Uint8Array<ArrayBuffer>;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
     if (useAuth && this.auth) headers.Authorization = `Bearer ${this.auth.token}`;
 
     let res: Response;
     try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      res = await fetch(`${base}${path}`, { method, headers, body: payload });
     } catch (err) {
       throw new BackendError('network', err instanceof Error ? err.message : String(err));
     }
@@ -183,12 +196,7 @@ export class HttpBackend implements IBackend {
     return res;
   }
 
-  private async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    opts: { base?: string; auth?: boolean } = {},
-  ): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, body, opts);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -246,11 +254,51 @@ export class HttpBackend implements IBackend {
     return this.request<ConversationDetail>('GET', `/v1/conversations/${conversationId}`);
   }
 
-  sendReply(conversationId: number, text: string): Promise<Message> {
-    return this.request<Message>('POST', `/v1/conversations/${conversationId}/messages`, {
-      client_id: newClientId(),
-      text,
-    });
+  /** `POST /v1/conversations/{id}/messages`, with a fresh idempotency key. */
+  private postMessage(conversationId: number, fields: Record<string, unknown>, replyTo?: number | null): Promise<Message> {
+    const body: Record<string, unknown> = { client_id: newClientId(), ...fields };
+    if (typeof replyTo === 'number') body.reply_to = replyTo;
+    return this.request<Message>('POST', `/v1/conversations/${conversationId}/messages`, body);
+  }
+
+  sendReply(conversationId: number, text: string, replyTo?: number | null): Promise<Message> {
+    return this.postMessage(conversationId, { text }, replyTo);
+  }
+
+  /** Uploads the file (raw body), then sends the message that carries it. */
+  async sendAttachment(
+    conversationId: number,
+    file: AttachmentFile,
+    caption: string,
+    replyTo?: number | null,
+  ): Promise<Message> {
+    const upload = await this.request<UploadedAttachment>(
+      'POST',
+      `/v1/conversations/${conversationId}/attachments`,
+      undefined,
+      {
+        raw: {
+          bytes: file.bytes,
+          contentType: file.type,
+          headers: { 'x-filename': encodeURIComponent(file.name) },
+        },
+      },
+    );
+    if (typeof upload?.id !== 'number') {
+      throw new BackendError('internal', 'The server sent an invalid response');
+    }
+    return this.postMessage(conversationId, { text: caption, attachment_id: upload.id }, replyTo);
+  }
+
+  sendInteractive(conversationId: number, body: string, buttons: string[], replyTo?: number | null): Promise<Message> {
+    return this.postMessage(
+      conversationId,
+      {
+        text: body,
+        interactive: { type: 'button', buttons: buttons.map((title, i) => ({ id: `btn-${i + 1}`, title })) },
+      },
+      replyTo,
+    );
   }
 
   async markRead(conversationId: number): Promise<void> {

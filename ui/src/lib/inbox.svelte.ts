@@ -1,3 +1,4 @@
+import type { AttachmentFile } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { clearMediaCache } from './mediaCache';
 import { BackendError, SESSION_ENDED_CODES, friendlyMessage, toBackendError } from './errors';
@@ -271,13 +272,48 @@ export class Inbox {
   }
 
   /**
-   * Send a reply in the open conversation. Shows the returned (pending)
-   * message at once, then reloads. Rejects with a BackendError.
+   * Send a reply in the open conversation, quoting `replyTo` if given. Shows the
+   * returned (pending) message at once, then reloads. Rejects with a BackendError.
    */
-  async send(conversationId: number, text: string): Promise<Message> {
+  async send(conversationId: number, text: string, replyTo: number | null = null): Promise<Message> {
+    return this.deliver(conversationId, () =>
+      replyTo === null
+        ? this.backend.sendReply(conversationId, text)
+        : this.backend.sendReply(conversationId, text, replyTo),
+    );
+  }
+
+  /**
+   * Send a file with a caption (may be empty), optionally quoting `replyTo`.
+   * Shows the returned (pending) message at once, then reloads. Rejects with a BackendError.
+   */
+  async sendAttachment(
+    conversationId: number,
+    file: AttachmentFile,
+    caption: string,
+    replyTo: number | null = null,
+  ): Promise<Message> {
+    return this.deliver(conversationId, () => this.backend.sendAttachment(conversationId, file, caption, replyTo));
+  }
+
+  /**
+   * Send `body` with reply buttons (their titles), optionally quoting `replyTo`.
+   * Shows the returned (pending) message at once, then reloads. Rejects with a BackendError.
+   */
+  async sendInteractive(
+    conversationId: number,
+    body: string,
+    buttons: string[],
+    replyTo: number | null = null,
+  ): Promise<Message> {
+    return this.deliver(conversationId, () => this.backend.sendInteractive(conversationId, body, buttons, replyTo));
+  }
+
+  /** Runs a send; shows the message it returns, or ends the session on a session error. */
+  private async deliver(conversationId: number, sendIt: () => Promise<Message>): Promise<Message> {
     let message: Message;
     try {
-      message = await this.backend.sendReply(conversationId, text);
+      message = await sendIt();
     } catch (err) {
       const e = toBackendError(err);
       this.endedSession(e);
@@ -315,16 +351,7 @@ export class Inbox {
    * returned (pending) message at once, then reloads. Rejects with a BackendError.
    */
   async sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message> {
-    let message: Message;
-    try {
-      message = await this.backend.sendTemplate(conversationId, name, language, parameters);
-    } catch (err) {
-      const e = toBackendError(err);
-      this.endedSession(e);
-      throw e;
-    }
-    this.showSent(conversationId, message);
-    return message;
+    return this.deliver(conversationId, () => this.backend.sendTemplate(conversationId, name, language, parameters));
   }
 
   private showSent(conversationId: number, message: Message): void {

@@ -87,11 +87,69 @@ describe('TauriBackend', () => {
     await expect(backend.media(1)).rejects.toMatchObject({ code: 'not_found', message: 'no file' });
   });
 
-  it('sendReply passes conversationId and text and returns the pending message', async () => {
+  it('sendReply passes conversationId, text and replyTo (null when not quoting) and returns the pending message', async () => {
     const pending = message({ id: -1, direction: 'outbound', author: 'agent', status: 'queued', text: 'hi' });
     replies.send_reply = pending;
     await expect(backend.sendReply(3, 'hi')).resolves.toEqual(pending);
-    expect(appCalls()).toEqual([{ cmd: 'send_reply', args: { conversationId: 3, text: 'hi' } }]);
+    await backend.sendReply(3, 'quoting', 41);
+    await backend.sendReply(3, 'explicitly not', null);
+    expect(appCalls()).toEqual([
+      { cmd: 'send_reply', args: { conversationId: 3, text: 'hi', replyTo: null } },
+      { cmd: 'send_reply', args: { conversationId: 3, text: 'quoting', replyTo: 41 } },
+      { cmd: 'send_reply', args: { conversationId: 3, text: 'explicitly not', replyTo: null } },
+    ]);
+  });
+
+  it('sendAttachment passes the file as base64 with its name, type, caption and replyTo', async () => {
+    const pending = message({ id: -1, direction: 'outbound', author: 'agent', status: 'queued', kind: 'image' });
+    replies.send_attachment = pending;
+    const bytes = new TextEncoder().encode('hello, world');
+    await expect(
+      backend.sendAttachment(3, { name: 'receipt.png', type: 'image/png', bytes }, 'Your receipt', 41),
+    ).resolves.toEqual(pending);
+    await backend.sendAttachment(3, { name: 'a.pdf', type: 'application/pdf', bytes: new Uint8Array([0xff]) }, '');
+    expect(appCalls()).toEqual([
+      {
+        cmd: 'send_attachment',
+        args: {
+          conversationId: 3,
+          filename: 'receipt.png',
+          mimeType: 'image/png',
+          dataBase64: 'aGVsbG8sIHdvcmxk',
+          caption: 'Your receipt',
+          replyTo: 41,
+        },
+      },
+      {
+        cmd: 'send_attachment',
+        args: { conversationId: 3, filename: 'a.pdf', mimeType: 'application/pdf', dataBase64: '/w==', caption: '', replyTo: null },
+      },
+    ]);
+  });
+
+  it('sendAttachment encodes a 20 MB file without overflowing the stack', async () => {
+    const bytes = new Uint8Array(20 * 1024 * 1024 + 1);
+    for (let i = 0; i < bytes.length; i += 4099) bytes[i] = i & 0xff;
+    await backend.sendAttachment(3, { name: 'big.mp4', type: 'video/mp4', bytes }, '');
+    const sent = appCalls()[0].args!.dataBase64 as string;
+    expect(sent).toBe(Buffer.from(bytes).toString('base64'));
+  });
+
+  it('sendAttachment rejections keep their code', async () => {
+    replies.send_attachment = { reject: { code: 'unsupported_media_type', message: 'image/gif' } };
+    const file = { name: 'a.gif', type: 'image/gif', bytes: new Uint8Array([1]) };
+    await expect(backend.sendAttachment(3, file, '')).rejects.toMatchObject({ code: 'unsupported_media_type' });
+  });
+
+  it('sendInteractive passes conversationId, body, buttons and replyTo', async () => {
+    const pending = message({ id: -1, direction: 'outbound', author: 'agent', status: 'queued', kind: 'interactive' });
+    replies.send_interactive = pending;
+    await expect(backend.sendInteractive(3, 'Which one?', ['Yes', 'No'])).resolves.toEqual(pending);
+    await backend.sendInteractive(3, 'Which one?', ['Yes'], 41);
+    expect(appCalls()).toEqual([
+      { cmd: 'send_interactive', args: { conversationId: 3, body: 'Which one?', buttons: ['Yes', 'No'], replyTo: null } },
+      { cmd: 'send_interactive', args: { conversationId: 3, body: 'Which one?', buttons: ['Yes'], replyTo: 41 } },
+    ]);
   });
 
   it('templates calls `templates`', async () => {

@@ -1,5 +1,6 @@
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { bytesToBase64, type AttachmentFile } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { toBackendError } from './errors';
 import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from './types';
@@ -49,8 +50,29 @@ export class TauriBackend implements IBackend {
     return this.call<ConversationDetail>('get_thread', { conversationId });
   }
 
-  sendReply(conversationId: number, text: string): Promise<Message> {
-    return this.call<Message>('send_reply', { conversationId, text });
+  sendReply(conversationId: number, text: string, replyTo?: number | null): Promise<Message> {
+    return this.call<Message>('send_reply', { conversationId, text, replyTo: replyTo ?? null });
+  }
+
+  /** The bytes cross the bridge as base64 (JSON has no bytes). */
+  sendAttachment(
+    conversationId: number,
+    file: AttachmentFile,
+    caption: string,
+    replyTo?: number | null,
+  ): Promise<Message> {
+    return this.call<Message>('send_attachment', {
+      conversationId,
+      filename: file.name,
+      mimeType: file.type,
+      dataBase64: bytesToBase64(file.bytes),
+      caption,
+      replyTo: replyTo ?? null,
+    });
+  }
+
+  sendInteractive(conversationId: number, body: string, buttons: string[], replyTo?: number | null): Promise<Message> {
+    return this.call<Message>('send_interactive', { conversationId, body, buttons, replyTo: replyTo ?? null });
   }
 
   async resolve(conversationId: number, note: string | null): Promise<void> {

@@ -42,6 +42,23 @@ export interface ReplyQuote {
   text: string;
 }
 
+/** The message the agent is answering, shown above the composer until sent or cancelled. */
+export interface ReplyDraft {
+  conversationId: number;
+  messageId: number;
+  /** "Maria Lopez", "You", "Bot", ... */
+  author: string;
+  /** One line of what it says. */
+  text: string;
+}
+
+/** One line of at most `max` characters: whitespace collapsed, "…" when cut. */
+export function snippet(text: string, max = 100): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  const chars = Array.from(line);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : line;
+}
+
 function quoted(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 80 ? `“${line.slice(0, 79)}…”` : `“${line}”`;

@@ -81,7 +81,9 @@ export interface Message {
   /**
    * The message as WhatsApp described it. Inbound: Meta's message object as in
    * webhooks (`type`, the type's own object under its name, `context`, `referral`,
-   * `errors`, unknown fields kept). Outbound templates: the template object
+   * `errors`, unknown fields kept). Outbound: the message as sent to WhatsApp,
+   * `{type, [type]: object, context?: {id}}` (`context.id` is the quoted message's
+   * wamid, as inbound); outbound templates: the template object
    * `{name, language: {code}, components}`. Absent in older data; never trusted
    * to have any particular shape.
    */
@@ -182,3 +184,10 @@ export interface Template {
 
 /** Maximum length of a WhatsApp text message body. */
 export const MAX_MESSAGE_CHARS = 4096;
+
+/** Maximum length of a media caption, and of the body of an interactive message. */
+export const MAX_CAPTION_CHARS = 1024;
+
+/** Reply buttons of an interactive message: how many, and the length of a title. */
+export const MAX_REPLY_BUTTONS = 3;
+export const MAX_BUTTON_TITLE_CHARS = 20;

@@ -1,7 +1,17 @@
 import { vi } from 'vitest';
 import type { IBackend } from '../lib/backend';
+import { attachmentKind, bytesToBase64, type AttachmentFile } from '../lib/attachments';
 import { BackendError } from '../lib/errors';
-import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from '../lib/types';
+import type {
+  Agent,
+  Availability,
+  Conversation,
+  ConversationDetail,
+  MediaInfo,
+  Message,
+  Session,
+  Template,
+} from '../lib/types';
 import { session as defaultSession } from './fixtures';
 
 /** In-memory IBackend for component tests. Every method is a vi spy. */
@@ -72,10 +82,72 @@ export class FakeBackend implements IBackend {
     this.fail('typing');
   });
 
-  sendReply = vi.fn(async (conversationId: number, text: string): Promise<Message> => {
+  sendReply = vi.fn(async (conversationId: number, text: string, replyTo?: number | null): Promise<Message> => {
     this.fail('sendReply');
-    return this.pending(conversationId, 'text', text);
+    const context = this.context(conversationId, replyTo);
+    // Like the server: a quoting reply carries `content` with the quoted wamid.
+    return this.pending(
+      conversationId,
+      'text',
+      text,
+      context ? { type: 'text', text: { body: text }, context } : undefined,
+    );
   });
+
+  /**
+   * Sends a file in memory: a pending message whose media is ready at once, served
+   * by `media()` as a data URL of the bytes.
+   */
+  sendAttachment = vi.fn(
+    async (conversationId: number, file: AttachmentFile, caption: string, replyTo?: number | null): Promise<Message> => {
+      this.fail('sendAttachment');
+      const kind = attachmentKind(file.type);
+      if (!kind) throw new BackendError('unsupported_media_type', `cannot send ${file.type}`);
+      const object: Record<string, unknown> = { mime_type: file.type };
+      if (caption !== '') object.caption = caption;
+      if (kind === 'document') object.filename = file.name;
+      const context = this.context(conversationId, replyTo);
+      const m = this.pending(conversationId, kind, caption || file.name, {
+        type: kind,
+        [kind]: object,
+        ...(context ? { context } : {}),
+      });
+      const media: MediaInfo = { status: 'ready', mime_type: file.type, size: file.bytes.length, error: null };
+      this.patch(conversationId, m.id, { media });
+      this.mediaUrls.set(m.id, `data:${file.type};base64,${bytesToBase64(file.bytes)}`);
+      return { ...m, media };
+    },
+  );
+
+  sendInteractive = vi.fn(
+    async (conversationId: number, body: string, buttons: string[], replyTo?: number | null): Promise<Message> => {
+      this.fail('sendInteractive');
+      const context = this.context(conversationId, replyTo);
+      return this.pending(conversationId, 'interactive', body, {
+        type: 'interactive',
+        interactive: {
+          type: 'button',
+          body: { text: body },
+          action: { buttons: buttons.map((title, i) => ({ type: 'reply', reply: { id: `btn-${i + 1}`, title } })) },
+        },
+        ...(context ? { context } : {}),
+      });
+    },
+  );
+
+  /** WhatsApp's `context` quoting message `replyTo` of the conversation. */
+  private context(conversationId: number, replyTo: number | null | undefined): { id: string } | null {
+    if (replyTo === null || replyTo === undefined) return null;
+    const target = this.threads.get(conversationId)?.messages.find((m) => m.id === replyTo);
+    if (!target) throw new BackendError('invalid_input', `reply_to ${replyTo} names no message`);
+    if (!target.wamid) throw new BackendError('conflict', 'that message has not reached WhatsApp yet');
+    return { id: target.wamid };
+  }
+
+  private patch(conversationId: number, messageId: number, fields: Partial<Message>): void {
+    const m = this.threads.get(conversationId)?.messages.find((x) => x.id === messageId);
+    if (m) Object.assign(m, fields);
+  }
 
   templates = vi.fn(async (): Promise<Template[]> => {
     this.fail('templates');

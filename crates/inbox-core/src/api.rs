@@ -140,16 +140,7 @@ impl ApiClient {
         mime: &str,
         filename: &str,
     ) -> CoreResult<Attachment> {
-        let encoded: String = filename
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
+        let encoded = percent_encoding::utf8_percent_encode(filename, percent_encoding::NON_ALPHANUMERIC).to_string();
         let req = self
             .http
             .post(format!("{}/v1/conversations/{id}/attachments", self.base))

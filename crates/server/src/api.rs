@@ -194,21 +194,7 @@ pub async fn send_message(
     if client_id.is_empty() || client_id.len() > 100 {
         return Err(AppError::new(ErrorCode::InvalidInput, "client_id must be 1 to 100 characters"));
     }
-    let text = req.text.trim();
-    let plain = req.attachment_id.is_none() && req.interactive.is_none();
-    if plain && text.is_empty() {
-        return Err(AppError::new(ErrorCode::InvalidInput, "the message is empty"));
-    }
-    let chars = text.chars().count();
-    if plain && chars > handoff_whatsapp::MAX_TEXT_CHARS {
-        return Err(AppError::new(
-            ErrorCode::MessageTooLong,
-            format!(
-                "WhatsApp text messages are at most {} characters; this one has {chars}",
-                handoff_whatsapp::MAX_TEXT_CHARS
-            ),
-        ));
-    }
+    crate::outbound::check_request(&req)?;
     let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
     visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
     let mut tx = state.db.pool.begin().await?;

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 use futures_util::StreamExt;
-use handoff_whatsapp::payloads::BusinessNumber;
+use handoff_whatsapp::payloads::{self, BusinessNumber};
 use handoff_whatsapp::sign;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, Row};
@@ -125,15 +125,8 @@ fn bodies(n: &BusinessNumber, secret: &str, range: std::ops::Range<usize>, now: 
     range
         .map(|i| {
             let (wa_id, msg) = message(i, now);
-            let body = json!({
-                "object": "whatsapp_business_account",
-                "entry": [{ "id": n.waba_id, "changes": [{ "field": "messages", "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": { "display_phone_number": n.display_phone_number, "phone_number_id": n.phone_number_id },
-                    "contacts": [{ "profile": { "name": "Bench Customer" }, "wa_id": wa_id }],
-                    "messages": [msg]
-                }}]
-            }]});
+            let contact = json!({ "profile": { "name": "Bench Customer" }, "wa_id": wa_id });
+            let body = payloads::inbound_message(n, contact, msg);
             let bytes = serde_json::to_vec(&body).expect("serializes");
             let sig = sign(secret, &bytes);
             (bytes, sig)

@@ -229,77 +229,6 @@ pub async fn link_number_change(conn: &mut AnyConnection, contact_id: i64, msg: 
     Ok(())
 }
 
-/// A newly stored inbound message.
-#[derive(Debug, Clone, Copy)]
-pub struct Ingested {
-    pub conversation_id: i64,
-    pub message_id: i64,
-    /// It carries a file the media fetcher must download.
-    pub media: bool,
-}
-
-/// Stores one inbound message exactly once (unique on its wamid). Returns what was
-/// stored, or `None` when it was a duplicate or has no id.
-pub async fn ingest_inbound(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    channel: Channel,
-    contacts: &[ContactInfo],
-    msg: &InboundMessage,
-) -> AppResult<Option<Ingested>> {
-    if msg.id.is_empty() {
-        tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
-        return Ok(None);
-    }
-    if sqlx::query("SELECT id FROM messages WHERE wamid = $1").bind(&msg.id).fetch_optional(&mut *conn).await?.is_some()
-    {
-        tracing::debug!(wamid = %msg.id, "duplicate webhook delivery: already stored");
-        return Ok(None);
-    }
-    let Some((wa_id, bsuid, name)) = sender_of(contacts, msg) else {
-        tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
-        return Ok(None);
-    };
-    let contact_id = contact_for(conn, channel.workspace_id, wa_id, bsuid, name).await?;
-    let conversation_id = conversation_for(conn, channel, contact_id).await?;
-
-    let now = now_ms();
-    let InboundRow { sent_at, kind, text, raw } = InboundRow::of(msg, now)?;
-    let inserted = sqlx::query(
-        "INSERT INTO messages (conversation_id, wamid, direction, author, kind, text, raw, status, sent_at, created_at) \
-         VALUES ($1, $2, 'inbound', 'customer', $3, $4, $5, 'received', $6, $7) ON CONFLICT (wamid) DO NOTHING RETURNING id",
-    )
-    .bind(conversation_id)
-    .bind(&msg.id)
-    .bind(&kind)
-    .bind(&text)
-    .bind(&raw)
-    .bind(sent_at)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = inserted else {
-        tracing::debug!(wamid = %msg.id, "duplicate webhook delivery: already stored");
-        return Ok(None);
-    };
-    let message_id: i64 = row.try_get("id")?;
-    let mut media = false;
-    if crate::media::MEDIA_KINDS.contains(&kind.as_str()) {
-        if let Some(object) = msg.extra.get(&kind) {
-            crate::media::enqueue(conn, message_id, object).await?;
-            media = true;
-        }
-    }
-    if kind == "system" {
-        link_number_change(conn, contact_id, msg).await?;
-    }
-    let preview = text.clone().unwrap_or_else(|| format!("[{kind}]"));
-    touch_conversation(conn, conversation_id, &preview, sent_at, true).await?;
-    state.db.record_change(conn, channel.workspace_id, "message", message_id, conversation_id).await?;
-    state.db.record_change(conn, channel.workspace_id, "conversation", conversation_id, conversation_id).await?;
-    Ok(Some(Ingested { conversation_id, message_id, media }))
-}
-
 /// WhatsApp's customer service window: 24 hours from the customer's last message.
 pub const WINDOW_MS: i64 = 24 * 3600 * 1000;
 
@@ -318,21 +247,13 @@ pub fn inbound_sent_at(wa_seconds: Option<i64>, now_ms: i64) -> i64 {
     }
 }
 
-/// Moves a conversation's "last message" forward (never back: late webhooks land in
-/// place without becoming the newest).
-async fn touch_conversation(conn: &mut AnyConnection, id: i64, preview: &str, at: i64, inbound: bool) -> AppResult<()> {
-    let sql = if inbound {
-        "UPDATE conversations SET \
+/// Moves a conversation's "last message" forward for a message we send (never back);
+/// inbound messages do the same in bulk in `ingest::store_batch`.
+async fn touch_conversation(conn: &mut AnyConnection, id: i64, preview: &str, at: i64) -> AppResult<()> {
+    let sql = "UPDATE conversations SET \
            last_message_preview = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $1 ELSE last_message_preview END, \
            last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $2 ELSE last_message_at END, \
-           last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at <= $2 THEN $2 ELSE last_inbound_at END, \
-           updated_at = $3 WHERE id = $4"
-    } else {
-        "UPDATE conversations SET \
-           last_message_preview = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $1 ELSE last_message_preview END, \
-           last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at <= $2 THEN $2 ELSE last_message_at END, \
-           updated_at = $3 WHERE id = $4"
-    };
+           updated_at = $3 WHERE id = $4";
     sqlx::query(sql).bind(preview).bind(at).bind(now_ms()).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
@@ -503,7 +424,7 @@ pub async fn enqueue_outbound_full(
     .fetch_one(&mut *conn)
     .await?;
     let id: i64 = row.try_get("id")?;
-    touch_conversation(conn, conversation.id.0, text, now, false).await?;
+    touch_conversation(conn, conversation.id.0, text, now).await?;
     let ws = conversation.workspace_id.0;
     state.db.record_change(conn, ws, "message", id, conversation.id.0).await?;
     state.db.record_change(conn, ws, "conversation", conversation.id.0, conversation.id.0).await?;

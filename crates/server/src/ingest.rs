@@ -136,10 +136,10 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
         let mut tx = state.db.pool.begin().await?;
         for d in &batch {
             tx.execute("SAVEPOINT delivery").await?;
-            match store_delivery(state, &mut tx, d).await {
-                Ok(outcome) => {
+            match store_batch(state, &mut tx, std::slice::from_ref(d)).await {
+                Ok(mut outcome) => {
                     tx.execute("RELEASE SAVEPOINT delivery").await?;
-                    results.push(Ok(outcome));
+                    results.push(Ok(outcome.remove(0)));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery not stored; Meta will send it again");
@@ -189,64 +189,6 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
     }
 }
 
-/// Stores one delivery: its raw body, then every message and status in it.
-async fn store_delivery(state: &AppState, conn: &mut AnyConnection, d: &Delivery) -> AppResult<Outcome> {
-    sqlx::query("INSERT INTO webhook_events (received_at, body, parse_error) VALUES ($1, $2, $3)")
-        .bind(now_ms())
-        .bind(&d.raw)
-        .bind(d.parsed.as_ref().err())
-        .execute(&mut *conn)
-        .await?;
-    let mut out = Outcome::default();
-    let parsed = match &d.parsed {
-        Ok(p) => p,
-        Err(e) => {
-            // Signed by Meta but unreadable: keep the raw body, say what is wrong.
-            out.refuse = Some(AppError::new(ErrorCode::InvalidJson, format!("webhook body is not valid JSON: {e}")));
-            return Ok(out);
-        }
-    };
-    for entry in &parsed.entry {
-        for change in &entry.changes {
-            if crate::templates::apply_webhook(conn, &entry.id, &change.field, &change.value).await? {
-                continue;
-            }
-            if change.field == "user_preferences" {
-                if let Some(ws) = crate::webhook::apply_preferences(state, conn, &change.value).await? {
-                    out.touched.insert(ws);
-                }
-                continue;
-            }
-            let Some(value) = change.messages_value() else {
-                tracing::debug!(field = %change.field, "non-message webhook stored raw");
-                continue;
-            };
-            if value.messages.is_empty() && value.statuses.is_empty() {
-                continue;
-            }
-            let number = &value.metadata.phone_number_id;
-            if number.is_empty() {
-                tracing::warn!("messages webhook without metadata.phone_number_id: stored raw only");
-                continue;
-            }
-            let channel = engine::channel_for(conn, number, &value.metadata.display_phone_number).await?;
-            for msg in &value.messages {
-                if let Some(stored) = engine::ingest_inbound(state, conn, channel, &value.contacts, msg).await? {
-                    out.new_messages += 1;
-                    out.media |= stored.media;
-                    out.touched.insert(channel.workspace_id);
-                }
-            }
-            for st in &value.statuses {
-                if let Some(ws) = engine::apply_status(state, conn, st).await? {
-                    out.touched.insert(ws);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// `($start, ...), (...)`: `rows` tuples of `cols` placeholders.
 fn value_rows(start: usize, rows: usize, cols: usize) -> String {
     (0..rows).map(|r| format!("({})", crate::db::placeholders(start + r * cols, cols))).collect::<Vec<_>>().join(", ")
@@ -272,8 +214,8 @@ struct Item<'a> {
     name: Option<&'a str>,
 }
 
-/// The fast path: the same result as [`store_delivery`] for each delivery in turn, with
-/// a handful of statements for the whole batch (each SQLite statement costs about 50 µs
+/// Stores deliveries (their raw bodies, then every message and status in them) with a
+/// handful of statements for the whole batch (each SQLite statement costs about 50 µs
 /// whatever it does, so statements per message, not fsyncs, bound the rate). Contacts
 /// and conversations are looked up in one query each and created one by one only when
 /// new; messages, conversation updates and change-log rows are multi-row statements.
@@ -325,42 +267,38 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
     let mut items: Vec<Item> = Vec::new();
     let mut channels: HashMap<&str, Channel> = HashMap::new();
     for &(i, value, rows) in &values {
-        {
-            {
-                if value.messages.is_empty() && value.statuses.is_empty() {
-                    continue;
-                }
-                let number = value.metadata.phone_number_id.as_str();
-                if number.is_empty() {
-                    tracing::warn!("messages webhook without metadata.phone_number_id: stored raw only");
-                    continue;
-                }
-                let channel = match channels.get(number) {
-                    Some(c) => *c,
-                    None => {
-                        let c = engine::channel_for(conn, number, &value.metadata.display_phone_number).await?;
-                        channels.insert(number, c);
-                        c
-                    }
-                };
-                for (msg, row) in value.messages.iter().zip(rows) {
-                    if msg.id.is_empty() {
-                        tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
-                        continue;
-                    }
-                    let Some((wa_id, bsuid, name)) = engine::sender_of(&value.contacts, msg) else {
-                        tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
-                        continue;
-                    };
-                    items.push(Item { delivery: i, channel, msg, row, wa_id, bsuid, name });
-                }
-                // Statuses concern our outbound messages, which no inbound message of
-                // this batch can create: applying them before the messages is the same.
-                for st in &value.statuses {
-                    if let Some(ws) = engine::apply_status(state, conn, st).await? {
-                        outcomes[i].touched.insert(ws);
-                    }
-                }
+        if value.messages.is_empty() && value.statuses.is_empty() {
+            continue;
+        }
+        let number = value.metadata.phone_number_id.as_str();
+        if number.is_empty() {
+            tracing::warn!("messages webhook without metadata.phone_number_id: stored raw only");
+            continue;
+        }
+        let channel = match channels.get(number) {
+            Some(c) => *c,
+            None => {
+                let c = engine::channel_for(conn, number, &value.metadata.display_phone_number).await?;
+                channels.insert(number, c);
+                c
+            }
+        };
+        for (msg, row) in value.messages.iter().zip(rows) {
+            if msg.id.is_empty() {
+                tracing::warn!(kind = %msg.kind, "inbound message without an id: kept only in the raw webhook log");
+                continue;
+            }
+            let Some((wa_id, bsuid, name)) = engine::sender_of(&value.contacts, msg) else {
+                tracing::warn!(wamid = %msg.id, "inbound message without a sender: kept only in the raw webhook log");
+                continue;
+            };
+            items.push(Item { delivery: i, channel, msg, row, wa_id, bsuid, name });
+        }
+        // Statuses concern our outbound messages, which no inbound message of
+        // this batch can create: applying them before the messages is the same.
+        for st in &value.statuses {
+            if let Some(ws) = engine::apply_status(state, conn, st).await? {
+                outcomes[i].touched.insert(ws);
             }
         }
     }

@@ -124,24 +124,7 @@ pub async fn upload(
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && bytes[i + 1].is_ascii_hexdigit()
-            && bytes[i + 2].is_ascii_hexdigit()
-        {
-            let hex = |b: u8| (b as char).to_digit(16).unwrap_or_default() as u8;
-            out.push(hex(bytes[i + 1]) << 4 | hex(bytes[i + 2]));
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// A message to enqueue: its type, the text people see, what goes to Meta, what the
@@ -222,8 +205,34 @@ pub fn interactive_object(body: &str, req: &InteractiveRequest) -> AppResult<Val
     Ok(json!({ "type": kind, "body": { "text": body }, "action": action }))
 }
 
+/// What can be refused before looking anything up: an empty or too long text, a file
+/// and buttons at once.
+pub fn check_request(req: &SendMessageRequest) -> AppResult<()> {
+    if req.attachment_id.is_some() && req.interactive.is_some() {
+        return Err(invalid("send an attachment or an interactive message, not both"));
+    }
+    if req.attachment_id.is_some() || req.interactive.is_some() {
+        return Ok(()); // the caption or body is checked with the rest in `prepare`
+    }
+    let text = req.text.trim();
+    if text.is_empty() {
+        return Err(invalid("the message is empty"));
+    }
+    let chars = text.chars().count();
+    if chars > handoff_whatsapp::MAX_TEXT_CHARS {
+        return Err(AppError::new(
+            ErrorCode::MessageTooLong,
+            format!(
+                "WhatsApp text messages are at most {} characters; this one has {chars}",
+                handoff_whatsapp::MAX_TEXT_CHARS
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Works out what to enqueue for an agent's send request (already checked: the
-/// conversation is the agent's and the window is open).
+/// request by [`check_request`], the conversation is the agent's, the window is open).
 pub async fn prepare(conn: &mut AnyConnection, conv: &Conversation, req: &SendMessageRequest) -> AppResult<Outgoing> {
     let text = req.text.trim();
     let context = match req.reply_to {
@@ -249,9 +258,6 @@ pub async fn prepare(conn: &mut AnyConnection, conv: &Conversation, req: &SendMe
         }
         raw
     };
-    if req.attachment_id.is_some() && req.interactive.is_some() {
-        return Err(invalid("send an attachment or an interactive message, not both"));
-    }
     if let Some(upload_id) = req.attachment_id {
         let r = sqlx::query(
             "SELECT conversation_id, kind, mime_type, filename, size, content_hash FROM uploads WHERE id = $1",
@@ -308,19 +314,6 @@ pub async fn prepare(conn: &mut AnyConnection, conv: &Conversation, req: &SendMe
             payload: Some(object),
             upload: None,
         });
-    }
-    if text.is_empty() {
-        return Err(invalid("the message is empty"));
-    }
-    let chars = text.chars().count();
-    if chars > handoff_whatsapp::MAX_TEXT_CHARS {
-        return Err(AppError::new(
-            ErrorCode::MessageTooLong,
-            format!(
-                "WhatsApp text messages are at most {} characters; this one has {chars}",
-                handoff_whatsapp::MAX_TEXT_CHARS
-            ),
-        ));
     }
     Ok(Outgoing {
         kind: "text".into(),

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use handoff_protocol::*;
 use handoff_server::testkit::{eventually, TestStack};
 use handoff_server::{on_both_backends, Backend};
+use handoff_whatsapp::payloads::{self, BusinessNumber};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -24,15 +25,12 @@ fn delivery(number: (&str, &str), from: Value, contact: Value, msg: Value) -> Va
     if let Some(f) = from.as_object() {
         m.as_object_mut().unwrap().extend(f.clone());
     }
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": handoff_server::seed::DEMO_WABA_ID, "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": number.1, "phone_number_id": number.0 },
-            "contacts": [contact],
-            "messages": [m]
-        }}]}]
-    })
+    let n = BusinessNumber {
+        waba_id: handoff_server::seed::DEMO_WABA_ID.into(),
+        phone_number_id: number.0.into(),
+        display_phone_number: number.1.into(),
+    };
+    payloads::inbound_message(&n, contact, m)
 }
 
 fn demo_number() -> (&'static str, &'static str) {

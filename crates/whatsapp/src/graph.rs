@@ -226,6 +226,18 @@ impl GraphClient {
         &self.base_url
     }
 
+    /// Sends `req` with the bearer token; the body of a success, or Meta's error.
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, GraphError> {
+        let transport = |e: reqwest::Error| GraphError::Transport(e.without_url().to_string());
+        let resp = req.bearer_auth(self.access_token.expose()).send().await.map_err(transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(GraphError::from_response(status.as_u16(), &bytes));
+        }
+        Ok(bytes.to_vec())
+    }
+
     /// Marks an inbound message (and all before it) as read, showing the blue ticks;
     /// with `typing`, also shows the typing indicator (it clears on reply or after 25 s).
     pub async fn mark_read(&self, phone_number_id: &str, wamid: &str, typing: bool) -> Result<(), GraphError> {
@@ -234,37 +246,14 @@ impl GraphClient {
             body["typing_indicator"] = serde_json::json!({ "type": "text" });
         }
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
-        let resp = self
-            .http
-            .post(&url)
-            .bearer_auth(self.access_token.expose())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        Err(GraphError::from_response(status.as_u16(), &bytes))
+        self.call(self.http.post(&url).json(&body)).await?;
+        Ok(())
     }
 
     /// `GET /{media_id}`: where to download a media file, and what it should be.
     pub async fn media_info(&self, media_id: &str) -> Result<MediaInfo, GraphError> {
         let url = format!("{}/{}/{}", self.base_url, self.version, media_id);
-        let resp = self
-            .http
-            .get(&url)
-            .bearer_auth(self.access_token.expose())
-            .send()
-            .await
-            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        if !status.is_success() {
-            return Err(GraphError::from_response(status.as_u16(), &bytes));
-        }
+        let bytes = self.call(self.http.get(&url)).await?;
         serde_json::from_slice(&bytes).map_err(|e| GraphError::Transport(format!("unexpected media info: {e}")))
     }
 
@@ -288,18 +277,7 @@ impl GraphClient {
         let mut url = format!("{}/{}/{}/message_templates?limit=100", self.base_url, self.version, waba_id);
         let mut all = Vec::new();
         for _ in 0..50 {
-            let resp = self
-                .http
-                .get(&url)
-                .bearer_auth(self.access_token.expose())
-                .send()
-                .await
-                .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-            let status = resp.status();
-            let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-            if !status.is_success() {
-                return Err(GraphError::from_response(status.as_u16(), &bytes));
-            }
+            let bytes = self.call(self.http.get(&url)).await?;
             let body: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| GraphError::Transport(format!("unexpected template list: {e}")))?;
             all.extend(body.get("data").and_then(Value::as_array).cloned().unwrap_or_default());
@@ -330,19 +308,7 @@ impl GraphClient {
             .text("messaging_product", "whatsapp")
             .text("type", mime_type.to_owned())
             .part("file", part);
-        let resp = self
-            .http
-            .post(&url)
-            .bearer_auth(self.access_token.expose())
-            .multipart(form)
-            .send()
-            .await
-            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        if !status.is_success() {
-            return Err(GraphError::from_response(status.as_u16(), &bytes));
-        }
+        let bytes = self.call(self.http.post(&url).multipart(form)).await?;
         let body: Value = serde_json::from_slice(&bytes)
             .map_err(|e| GraphError::Transport(format!("unexpected upload answer: {e}")))?;
         body.get("id")
@@ -354,21 +320,8 @@ impl GraphClient {
     /// Sends one message from the business number `phone_number_id`.
     pub async fn send(&self, phone_number_id: &str, msg: &OutboundMessage) -> Result<SendResponse, GraphError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id);
-        let resp = self
-            .http
-            .post(&url)
-            .bearer_auth(self.access_token.expose())
-            .json(msg)
-            .send()
-            .await
-            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| GraphError::Transport(format!("unexpected success body: {e}")));
-        }
-        Err(GraphError::from_response(status.as_u16(), &bytes))
+        let bytes = self.call(self.http.post(&url).json(msg)).await?;
+        serde_json::from_slice(&bytes).map_err(|e| GraphError::Transport(format!("unexpected success body: {e}")))
     }
 }
 

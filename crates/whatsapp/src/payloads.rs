@@ -25,22 +25,21 @@ fn metadata(n: &BusinessNumber) -> Value {
     json!({ "display_phone_number": n.display_phone_number, "phone_number_id": n.phone_number_id })
 }
 
-/// An inbound text message from a customer with phone number `wa_id`.
-pub fn inbound_text(n: &BusinessNumber, wa_id: &str, name: &str, wamid: &str, unix_secs: i64, body: &str) -> Value {
+/// An inbound message of any type (Meta's message object) from `contact` (its
+/// `contacts[]` entry: profile name, `wa_id` and/or `user_id`).
+pub fn inbound_message(n: &BusinessNumber, contact: Value, message: Value) -> Value {
     envelope(
         n,
-        json!({
-            "messaging_product": "whatsapp",
-            "metadata": metadata(n),
-            "contacts": [{ "profile": { "name": name }, "wa_id": wa_id }],
-            "messages": [{
-                "from": wa_id,
-                "id": wamid,
-                "timestamp": unix_secs.to_string(),
-                "text": { "body": body },
-                "type": "text"
-            }]
-        }),
+        json!({ "messaging_product": "whatsapp", "metadata": metadata(n), "contacts": [contact], "messages": [message] }),
+    )
+}
+
+/// An inbound text message from a customer with phone number `wa_id`.
+pub fn inbound_text(n: &BusinessNumber, wa_id: &str, name: &str, wamid: &str, unix_secs: i64, body: &str) -> Value {
+    inbound_message(
+        n,
+        json!({ "profile": { "name": name }, "wa_id": wa_id }),
+        json!({ "from": wa_id, "id": wamid, "timestamp": unix_secs.to_string(), "text": { "body": body }, "type": "text" }),
     )
 }
 

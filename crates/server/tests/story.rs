@@ -661,6 +661,8 @@ async fn triggers_fire_and_are_recorded(backend: Backend) {
         (h.trigger, h.trigger_detail.as_deref()),
         (HandoffTrigger::RepeatedFailure, Some("2 fallbacks in a row"))
     );
+    // The transition message goes out through the send worker, after the escalation.
+    bot_answers(&stack, "4903", 2).await;
     assert_eq!(business_lines(&stack, "4903").await.len(), 2, "fallback, then the transition message");
 
     // Contact rule: a VIP (attribute set by a CRM through the API).

@@ -197,7 +197,7 @@ pub async fn send_message(
     crate::outbound::check_request(&req)?;
     let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
     visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     // The same client_id is applied once: a retry gets the first result back.
     if let Some(r) = sqlx::query("SELECT id, conversation_id FROM messages WHERE client_id = $1")
         .bind(client_id)
@@ -270,7 +270,7 @@ pub async fn handoff(
         Caller::Api { name, .. } => format!("api:{name}"),
         Caller::Agent { agent, .. } => format!("agent:{}", agent.email),
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let h = engine::request_handoff(&state, &mut tx, conv.id, (HandoffTrigger::Api, None), &requested_by, &req, true)
         .await?;
     tx.commit().await?;
@@ -348,7 +348,7 @@ pub async fn put_contact_attributes(
     ApiJson(attributes): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> AppResult<Json<Contact>> {
     may_configure(&caller)?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let updated =
         sqlx::query("UPDATE contacts SET attributes = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4")
             .bind(serde_json::to_string(&attributes).map_err(|e| AppError::Internal(e.to_string()))?)
@@ -419,7 +419,7 @@ pub async fn assign(
         return Err(AppError::new(ErrorCode::Forbidden, "only managers and admins assign conversations"));
     }
     let ws = caller.agent.workspace_id;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let conv = store::conversation(&mut tx, ConversationId(id)).await?;
     if conv.workspace_id != ws {
         return Err(AppError::not_found("conversation"));

@@ -195,7 +195,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<LoginRespon
         return Err(wrong());
     }
     let agent = store::agent_from_row(&row)?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let (token, expires_at) =
         issue_token(&mut tx, agent.workspace_id.0, Some(agent.id.0), "session", "desktop", Some(SESSION_TTL_MS))
             .await?;

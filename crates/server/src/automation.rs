@@ -87,7 +87,7 @@ pub async fn create(
         return Err(AppError::new(ErrorCode::InvalidInput, "an automation needs a name of 1 to 100 characters"));
     }
     let ws = caller.workspace_id().0;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let events = AUTOMATION_EVENTS.iter().map(|e| e.to_string()).collect();
     let sub = insert_subscription(
         &state,
@@ -157,7 +157,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Js
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> AppResult<StatusCode> {
     require_configurer(&caller)?;
     let ws = caller.workspace_id().0;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let n = sqlx::query(
         "UPDATE webhook_subscriptions SET enabled = 0 WHERE id = $1 AND workspace_id = $2 AND automation = 1",
     )
@@ -227,7 +227,7 @@ pub async fn bot_reply(
     if let Some(c) = req.confidence.filter(|c| !(0.0..=1.0).contains(c)) {
         return Err(AppError::new(ErrorCode::InvalidInput, format!("confidence must be between 0 and 1, not {c}")));
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let conv = store::conversation(&mut tx, ConversationId(id)).await?;
     if conv.workspace_id != *workspace_id {
         return Err(AppError::not_found("conversation"));
@@ -348,7 +348,7 @@ pub async fn set_execution_status(
         return Err(AppError::new(ErrorCode::InvalidInput, "status must be active, handoff, failed or resolved"));
     }
     let ws = caller.workspace_id().0;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if let Some(c) = req.conversation_id {
         let conv = store::conversation(&mut tx, ConversationId(c)).await?;
         if conv.workspace_id.0 != ws {

@@ -76,6 +76,17 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
+    /// Begins a transaction that writes. On PostgreSQL it first takes the commit-order
+    /// lock ([`lock_commit_order`]), so writers take it before any row lock: a writer
+    /// that took row locks and then waited for it while another held it and wanted one of
+    /// those rows would deadlock (batched writers made that common). Writers are thus
+    /// serialized on PostgreSQL as they are on SQLite; readers are not.
+    pub async fn begin_write(&self) -> AppResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        lock_commit_order(&mut tx).await?;
+        Ok(tx)
+    }
+
     /// Appends to the change log (the sync cursor), in commit order
     /// ([`lock_commit_order`]).
     pub async fn record_change(

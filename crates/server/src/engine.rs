@@ -594,7 +594,7 @@ pub async fn expire_waiting(state: &AppState) -> AppResult<usize> {
         if now - requested_at < timeout as i64 * 1000 {
             continue;
         }
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let note = format!("Nobody was free within {timeout} s: returned to automation");
         let n = sqlx::query(
             "UPDATE handoffs SET status = 'timed_out', resolved_at = $1, returned_at = $1, resolution_note = $2 WHERE id = $3 AND status = 'waiting'",
@@ -680,7 +680,7 @@ pub async fn try_assign(
 /// Assigns waiting handoffs of a workspace while online agents are available: the most
 /// urgent first, then the longest waiting.
 pub async fn drain_queue(state: &AppState, workspace_id: i64) -> AppResult<usize> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let waiting = sqlx::query(
         "SELECT id FROM handoffs WHERE workspace_id = $1 AND status = 'waiting' ORDER BY \
          CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, requested_at, id",
@@ -710,7 +710,7 @@ pub async fn resolve(
     conversation_id: ConversationId,
     note: Option<&str>,
 ) -> AppResult<()> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let conv = store::conversation(&mut tx, conversation_id).await?;
     if conv.workspace_id != agent.workspace_id {
         return Err(AppError::not_found("conversation"));
@@ -866,7 +866,7 @@ async fn process_group(
     touched: &mut std::collections::BTreeSet<i64>,
     failed: &mut Option<AppError>,
 ) -> AppResult<()> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     for id in ids {
         tx.execute("SAVEPOINT automation").await?;
         match process_inbound(state, &mut tx, *id).await {

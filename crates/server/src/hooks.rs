@@ -218,7 +218,7 @@ async fn deliver_one(state: &AppState, http: &reqwest::Client, id: i64) -> AppRe
         Err(e) => (None, Some(e.without_url().to_string())),
     };
     let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query("INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(now)

@@ -120,7 +120,7 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
     let mut results: Vec<AppResult<Outcome>> = Vec::with_capacity(batch.len());
     let committed: AppResult<()> = async {
         // Fast path: the whole batch with a few set-based statements.
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         match store_batch(state, &mut tx, &batch).await {
             Ok(outcomes) => {
                 tx.commit().await?;
@@ -133,7 +133,7 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
             }
         }
         // Slow path: each delivery alone in a savepoint, so one bad delivery fails alone.
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         for d in &batch {
             tx.execute("SAVEPOINT delivery").await?;
             match store_batch(state, &mut tx, std::slice::from_ref(d)).await {

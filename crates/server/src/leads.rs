@@ -184,7 +184,7 @@ pub async fn handoff(
         ));
     };
 
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     // The business number.
     let channel_row = match &lead.phone_number_id {
         Some(id) => {

@@ -143,7 +143,7 @@ impl AppState {
     pub async fn new(config: Config) -> AppResult<AppState> {
         let db = Db::connect(&config.database_url).await?;
         {
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             let ws = seed::ensure_base(&mut tx).await?;
             if config.demo {
                 seed::seed_demo(&mut tx).await?;

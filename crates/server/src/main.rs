@@ -188,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
             );
             let config = ServeArgs { demo: true, ..cli.serve }.into_config()?;
             let db = handoff_server::Db::connect(&config.database_url).await?;
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             let ws = seed::ensure_base(&mut tx).await?;
             let id = seed::add_agent(&mut tx, ws, &email, &name, &role, SecretString::new(password)).await?;
             tx.commit().await?;

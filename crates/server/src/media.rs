@@ -133,7 +133,7 @@ async fn fetch_due(state: &AppState) -> AppResult<usize> {
         let attempts: i64 = r.try_get("attempts")?;
         let result = fetch_one(state, &media_id, expected.as_deref()).await;
         let now = now_ms();
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         match result {
             Ok((hash, size, mime)) => {
                 sqlx::query(

@@ -48,7 +48,7 @@ async fn requeue_orphans(state: &AppState) -> AppResult<usize> {
     for r in &rows {
         let (id, conv, ws): (i64, i64, i64) =
             (r.try_get("id")?, r.try_get("conversation_id")?, r.try_get("workspace_id")?);
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let n = sqlx::query(
             "UPDATE messages SET status = 'queued', next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
         )
@@ -137,7 +137,7 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
     let mut claimed = Vec::with_capacity(n);
     {
         crate::ingest::make_way(state).await;
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let now = now_ms();
         for job in jobs {
             let n = sqlx::query(
@@ -180,7 +180,7 @@ async fn send_due(state: &AppState) -> AppResult<usize> {
         .collect();
     // Record every result in one transaction.
     crate::ingest::make_way(state).await;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let mut touched = std::collections::BTreeSet::new();
     for (job, o) in &outcomes {
         finish(state, &mut tx, job, o.status, o.wamid.as_deref(), o.error.as_deref(), o.next_attempt_at).await?;

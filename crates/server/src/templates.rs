@@ -66,7 +66,7 @@ pub async fn sync(state: &AppState, workspace_id: i64, waba_id: &str) -> AppResu
         .list_templates(waba_id)
         .await
         .map_err(|e| AppError::new(ErrorCode::Upstream, format!("could not list templates: {}", e.describe())))?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     for t in &list {
         let (Some(name), Some(lang)) = (text(t, "name"), text(t, "language")) else { continue };
         let fields = [
@@ -171,7 +171,7 @@ pub async fn send(
     if client_id.is_empty() || client_id.len() > 100 {
         return Err(AppError::new(ErrorCode::InvalidInput, "client_id must be 1 to 100 characters"));
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if let Some(r) =
         sqlx::query("SELECT id FROM messages WHERE client_id = $1").bind(client_id).fetch_optional(&mut *tx).await?
     {

@@ -94,6 +94,23 @@ struct Store {
     fail_sends: std::collections::VecDeque<i64>,
     /// Sends refused on purpose (the request bodies).
     refused: Vec<Value>,
+    /// How status webhooks misbehave, as Meta's sometimes do.
+    status_mode: StatusMode,
+    /// Status webhooks the server answered with 200, per message.
+    statuses_delivered: HashMap<String, usize>,
+}
+
+/// How the sandbox delivers the `sent` / `delivered` / `read` statuses of a
+/// message: Meta delivers webhooks at least once and in no guaranteed order,
+/// and tests (and the demo) can ask for exactly that.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusMode {
+    /// Deliver every status webhook this many times (0 and 1 both mean once).
+    #[serde(default)]
+    pub copies: u8,
+    /// Deliver a message's statuses newest first (`read`, `delivered`, `sent`).
+    #[serde(default)]
+    pub reversed: bool,
 }
 
 /// Templates the sandbox's business account starts with.
@@ -136,6 +153,8 @@ impl Default for Store {
             names: HashMap::new(),
             fail_sends: Default::default(),
             refused: Vec::new(),
+            status_mode: StatusMode::default(),
+            statuses_delivered: HashMap::new(),
         }
     }
 }
@@ -238,6 +257,7 @@ impl Sandbox {
             .route("/sandbox/sent", get(control_sent))
             .route("/sandbox/reads", get(control_reads))
             .route("/sandbox/fail-sends", post(control_fail_sends))
+            .route("/sandbox/status-mode", post(control_status_mode))
             .route("/sandbox/customers/{wa_id}/messages", post(control_customer_says))
             .route("/sandbox/customers/{wa_id}/transcript", get(control_transcript))
             .route("/sandbox/customers/{wa_id}/media", post(control_customer_media))
@@ -382,19 +402,38 @@ impl Sandbox {
         Ok((wamid, status))
     }
 
+    /// Makes later status webhooks arrive duplicated and/or newest first.
+    pub async fn set_status_mode(&self, mode: StatusMode) {
+        self.0.store.lock().await.status_mode = mode;
+    }
+
+    /// How many status webhooks about this message the server has accepted.
+    pub async fn statuses_delivered(&self, wamid: &str) -> usize {
+        self.0.store.lock().await.statuses_delivered.get(wamid).copied().unwrap_or_default()
+    }
+
     async fn send_statuses(self, wamid: String, recipient: String, callback: Option<String>) {
-        for st in ["sent", "delivered", "read"] {
+        let mode = self.0.store.lock().await.status_mode;
+        let sent_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        // Each status keeps the timestamp of when it happened, whatever order
+        // it is delivered in.
+        let mut statuses = vec![("sent", sent_at), ("delivered", sent_at + 1), ("read", sent_at + 2)];
+        if mode.reversed {
+            statuses.reverse();
+        }
+        for (st, at) in statuses {
             tokio::time::sleep(self.0.config.status_delay).await;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or_default();
             let body =
-                payloads::status_with_callback(&self.0.config.number, &wamid, st, &recipient, now, callback.as_deref());
-            match self.deliver_webhook_retrying(&body).await {
-                Ok(200) => {}
-                Ok(code) => tracing::warn!(code, status = st, "server refused a status webhook"),
-                Err(e) => tracing::warn!(error = %e, "status webhook not delivered"),
+                payloads::status_with_callback(&self.0.config.number, &wamid, st, &recipient, at, callback.as_deref());
+            for _ in 0..mode.copies.max(1) {
+                match self.deliver_webhook_retrying(&body).await {
+                    Ok(200) => *self.0.store.lock().await.statuses_delivered.entry(wamid.clone()).or_default() += 1,
+                    Ok(code) => tracing::warn!(code, status = st, "server refused a status webhook"),
+                    Err(e) => tracing::warn!(error = %e, "status webhook not delivered"),
+                }
             }
         }
     }
@@ -851,4 +890,11 @@ fn one() -> usize {
 async fn control_fail_sends(State(sb): State<Sandbox>, Json(req): Json<FailSendsRequest>) -> Json<Value> {
     sb.fail_next_sends(req.code, req.count).await;
     Json(json!({ "queued_failures": req.count, "code": req.code }))
+}
+
+/// `POST /sandbox/status-mode` `{"copies": 3, "reversed": true}`: later status
+/// webhooks arrive that many times each, newest first.
+async fn control_status_mode(State(sb): State<Sandbox>, Json(mode): Json<StatusMode>) -> Json<StatusMode> {
+    sb.set_status_mode(mode).await;
+    Json(mode)
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use handoff_protocol::*;
+use handoff_sandbox::StatusMode;
 use handoff_server::testkit::{eventually, fresh_database, TestStack};
 use handoff_server::{on_both_backends, seed, Backend};
 use handoff_whatsapp::payloads::{self, BusinessNumber};
@@ -196,15 +197,19 @@ async fn status_of(stack: &TestStack, id: MessageId) -> (DeliveryStatus, Option<
 
 async fn shuffled_duplicated_statuses_end_in_the_same_place(backend: Backend) {
     let stack = TestStack::start_with(backend, |_| {}).await;
-    let (m, _) = {
-        // No automatic statuses: this test delivers them itself.
-        agent_reply(&stack, "4991").await
-    };
+    // The sandbox delivers each status three times, newest first: read, read,
+    // read, delivered, …, sent.
+    let sb = &stack.sandbox.sandbox;
+    sb.set_status_mode(StatusMode { copies: 3, reversed: true }).await;
+    let (m, _) = agent_reply(&stack, "4991").await;
     let (_, wamid) = eventually(10, "the send", || async {
         let (s, w) = status_of(&stack, m.id).await;
         w.map(|w| (s, w))
     })
     .await;
+    eventually(15, "nine status webhooks", || async { (sb.statuses_delivered(&wamid).await == 9).then_some(()) }).await;
+    assert_eq!(status_of(&stack, m.id).await.0, DeliveryStatus::Read, "the late `sent` and `delivered` change nothing");
+    sb.set_status_mode(StatusMode::default()).await;
     let n = BusinessNumber {
         waba_id: "1".into(),
         phone_number_id: seed::DEMO_PHONE_NUMBER_ID.into(),

@@ -501,6 +501,27 @@ pub struct SendTemplateRequest {
     pub named_parameters: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One of the workspace's WhatsApp business numbers (`GET /v1/numbers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BusinessNumberInfo {
+    /// Meta's id of the number: webhooks are routed on it.
+    pub phone_number_id: String,
+    pub display_phone_number: String,
+    /// The WhatsApp Business Account the number belongs to (templates live there).
+    pub waba_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// `POST /v1/numbers`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RegisterNumberRequest {
+    pub phone_number_id: String,
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
+    #[serde(default)]
+    pub waba_id: Option<String>,
+}
+
 /// One thread with everything needed to show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationDetail {

@@ -28,18 +28,21 @@ pub struct Channel {
     pub workspace_id: i64,
 }
 
-/// Finds the channel of `phone_number_id`; an unknown number is registered to the
-/// first workspace (the embedded single-workspace case) so its messages are kept.
-pub async fn channel_for(conn: &mut AnyConnection, phone_number_id: &str, display: &str) -> AppResult<Channel> {
+/// Finds the channel of `phone_number_id`. An unknown number is registered to the
+/// workspace when there is only one (the embedded single-workspace case); with
+/// several, nobody can tell whose it is: `None`, and the caller keeps the webhook in
+/// `unrouted_webhooks` until an admin registers the number (`POST /v1/numbers`).
+pub async fn channel_for(conn: &mut AnyConnection, phone_number_id: &str, display: &str) -> AppResult<Option<Channel>> {
     let find = "SELECT id, workspace_id FROM channels WHERE phone_number_id = $1";
     if let Some(r) = sqlx::query(find).bind(phone_number_id).fetch_optional(&mut *conn).await? {
-        return Ok(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? });
+        return Ok(Some(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? }));
     }
-    let ws: i64 = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| AppError::Internal("no workspace exists".into()))?
-        .try_get("id")?;
+    let workspaces = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 2").fetch_all(&mut *conn).await?;
+    let [only] = workspaces.as_slice() else {
+        tracing::warn!(phone_number_id, "webhook for a number no workspace registered: kept until one does");
+        return Ok(None);
+    };
+    let ws: i64 = only.try_get("id")?;
     tracing::warn!(phone_number_id, "webhook for an unregistered number: registering it to workspace {ws}");
     sqlx::query(
         "INSERT INTO channels (workspace_id, phone_number_id, display_phone_number, created_at) VALUES ($1, $2, $3, $4) \
@@ -52,7 +55,18 @@ pub async fn channel_for(conn: &mut AnyConnection, phone_number_id: &str, displa
     .execute(&mut *conn)
     .await?;
     let r = sqlx::query(find).bind(phone_number_id).fetch_one(&mut *conn).await?;
-    Ok(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? })
+    Ok(Some(Channel { id: r.try_get("id")?, workspace_id: r.try_get("workspace_id")? }))
+}
+
+/// Keeps a webhook about an unregistered number for replay at registration.
+pub async fn keep_unrouted(conn: &mut AnyConnection, phone_number_id: &str, body: &str) -> AppResult<()> {
+    sqlx::query("INSERT INTO unrouted_webhooks (phone_number_id, body, received_at) VALUES ($1, $2, $3)")
+        .bind(phone_number_id)
+        .bind(body)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Finds or creates the contact for a sender, keyed on the BSUID when present and

@@ -234,6 +234,8 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
     }
     let mut outcomes: Vec<Outcome> = batch.iter().map(|_| Outcome::default()).collect();
     let mut values: Vec<(usize, &MessagesValue, &[InboundRow])> = Vec::new();
+    // (delivery, number) for numbers no workspace has: kept whole for replay.
+    let mut unrouted: BTreeSet<(usize, String)> = BTreeSet::new();
     for (i, d) in batch.iter().enumerate() {
         let parsed = match &d.parsed {
             Ok(p) => p,
@@ -254,6 +256,12 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
                 continue;
             }
             if change.field == "user_preferences" {
+                if let Some(number) = change.value.pointer("/metadata/phone_number_id").and_then(|v| v.as_str()) {
+                    if !number.is_empty() && engine::channel_for(conn, number, "").await?.is_none() {
+                        unrouted.insert((i, number.to_owned()));
+                        continue;
+                    }
+                }
                 if let Some(ws) = crate::webhook::apply_preferences(state, conn, &change.value).await? {
                     outcomes[i].touched.insert(ws);
                 }
@@ -265,7 +273,7 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
         }
     }
     let mut items: Vec<Item> = Vec::new();
-    let mut channels: HashMap<&str, Channel> = HashMap::new();
+    let mut channels: HashMap<&str, Option<Channel>> = HashMap::new();
     for &(i, value, rows) in &values {
         if value.messages.is_empty() && value.statuses.is_empty() {
             continue;
@@ -282,6 +290,10 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
                 channels.insert(number, c);
                 c
             }
+        };
+        let Some(channel) = channel else {
+            unrouted.insert((i, number.to_owned()));
+            continue;
         };
         for (msg, row) in value.messages.iter().zip(rows) {
             if msg.id.is_empty() {
@@ -301,6 +313,9 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
                 outcomes[i].touched.insert(ws);
             }
         }
+    }
+    for (i, number) in &unrouted {
+        engine::keep_unrouted(conn, number, &batch[*i].raw).await?;
     }
     // Redeliveries: drop what is already stored before touching contacts, so an old
     // message creates nothing (not even a contact for a number since changed).

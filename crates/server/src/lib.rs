@@ -20,6 +20,7 @@ pub mod hooks_api;
 pub mod ingest;
 pub mod leads;
 pub mod media;
+pub mod numbers;
 pub mod outbound;
 pub mod seed;
 pub mod sender;
@@ -248,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/workflows/status", get(automation::workflow_status))
         .route("/v1/leads/handoff", post(leads::handoff))
         .route("/v1/media/{message_id}", get(media::serve))
+        .route("/v1/numbers", get(numbers::list).post(numbers::register))
         .route("/v1/templates", get(templates::list))
         .route("/v1/templates/sync", post(templates::sync_now))
         .route("/v1/conversations/{id}/template", post(templates::send))

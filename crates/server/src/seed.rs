@@ -22,6 +22,7 @@ pub const DEMO_AGENTS: &[(&str, &str, &str)] = &[
     ("ana@demo.handoff.dev", "Ana Alvarez", "agent"),
     ("ben@demo.handoff.dev", "Ben Okafor", "agent"),
     ("maya@demo.handoff.dev", "Maya Lindqvist", "manager"),
+    ("omar@demo.handoff.dev", "Omar Haddad", "admin"),
 ];
 
 /// Makes sure a workspace with a default team exists; returns the first workspace.
@@ -29,9 +30,14 @@ pub async fn ensure_base(conn: &mut AnyConnection) -> AppResult<i64> {
     if let Some(r) = sqlx::query("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&mut *conn).await? {
         return Ok(r.try_get("id")?);
     }
+    create_workspace(conn, "Handoff").await
+}
+
+/// Creates a workspace with its default team ("Support"); returns its id.
+pub async fn create_workspace(conn: &mut AnyConnection, name: &str) -> AppResult<i64> {
     let now = now_ms();
     let ws: i64 = sqlx::query("INSERT INTO workspaces (name, created_at) VALUES ($1, $2) RETURNING id")
-        .bind("Handoff")
+        .bind(name)
         .bind(now)
         .fetch_one(&mut *conn)
         .await?

@@ -75,7 +75,9 @@ pub(crate) async fn apply_preferences(
         return Ok(None);
     }
     let display = value.pointer("/metadata/display_phone_number").and_then(Value::as_str).unwrap_or_default();
-    let channel = engine::channel_for(conn, number, display).await?;
+    let Some(channel) = engine::channel_for(conn, number, display).await? else {
+        return Ok(None);
+    };
     let mut touched = None;
     for pref in value.get("user_preferences").and_then(Value::as_array).into_iter().flatten() {
         if pref.get("category").and_then(Value::as_str) != Some("marketing_messages") {

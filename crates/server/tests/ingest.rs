@@ -231,3 +231,130 @@ async fn number_changes_link_identities_and_numbers_keep_their_threads(backend: 
     assert_eq!(per.get(demo_number().0), Some(&3));
     assert_eq!(per.get(second.0), Some(&1));
 }
+
+on_both_backends!(numbers_belong_to_one_workspace_and_unrouted_webhooks_wait_for_registration);
+
+/// With two workspaces, a webhook for a number nobody registered cannot be given to
+/// either: it is answered 200, kept, shown to nobody, and replayed into the workspace
+/// whose admin registers the number. A number belongs to one workspace only.
+async fn numbers_belong_to_one_workspace_and_unrouted_webhooks_wait_for_registration(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let sb = &stack.sandbox.sandbox;
+    let http = reqwest::Client::new();
+    let pool = &stack.server.state.db.pool;
+    let globex = {
+        let mut tx = stack.server.state.db.begin_write().await.unwrap();
+        let ws = handoff_server::seed::create_workspace(&mut tx, "Globex").await.unwrap();
+        handoff_server::seed::add_agent(
+            &mut tx,
+            ws,
+            "gus@globex.test",
+            "Gus Admin",
+            "admin",
+            SecretString::new("globex-pass"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        ws
+    };
+    let number = ("100000000000777", "+1 555 0100 777");
+    let now = handoff_server::db::now_ms() / 1000;
+    for k in 0..3 {
+        let body = delivery(
+            number,
+            json!({ "from": "4977700" }),
+            json!({ "profile": { "name": "Hana" }, "wa_id": "4977700" }),
+            json!({ "id": format!("wamid.UNROUTED{k}"), "timestamp": (now + k).to_string(), "type": "text",
+                    "text": { "body": format!("hello {k}") } }),
+        );
+        assert_eq!(sb.deliver_webhook(&body).await.unwrap(), 200, "answered, so Meta does not retry forever");
+    }
+    assert_eq!(count(&stack, "SELECT COUNT(*) AS n FROM messages WHERE wamid LIKE 'wamid.UNROUTED%'").await, 0);
+    assert_eq!(count(&stack, "SELECT COUNT(*) AS n FROM channels WHERE phone_number_id = '100000000000777'").await, 0);
+    assert_eq!(count(&stack, "SELECT COUNT(*) AS n FROM unrouted_webhooks WHERE replayed_at IS NULL").await, 3);
+
+    let login = |email: &'static str, password: &'static str| {
+        let http = http.clone();
+        let url = stack.url();
+        async move {
+            let r = http
+                .post(format!("{url}/v1/auth/login"))
+                .json(&json!({ "email": email, "password": password }))
+                .send()
+                .await
+                .unwrap();
+            r.json::<LoginResponse>().await.unwrap().token.expose().to_owned()
+        }
+    };
+    let gus = login("gus@globex.test", "globex-pass").await;
+    let ana = stack.login("ana@demo.handoff.dev").await.token.expose().to_owned();
+    let omar = stack.login("omar@demo.handoff.dev").await.token.expose().to_owned();
+    let register = |token: String, id: &'static str| {
+        http.post(format!("{}/v1/numbers", stack.url()))
+            .bearer_auth(token)
+            .json(&json!({ "phone_number_id": id, "display_phone_number": "+1 555 0100 777" }))
+            .send()
+    };
+    // Agents may not; a bad id is refused before anything is stored.
+    let r = register(ana.clone(), "100000000000777").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::Forbidden);
+    let r = register(gus.clone(), "not-a-number").await.unwrap();
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::InvalidInput);
+
+    // Globex's admin registers it: the three messages arrive in Globex, once.
+    let r = register(gus.clone(), "100000000000777").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let info: BusinessNumberInfo = r.json().await.unwrap();
+    assert_eq!(info.display_phone_number, "+1 555 0100 777");
+    assert_eq!(count(&stack, "SELECT COUNT(*) AS n FROM messages WHERE wamid LIKE 'wamid.UNROUTED%'").await, 3);
+    // (The thread is in nobody's inbox until it is handed off: read the store.)
+    let r = sqlx::query(
+        "SELECT c.id, c.workspace_id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = '4977700'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(r.try_get::<i64, _>("workspace_id").unwrap(), globex);
+    let hana_id: i64 = r.try_get("id").unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let messages = handoff_server::store::messages_of(&mut conn, &[hana_id]).await.unwrap();
+    drop(conn);
+    let texts: Vec<_> =
+        messages.iter().filter(|m| m.direction == Direction::Inbound).filter_map(|m| m.text.clone()).collect();
+    assert_eq!(texts, ["hello 0", "hello 1", "hello 2"]);
+    assert_eq!(count(&stack, "SELECT COUNT(*) AS n FROM unrouted_webhooks WHERE replayed_at IS NULL").await, 0);
+
+    // Registering again is a no-op; Acme's admin cannot take it; Acme sees nothing.
+    assert_eq!(register(gus.clone(), "100000000000777").await.unwrap().status(), 200);
+    let r = register(omar.clone(), "100000000000777").await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<ApiError>().await.unwrap().code, ErrorCode::Conflict);
+    let r = http.get(format!("{}/v1/conversations/{hana_id}", stack.url())).bearer_auth(&omar).send().await.unwrap();
+    assert_eq!(r.status(), 404, "another workspace's thread does not exist for Acme");
+    let acme_numbers: Vec<BusinessNumberInfo> = stack.get_json("/v1/numbers", &omar).await;
+    let globex_numbers: Vec<BusinessNumberInfo> = stack.get_json("/v1/numbers", &gus).await;
+    assert_eq!(
+        acme_numbers.iter().map(|n| n.phone_number_id.as_str()).collect::<Vec<_>>(),
+        [handoff_server::seed::DEMO_PHONE_NUMBER_ID]
+    );
+    assert_eq!(globex_numbers.iter().map(|n| n.phone_number_id.as_str()).collect::<Vec<_>>(), ["100000000000777"]);
+
+    // Later webhooks go straight to Globex.
+    let body = delivery(
+        number,
+        json!({ "from": "4977700" }),
+        json!({ "profile": { "name": "Hana" }, "wa_id": "4977700" }),
+        json!({ "id": "wamid.ROUTED", "timestamp": (now + 9).to_string(), "type": "text", "text": { "body": "still there?" } }),
+    );
+    assert_eq!(sb.deliver_webhook(&body).await.unwrap(), 200);
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE conversation_id = $1 AND direction = 'inbound'")
+        .bind(hana_id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(n, 4);
+}

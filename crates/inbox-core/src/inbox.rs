@@ -61,6 +61,8 @@ pub trait InboxListener: Send + Sync + 'static {
     fn escalated(&self, escalation: Escalation);
     /// The server no longer accepts the session (expired or revoked token).
     fn session_ended(&self, error: &CoreError);
+    /// Someone else is viewing, typing in or drafting in a conversation (live only).
+    fn presence(&self, _event: &ServerEvent) {}
 }
 
 struct Inner {
@@ -513,6 +515,7 @@ impl Inbox {
                             self.flush_outbox().await?;
                         }
                     }
+                    Ok(event @ ServerEvent::Presence { .. }) => self.0.listener.presence(&event),
                     Err(e) => tracing::debug!(error = %e, "unknown live event ignored"),
                 }
             }

@@ -62,6 +62,10 @@ error_codes! {
     TemplateNotApproved = "template_not_approved",
     /// The customer stopped marketing messages.
     MarketingOptOut = "marketing_opt_out",
+    /// Somebody else took the conversation first; `details.owner` names them.
+    AlreadyClaimed = "already_claimed",
+    /// Too many attempts (logins): wait `details.retry_after_secs` and try again.
+    RateLimited = "rate_limited",
     /// The same unique key exists already.
     Conflict = "conflict",
     /// WhatsApp's Graph API refused or failed.
@@ -83,11 +87,15 @@ error_codes! {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Machine-readable facts about the error, per code (`already_claimed`: the
+    /// `owner`; `rate_limited`: `retry_after_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into() }
+        ApiError { code, message: message.into(), details: None }
     }
 }
 

@@ -76,6 +76,9 @@ macro_rules! str_enum {
     };
 }
 
+mod routing;
+pub use routing::*;
+
 str_enum!(
     /// Who owns a conversation right now: the handoff state machine.
     ///
@@ -336,6 +339,15 @@ pub struct Handoff {
     #[serde(default)]
     pub returned_at: Option<Millis>,
     pub resolution_note: Option<String>,
+    /// Left by whoever transferred the conversation: the receiver reads it first.
+    #[serde(default)]
+    pub transfer_note: Option<String>,
+    /// The routing rule that chose the team, when one did.
+    #[serde(default)]
+    pub routed_by: Option<String>,
+    /// Its SLA clocks (first response, next responses, resolution).
+    #[serde(default)]
+    pub sla: Vec<SlaClock>,
 }
 
 /// Where in an automation a handoff came from.
@@ -554,6 +566,34 @@ pub enum ServerEvent {
     Hello { cursor: i64 },
     /// Something changed in the workspace; the newest change sequence.
     Poke { cursor: i64 },
+    /// Someone else is viewing, typing in, or holding a draft for a conversation the
+    /// receiver can see (`left` when they stopped). Not stored: live only.
+    Presence { conversation_id: ConversationId, agent_id: AgentId, agent_name: String, state: PresenceState },
+}
+
+/// What the desktop app sends over `/v1/events` (or `PUT .../presence`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientEvent {
+    Presence {
+        conversation_id: ConversationId,
+        state: PresenceState,
+    },
+    /// The person is at the keyboard (keeps them from going away when idle).
+    Active,
+}
+
+str_enum!(
+    PresenceState { Viewing = "viewing", Typing = "typing", Draft = "draft", Left = "left" }
+);
+
+/// Who else is on a conversation (`GET /v1/conversations/{id}/presence`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub agent_id: AgentId,
+    pub agent_name: String,
+    pub state: PresenceState,
+    pub since: Millis,
 }
 
 #[cfg(test)]

@@ -59,14 +59,18 @@ pub async fn set_availability(
     caller: AgentCaller,
     ApiJson(req): ApiJson<AvailabilityRequest>,
 ) -> AppResult<Json<Agent>> {
-    sqlx::query("UPDATE agents SET availability = $1 WHERE id = $2")
-        .bind(req.availability.as_str())
-        .bind(caller.agent.id.0)
-        .execute(&state.db.pool)
-        .await?;
+    let now = state.clock.now_ms();
+    sqlx::query(
+        "UPDATE agents SET availability = $1, auto_away = 0, last_seen_at = $2, last_active_at = $2 WHERE id = $3",
+    )
+    .bind(req.availability.as_str())
+    .bind(now)
+    .bind(caller.agent.id.0)
+    .execute(&state.db.pool)
+    .await?;
     if req.availability == Availability::Online {
         // Capacity appeared: waiting conversations may now have an owner.
-        engine::drain_queue(&state, caller.agent.workspace_id.0).await?;
+        crate::routing::drain_queue(&state, caller.agent.workspace_id.0).await?;
     }
     let mut conn = state.db.pool.acquire().await?;
     Ok(Json(store::agent_by_id(&mut conn, caller.agent.id).await?))
@@ -407,63 +411,15 @@ pub struct AssignRequest {
     pub agent_id: AgentId,
 }
 
-/// A manager or admin gives a conversation with people to a named agent (assign, or
-/// reassign from someone else).
+/// A manager (of the conversation's team) or admin gives a conversation with people
+/// to a named agent (assign, or override the current owner).
 pub async fn assign(
     State(state): State<AppState>,
     caller: AgentCaller,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> AppResult<Json<Conversation>> {
-    if !matches!(caller.agent.role, Role::Admin | Role::Manager) {
-        return Err(AppError::new(ErrorCode::Forbidden, "only managers and admins assign conversations"));
-    }
-    let ws = caller.agent.workspace_id;
-    let mut tx = state.db.begin_write().await?;
-    let conv = store::conversation(&mut tx, ConversationId(id)).await?;
-    if conv.workspace_id != ws {
-        return Err(AppError::not_found("conversation"));
-    }
-    let Some(handoff_id) = conv.active_handoff_id else {
-        return Err(AppError::new(ErrorCode::NotEscalated, "this conversation is with automation; hand it off first"));
-    };
-    let target = store::agent_by_id(&mut tx, req.agent_id).await?;
-    if target.workspace_id != ws || target.role == Role::Viewer {
-        return Err(AppError::new(ErrorCode::InvalidInput, "that person cannot take conversations here"));
-    }
-    if conv.assignee_id == Some(target.id) {
-        return Ok(Json(conv));
-    }
-    let now = crate::db::now_ms();
-    sqlx::query("UPDATE handoffs SET status = 'assigned', assignee_id = $1, assigned_at = COALESCE(assigned_at, $2) WHERE id = $3")
-        .bind(target.id.0)
-        .bind(now)
-        .bind(handoff_id.0)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE conversations SET state = 'assigned', assignee_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(target.id.0)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    state.db.record_change(&mut tx, ws.0, "handoff", handoff_id.0, id).await?;
-    state.db.record_change(&mut tx, ws.0, "conversation", id, id).await?;
-    let agent = |a: &Agent| serde_json::json!({ "id": a.id, "name": a.name, "email": a.email });
-    let mut data = serde_json::json!({ "conversation_id": id, "handoff_id": handoff_id, "assigned_at": now,
-        "agent": agent(&target), "assigned_by": agent(&caller.agent) });
-    let event = match conv.assignee_id {
-        Some(previous) => {
-            data["previous_agent"] = agent(&store::agent_by_id(&mut tx, previous).await?);
-            "conversation.reassigned"
-        }
-        None => "conversation.assigned",
-    };
-    crate::hooks::emit(&mut tx, ws.0, Some(id), event, data).await?;
-    let updated = store::conversation(&mut tx, ConversationId(id)).await?;
-    tx.commit().await?;
-    state.changed(ws.0).await;
-    Ok(Json(updated))
+    Ok(Json(crate::routing::assign(&state, &caller.agent, ConversationId(id), req.agent_id).await?))
 }
 
 /// `POST /v1/conversations/{id}/read` (`typing: false`) and `.../typing` (`true`): the

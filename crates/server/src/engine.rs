@@ -439,6 +439,9 @@ pub async fn enqueue_outbound_full(
     .await?;
     let id: i64 = row.try_get("id")?;
     touch_conversation(conn, conversation.id.0, text, now).await?;
+    if let (Author::Agent, Some(h)) = (author, conversation.active_handoff_id) {
+        crate::sla::agent_replied(state, conn, h).await?;
+    }
     let ws = conversation.workspace_id.0;
     state.db.record_change(conn, ws, "message", id, conversation.id.0).await?;
     state.db.record_change(conn, ws, "conversation", conversation.id.0, conversation.id.0).await?;
@@ -478,6 +481,8 @@ pub async fn request_handoff(
         return Err(AppError::new(ErrorCode::InvalidInput, "a handoff needs a reason"));
     }
     let ws = conv.workspace_id.0;
+    let mut priority = req.priority.unwrap_or(Priority::Normal);
+    let mut routed_by = None;
     let team_id = match req.team_id {
         Some(t) => {
             let ok = sqlx::query("SELECT id FROM teams WHERE id = $1 AND workspace_id = $2")
@@ -490,7 +495,25 @@ pub async fn request_handoff(
             }
             Some(t.0)
         }
-        None => store::default_team(conn, ws).await?,
+        None => {
+            let route = crate::routing::route(
+                conn,
+                ws,
+                &crate::routing::RouteInput {
+                    trigger,
+                    skill: req.skill.as_deref(),
+                    priority,
+                    phone_number_id: &conv.phone_number_id,
+                    contact_attributes: &conv.contact.attributes,
+                    context: &req.context,
+                },
+            )
+            .await?;
+            priority = route.priority.unwrap_or(priority);
+            // "default" marks a handoff routed without a rule: rule changes re-route it.
+            routed_by = Some(route.rule.unwrap_or_else(|| crate::routing::DEFAULT_ROUTE.to_owned()));
+            route.team_id
+        }
     };
     if let Some(c) = req.confidence.filter(|c| !(0.0..=1.0).contains(c)) {
         return Err(AppError::new(ErrorCode::InvalidInput, format!("confidence must be between 0 and 1, not {c}")));
@@ -498,7 +521,6 @@ pub async fn request_handoff(
     if let Some(s) = req.sentiment.filter(|s| !(-1.0..=1.0).contains(s)) {
         return Err(AppError::new(ErrorCode::InvalidInput, format!("sentiment must be between -1 and 1, not {s}")));
     }
-    let priority = req.priority.unwrap_or(Priority::Normal);
     let now = now_ms();
     let workflow = req.workflow.clone().unwrap_or_default();
     let context = (!req.context.is_empty())
@@ -507,8 +529,8 @@ pub async fn request_handoff(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let row = sqlx::query(
         "INSERT INTO handoffs (workspace_id, conversation_id, trigger, status, reason, priority, summary, requested_by, team_id, requested_at, \
-           trigger_detail, confidence, sentiment, workflow_id, execution_id, node_id, requested_skill, context) \
-         VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+           trigger_detail, confidence, sentiment, workflow_id, execution_id, node_id, requested_skill, context, routed_by) \
+         VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(ws)
     .bind(conv.id.0)
@@ -527,6 +549,7 @@ pub async fn request_handoff(
     .bind(workflow.node_id)
     .bind(req.skill.as_deref())
     .bind(context)
+    .bind(routed_by.as_deref())
     .fetch_one(&mut *conn)
     .await?;
     let handoff_id: i64 = row.try_get("id")?;
@@ -543,6 +566,19 @@ pub async fn request_handoff(
     state.db.record_change(conn, ws, "handoff", handoff_id, conv.id.0).await?;
     state.db.record_change(conn, ws, "conversation", conv.id.0, conv.id.0).await?;
     let handoff = store::handoff(conn, HandoffId(handoff_id)).await?;
+    crate::sla::start(state, conn, &handoff, ws).await?;
+    let handoff = store::handoff(conn, HandoffId(handoff_id)).await?;
+    crate::audit::record_as(
+        conn,
+        ws,
+        &format!("requester:{requested_by}"),
+        requested_by,
+        "conversation.handed_off",
+        "conversation",
+        conv.id.0,
+        json!({ "handoff_id": handoff_id, "trigger": trigger, "team_id": team_id, "priority": priority, "routed_by": routed_by }),
+    )
+    .await?;
     let data = json!({ "conversation_id": conv.id, "contact": conv.contact, "handoff": handoff });
     hooks::emit(conn, ws, Some(conv.id.0), "workflow.execution.handoff", data.clone()).await?;
     hooks::emit(conn, ws, Some(conv.id.0), "conversation.queued", data).await?;
@@ -551,7 +587,7 @@ pub async fn request_handoff(
         crate::automation::upsert_execution(conn, ws, exec, wf, Some(conv.id.0), "handoff", None).await?;
     }
     // Tell the customer: a person now, or when one will be free.
-    let assigned = try_assign(state, conn, HandoffId(handoff_id)).await?;
+    let assigned = crate::routing::try_assign(state, conn, HandoffId(handoff_id), None).await?;
     if tell_customer {
         let settings = store::workspace_handoff_settings(conn, ws).await?;
         let text = match assigned {
@@ -622,6 +658,7 @@ pub async fn expire_waiting(state: &AppState) -> AppResult<usize> {
         if n == 0 {
             continue; // assigned meanwhile
         }
+        crate::sla::stop_all(state, &mut tx, HandoffId(id)).await?;
         let h = store::handoff(&mut tx, HandoffId(id)).await?;
         let conv =
             return_to_automation(state, &mut tx, &h, json!({ "reason": "queue_timeout", "resolved_by": null })).await?;
@@ -632,88 +669,6 @@ pub async fn expire_waiting(state: &AppState) -> AppResult<usize> {
         expired += 1;
     }
     Ok(expired)
-}
-
-/// Assigns a waiting handoff to the online agent of its team who was assigned least
-/// recently (round-robin). Returns the agent, or `None` when nobody is online.
-pub async fn try_assign(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    handoff_id: HandoffId,
-) -> AppResult<Option<AgentId>> {
-    let h = store::handoff(conn, handoff_id).await?;
-    if h.status != HandoffStatus::Waiting {
-        return Ok(h.assignee_id);
-    }
-    let Some(team) = h.team_id else {
-        return Ok(None);
-    };
-    let agent = sqlx::query(
-        "SELECT a.id FROM agents a JOIN team_members tm ON tm.agent_id = a.id \
-         WHERE tm.team_id = $1 AND a.availability = 'online' AND a.role <> 'viewer' \
-         ORDER BY COALESCE(a.last_assigned_at, 0), a.id LIMIT 1",
-    )
-    .bind(team.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(agent) = agent else { return Ok(None) };
-    let agent_id: i64 = agent.try_get("id")?;
-    let now = now_ms();
-    sqlx::query("UPDATE handoffs SET status = 'assigned', assignee_id = $1, assigned_at = $2 WHERE id = $3")
-        .bind(agent_id)
-        .bind(now)
-        .bind(handoff_id.0)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE conversations SET state = 'assigned', assignee_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(agent_id)
-        .bind(now)
-        .bind(h.conversation_id.0)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(agent_id)
-        .execute(&mut *conn)
-        .await?;
-    let ws: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
-        .bind(handoff_id.0)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("workspace_id")?;
-    state.db.record_change(conn, ws, "handoff", handoff_id.0, h.conversation_id.0).await?;
-    state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
-    let agent = store::agent_by_id(conn, AgentId(agent_id)).await?;
-    let data = json!({ "conversation_id": h.conversation_id, "handoff_id": handoff_id, "assigned_at": now,
-        "agent": { "id": agent.id, "name": agent.name, "email": agent.email } });
-    hooks::emit(conn, ws, Some(h.conversation_id.0), "conversation.assigned", data).await?;
-    tracing::info!(conversation = h.conversation_id.0, agent = agent_id, "assigned");
-    Ok(Some(AgentId(agent_id)))
-}
-
-/// Assigns waiting handoffs of a workspace while online agents are available: the most
-/// urgent first, then the longest waiting.
-pub async fn drain_queue(state: &AppState, workspace_id: i64) -> AppResult<usize> {
-    let mut tx = state.db.begin_write().await?;
-    let waiting = sqlx::query(
-        "SELECT id FROM handoffs WHERE workspace_id = $1 AND status = 'waiting' ORDER BY \
-         CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, requested_at, id",
-    )
-    .bind(workspace_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut assigned = 0;
-    for row in waiting {
-        let id: i64 = row.try_get("id")?;
-        if try_assign(state, &mut tx, HandoffId(id)).await?.is_some() {
-            assigned += 1;
-        }
-    }
-    tx.commit().await?;
-    if assigned > 0 {
-        state.changed(workspace_id).await;
-    }
-    Ok(assigned)
 }
 
 /// The person is done: the handoff is resolved and the conversation returns to
@@ -732,11 +687,9 @@ pub async fn resolve(
     let Some(handoff_id) = conv.active_handoff_id else {
         return Err(AppError::new(ErrorCode::NotEscalated, "this conversation is with automation; nothing to resolve"));
     };
-    let may = match agent.role {
-        Role::Admin | Role::Manager => true,
-        Role::Agent => conv.assignee_id == Some(agent.id),
-        Role::Viewer => false,
-    };
+    let team = store::handoff(&mut tx, handoff_id).await?.team_id;
+    let may = conv.assignee_id == Some(agent.id) && agent.role != Role::Viewer
+        || crate::routing::manages(&mut tx, agent, team).await?;
     if !may {
         return Err(AppError::new(
             ErrorCode::NotAssignee,
@@ -750,6 +703,7 @@ pub async fn resolve(
         .bind(handoff_id.0)
         .execute(&mut *tx)
         .await?;
+    crate::sla::stop_all(state, &mut tx, handoff_id).await?;
     let handoff = store::handoff(&mut tx, handoff_id).await?;
     let resolved_by = json!({ "id": agent.id, "name": agent.name });
     let data = json!({ "conversation_id": conv.id, "handoff": handoff, "resolved_by": resolved_by });
@@ -758,6 +712,8 @@ pub async fn resolve(
     tx.commit().await?;
     tracing::info!(conversation = conv.id.0, "resolved: back to automation");
     state.changed(conv.workspace_id.0).await;
+    // The agent has room again.
+    crate::routing::drain_queue(state, conv.workspace_id.0).await?;
     Ok(())
 }
 
@@ -914,7 +870,11 @@ async fn process_inbound(state: &AppState, tx: &mut AnyConnection, message_id: i
     let msg = store::message(tx, MessageId(message_id)).await?;
     let conv = store::conversation(tx, msg.conversation_id).await?;
     if conv.state != ConversationState::Automation {
-        // A person owns the thread: automation stays silent.
+        // A person owns the thread: automation stays silent; the SLA clocks listen.
+        if msg.direction == Direction::Inbound && msg.author == Author::Customer {
+            crate::sla::customer_wrote(state, tx, &conv).await?;
+            return Ok(Some(conv.workspace_id.0));
+        }
         return Ok(None);
     }
     let data = json!({ "conversation_id": conv.id, "contact": conv.contact, "message": msg });

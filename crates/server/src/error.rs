@@ -10,6 +10,9 @@ pub enum AppError {
     /// The caller's fault or a state conflict: shown to them as is.
     #[error("{message}")]
     Client { code: ErrorCode, message: String },
+    /// A client error with machine-readable details (see [`ApiError::details`]).
+    #[error("{message}")]
+    Detailed { code: ErrorCode, message: String, details: serde_json::Value },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -31,7 +34,7 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Client { code, .. } => *code,
+            AppError::Client { code, .. } | AppError::Detailed { code, .. } => *code,
             AppError::Db(e) if is_unique_violation(e) => ErrorCode::Conflict,
             _ => ErrorCode::Internal,
         }
@@ -54,7 +57,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         Forbidden | InvalidVerifyToken => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict | WindowClosed
-        | TemplateNotApproved | MarketingOptOut => StatusCode::CONFLICT,
+        | TemplateNotApproved | MarketingOptOut | AlreadyClaimed => StatusCode::CONFLICT,
+        RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Upstream => StatusCode::BAD_GATEWAY,
         Network | Keyring | LocalStore | NotLoggedIn | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -63,14 +67,26 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let code = self.code();
+        let details = match &self {
+            AppError::Detailed { details, .. } => Some(details.clone()),
+            _ => None,
+        };
         let message = match &self {
-            AppError::Client { message, .. } => message.clone(),
+            AppError::Client { message, .. } | AppError::Detailed { message, .. } => message.clone(),
             AppError::Db(e) if is_unique_violation(e) => "this already exists".to_owned(),
             other => {
                 tracing::error!(error = %other, "request failed");
                 "internal server error".to_owned()
             }
         };
-        (status_for(code), axum::Json(ApiError::new(code, message))).into_response()
+        let mut body = ApiError::new(code, message);
+        body.details = details;
+        let mut resp = (status_for(code), axum::Json(body)).into_response();
+        if let AppError::Detailed { details, .. } = &self {
+            if let Some(secs) = details.get("retry_after_secs").and_then(|s| s.as_u64()) {
+                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+        }
+        resp
     }
 }

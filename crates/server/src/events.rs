@@ -4,7 +4,7 @@
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use handoff_protocol::ServerEvent;
+use handoff_protocol::{Agent, ClientEvent, ServerEvent};
 use tokio::sync::broadcast;
 
 use crate::auth::AgentCaller;
@@ -33,12 +33,41 @@ impl Hub {
 }
 
 pub async fn events(State(state): State<AppState>, caller: AgentCaller, ws: WebSocketUpgrade) -> AppResult<Response> {
-    let workspace_id = caller.agent.workspace_id.0;
-    Ok(ws.on_upgrade(move |socket| serve(state, socket, workspace_id)))
+    Ok(ws.on_upgrade(move |socket| async move {
+        let agent = caller.agent;
+        serve(&state, socket, &agent).await;
+        state.presence.leave_all(&agent);
+    }))
 }
 
-async fn serve(state: AppState, mut socket: WebSocket, workspace_id: i64) {
+/// A frame from the app: presence in a conversation, or activity.
+async fn client_event(state: &AppState, agent: &Agent, text: &str) {
+    match serde_json::from_str::<ClientEvent>(text) {
+        Ok(ClientEvent::Presence { conversation_id, state: p }) => {
+            match crate::presence::may_see(state, agent, conversation_id).await {
+                Ok(true) => state.presence.set(agent, conversation_id, p),
+                Ok(false) => {
+                    tracing::debug!(conversation = conversation_id.0, "presence for an invisible conversation")
+                }
+                Err(e) => tracing::warn!(error = %e, "presence check failed"),
+            }
+        }
+        Ok(ClientEvent::Active) => {
+            if let Err(e) = crate::presence::seen(state, agent.id, true).await {
+                tracing::warn!(error = %e, "activity not recorded");
+            }
+        }
+        Err(e) => tracing::debug!(error = %e, "unreadable client event ignored"),
+    }
+}
+
+async fn serve(state: &AppState, mut socket: WebSocket, agent: &Agent) {
+    let workspace_id = agent.workspace_id.0;
     let mut rx = state.hub.subscribe();
+    let mut presence = state.presence.subscribe();
+    if let Err(e) = crate::presence::seen(state, agent.id, false).await {
+        tracing::warn!(error = %e, "could not record the app's presence");
+    }
     let cursor = match state.db.pool.acquire().await {
         Ok(mut conn) => store::max_seq(&mut conn, workspace_id).await.unwrap_or(0),
         Err(_) => 0,
@@ -65,12 +94,31 @@ async fn serve(state: AppState, mut socket: WebSocket, workspace_id: i64) {
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
+            got = presence.recv() => match got {
+                Ok((ws, event)) if ws == workspace_id => {
+                    let ServerEvent::Presence { conversation_id, agent_id, .. } = &event else { continue };
+                    if *agent_id == agent.id {
+                        continue;
+                    }
+                    if matches!(crate::presence::may_see(state, agent, *conversation_id).await, Ok(true))
+                        && send(&mut socket, &event).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
             incoming = socket.recv() => match incoming {
                 Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(WsMessage::Text(text))) => client_event(state, agent, &text).await,
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
                 if socket.send(WsMessage::Ping(Vec::new().into())).await.is_err() { return; }
+                if let Err(e) = crate::presence::seen(state, agent.id, false).await {
+                    tracing::warn!(error = %e, "could not record the app's presence");
+                }
             }
         }
     }

@@ -5,6 +5,7 @@
 //! path a message takes.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod automation;
 pub mod bench;
@@ -17,13 +18,18 @@ pub mod events;
 pub mod handoff_settings;
 pub mod hooks;
 pub mod hooks_api;
+pub mod hours;
 pub mod ingest;
 pub mod leads;
 pub mod media;
 pub mod numbers;
 pub mod outbound;
+pub mod presence;
+pub mod routing;
+pub mod routing_api;
 pub mod seed;
 pub mod sender;
+pub mod sla;
 pub mod store;
 pub mod templates;
 pub mod testkit;
@@ -77,6 +83,11 @@ pub struct Config {
     pub send_recovery_grace: std::time::Duration,
     /// Where media files are kept (`<data dir>/media`).
     pub media_dir: std::path::PathBuf,
+    /// An agent whose app has not been heard from for this long goes offline.
+    pub offline_grace: std::time::Duration,
+    /// An online agent idle this long (no activity heartbeat) becomes away; `None`
+    /// leaves idle agents online.
+    pub idle_away: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -100,6 +111,8 @@ impl Config {
             hook_retry_schedule: hooks::default_retry_schedule(),
             send_recovery_grace: std::time::Duration::from_secs(60),
             media_dir: std::env::temp_dir().join(format!("handoff-media-{}", std::process::id())),
+            offline_grace: std::time::Duration::from_secs(60),
+            idle_away: None,
         }
     }
 }
@@ -126,6 +139,11 @@ pub struct Inner {
     /// Deliveries between arrival and answer (see [`ingest::make_way`]).
     pub ingest_in_flight: std::sync::atomic::AtomicUsize,
     ingest_rx: std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<ingest::Delivery>>>,
+    /// The time SLA clocks and presence read (tests move it forward).
+    pub clock: sla::Clock,
+    pub sla_wake: Notify,
+    /// Who is viewing, typing or drafting in which conversation (this process).
+    pub presence: presence::Presence,
 }
 
 /// Shared state of one server process.
@@ -191,6 +209,9 @@ impl AppState {
             graph,
             automation_wake: Notify::new(),
             sender_wake: Notify::new(),
+            clock: sla::Clock::default(),
+            sla_wake: Notify::new(),
+            presence: presence::Presence::default(),
         })))
     }
 
@@ -237,6 +258,23 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/{id}/handoff", post(api::handoff))
         .route("/v1/conversations/{id}/resolve", post(api::resolve))
         .route("/v1/conversations/{id}/assign", post(api::assign))
+        .route("/v1/conversations/{id}/claim", post(routing_api::claim))
+        .route("/v1/conversations/{id}/unassign", post(routing_api::unassign))
+        .route("/v1/conversations/{id}/transfer", post(routing_api::transfer))
+        .route("/v1/queue", get(routing_api::queue))
+        .route("/v1/teams", get(routing_api::list_teams).post(routing_api::create_team))
+        .route("/v1/teams/{id}", axum::routing::patch(routing_api::update_team))
+        .route("/v1/agents", get(routing_api::list_agents))
+        .route("/v1/agents/{id}", axum::routing::patch(routing_api::update_agent))
+        .route("/v1/routing-rules", get(routing_api::list_rules).post(routing_api::create_rule))
+        .route(
+            "/v1/routing-rules/{id}",
+            axum::routing::patch(routing_api::update_rule).delete(routing_api::delete_rule),
+        )
+        .route("/v1/settings/sla", get(routing_api::get_sla).put(routing_api::put_sla))
+        .route("/v1/me/heartbeat", post(presence::heartbeat))
+        .route("/v1/conversations/{id}/presence", get(presence::get).put(presence::put))
+        .route("/v1/audit", get(audit::list))
         .route("/v1/conversations/{id}/read", post(api::mark_read))
         .route("/v1/conversations/{id}/typing", post(api::typing))
         .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))
@@ -297,6 +335,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         tokio::spawn(sender::run_sender(state.clone())),
         tokio::spawn(hooks::run_delivery(state.clone())),
         tokio::spawn(media::run_fetcher(state.clone())),
+        tokio::spawn(sla::run_sla(state.clone())),
+        tokio::spawn(presence::run_availability(state.clone())),
     ];
     let ingest_rx = state.ingest_rx.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.take();
     if let Some(rx) = ingest_rx {
@@ -308,7 +348,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         sqlx::query("SELECT id FROM workspaces").fetch_all(&state.db.pool).await?.iter().map(|r| r.get("id")).collect()
     };
     for ws in workspaces {
-        engine::drain_queue(&state, ws).await?;
+        routing::drain_queue(&state, ws).await?;
     }
     if let Some(waba) = state.config.waba_id.clone() {
         // The template registry, fetched in the background: a Graph API hiccup must not

@@ -106,6 +106,14 @@ struct ServeArgs {
     /// is sent again.
     #[arg(long, env = "HANDOFF_SEND_RECOVERY_GRACE_SECS", default_value_t = 60, global = true)]
     send_recovery_grace_secs: u64,
+    /// Seconds without a sign of an agent's app (event stream or heartbeat) before they
+    /// count as offline and get no new conversations.
+    #[arg(long, env = "HANDOFF_OFFLINE_GRACE_SECS", default_value_t = 60, global = true)]
+    offline_grace_secs: u64,
+    /// Seconds without activity (the app's heartbeats) before an online agent becomes
+    /// away; 0 keeps idle agents online.
+    #[arg(long, env = "HANDOFF_IDLE_AWAY_SECS", default_value_t = 0, global = true)]
+    idle_away_secs: u64,
 }
 
 impl ServeArgs {
@@ -163,6 +171,8 @@ impl ServeArgs {
             hook_retry_schedule: handoff_server::hooks::default_retry_schedule(),
             send_recovery_grace: std::time::Duration::from_secs(self.send_recovery_grace_secs),
             media_dir: data_dir.join("media"),
+            offline_grace: std::time::Duration::from_secs(self.offline_grace_secs),
+            idle_away: (self.idle_away_secs > 0).then(|| std::time::Duration::from_secs(self.idle_away_secs)),
         })
     }
 }

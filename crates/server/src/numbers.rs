@@ -107,7 +107,7 @@ pub async fn register(
     }
     if !waiting.is_empty() {
         tracing::info!(phone_number_id = id, replayed = waiting.len(), "number registered: waiting webhooks replayed");
-        crate::engine::drain_queue(&state, ws).await?;
+        crate::routing::drain_queue(&state, ws).await?;
         state.automation_wake.notify_one();
         state.changed(ws).await;
     }

@@ -183,7 +183,7 @@ pub async fn messages_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult
 
 pub const HANDOFF_COLUMNS: &str = "id, conversation_id, trigger, status, reason, priority, summary, requested_by, \
     team_id, assignee_id, requested_at, assigned_at, resolved_at, resolution_note, trigger_detail, confidence, sentiment, \
-    workflow_id, execution_id, node_id, requested_skill, context, first_response_at, returned_at";
+    workflow_id, execution_id, node_id, requested_skill, context, first_response_at, returned_at, transfer_note, routed_by";
 
 /// A JSON object column (NULL is an empty object).
 pub fn json_object(text: Option<String>) -> AppResult<serde_json::Map<String, serde_json::Value>> {
@@ -227,7 +227,44 @@ pub fn handoff_from_row(r: &AnyRow) -> AppResult<Handoff> {
         context: json_object(r.try_get("context")?)?,
         first_response_at: r.try_get("first_response_at")?,
         returned_at: r.try_get("returned_at")?,
+        transfer_note: r.try_get("transfer_note")?,
+        routed_by: r.try_get("routed_by")?,
+        sla: Vec::new(),
     })
+}
+
+/// Fills in the SLA clocks of `handoffs`.
+async fn with_sla(conn: &mut AnyConnection, mut handoffs: Vec<Handoff>) -> AppResult<Vec<Handoff>> {
+    if handoffs.is_empty() {
+        return Ok(handoffs);
+    }
+    let sql = format!(
+        "SELECT handoff_id, kind, target_ms, started_at, warn_at, due_at, paused_at, warned_at, breached_at, stopped_at \
+         FROM sla_clocks WHERE handoff_id IN ({}) ORDER BY id",
+        placeholders(1, handoffs.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for h in &handoffs {
+        q = q.bind(h.id.0);
+    }
+    for r in q.fetch_all(&mut *conn).await? {
+        let id: i64 = r.try_get("handoff_id")?;
+        let clock = SlaClock {
+            kind: parse(r.try_get("kind")?, SlaKind::parse, "SLA clock kind")?,
+            target_ms: r.try_get("target_ms")?,
+            started_at: r.try_get("started_at")?,
+            warn_at: r.try_get("warn_at")?,
+            due_at: r.try_get("due_at")?,
+            paused: r.try_get::<Option<i64>, _>("paused_at")?.is_some(),
+            warned_at: r.try_get("warned_at")?,
+            breached_at: r.try_get("breached_at")?,
+            stopped_at: r.try_get("stopped_at")?,
+        };
+        if let Some(h) = handoffs.iter_mut().find(|h| h.id.0 == id) {
+            h.sla.push(clock);
+        }
+    }
+    Ok(handoffs)
 }
 
 pub async fn handoff(conn: &mut AnyConnection, id: HandoffId) -> AppResult<Handoff> {
@@ -236,7 +273,8 @@ pub async fn handoff(conn: &mut AnyConnection, id: HandoffId) -> AppResult<Hando
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AppError::not_found("handoff"))?;
-    handoff_from_row(&row)
+    let h = handoff_from_row(&row)?;
+    Ok(with_sla(conn, vec![h]).await?.remove(0))
 }
 
 pub async fn handoffs_of(conn: &mut AnyConnection, conversation_ids: &[i64]) -> AppResult<Vec<Handoff>> {
@@ -251,7 +289,8 @@ pub async fn handoffs_of(conn: &mut AnyConnection, conversation_ids: &[i64]) -> 
     for id in conversation_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect()
+    let handoffs = q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect::<AppResult<Vec<_>>>()?;
+    with_sla(conn, handoffs).await
 }
 
 pub async fn handoffs_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<Handoff>> {
@@ -264,7 +303,8 @@ pub async fn handoffs_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult
     for id in ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect()
+    let handoffs = q.fetch_all(&mut *conn).await?.iter().map(handoff_from_row).collect::<AppResult<Vec<_>>>()?;
+    with_sla(conn, handoffs).await
 }
 
 /// Of `conversation_ids`, those `agent` may see. Agents see conversations that were
@@ -329,7 +369,7 @@ pub async fn default_team(conn: &mut AnyConnection, workspace_id: i64) -> AppRes
 
 /// One JSON settings document of a workspace (`column` of `workspace_settings`), or its
 /// defaults until someone changes it.
-async fn workspace_setting<T: serde::de::DeserializeOwned + Default>(
+pub(crate) async fn workspace_setting<T: serde::de::DeserializeOwned + Default>(
     conn: &mut AnyConnection,
     workspace_id: i64,
     column: &'static str,
@@ -345,7 +385,7 @@ async fn workspace_setting<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
-async fn set_workspace_setting<T: serde::Serialize>(
+pub(crate) async fn set_workspace_setting<T: serde::Serialize>(
     conn: &mut AnyConnection,
     workspace_id: i64,
     column: &'static str,

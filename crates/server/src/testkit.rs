@@ -6,6 +6,8 @@
 
 use handoff_protocol::{LoginResponse, SecretString};
 use handoff_sandbox::{RunningSandbox, SandboxConfig};
+use serde_json::Value;
+use sqlx::Row;
 
 use crate::{seed, Backend, Config, Server};
 
@@ -29,6 +31,8 @@ pub struct TestStack {
     pub server: Server,
     pub sandbox: RunningSandbox,
     pub backend: Backend,
+    /// The server's database (a restarted server opens the same).
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -80,7 +84,7 @@ impl TestStack {
         tweak(&mut config);
         let server = crate::start(config).await.expect("server starts");
         sandbox.sandbox.set_webhook_url(&format!("{}/webhooks/whatsapp", server.url()));
-        TestStack { server, sandbox, backend, _dir: dir }
+        TestStack { server, sandbox, backend, database_url: url, _dir: dir }
     }
 
     pub fn url(&self) -> String {
@@ -148,6 +152,93 @@ impl TestStack {
     }
 }
 
+/// Calls the REST API of a [`TestStack`] the way the tests need: status and JSON
+/// body, or the body of a call that must succeed.
+pub struct TestApi<'a> {
+    stack: &'a TestStack,
+    http: reqwest::Client,
+}
+
+impl<'a> TestApi<'a> {
+    pub fn new(stack: &'a TestStack) -> Self {
+        TestApi { stack, http: reqwest::Client::new() }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.stack.url());
+        let req = match method {
+            "GET" => self.http.get(url),
+            "POST" => self.http.post(url),
+            "PUT" => self.http.put(url),
+            "PATCH" => self.http.patch(url),
+            "DELETE" => self.http.delete(url),
+            other => panic!("method {other}"),
+        }
+        .bearer_auth(token);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn ok(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
+        let (status, v) = self.call(method, path, token, body).await;
+        assert!((200..300).contains(&status), "{method} {path} answered {status}: {v}");
+        v
+    }
+
+    /// A customer writes (so the conversation exists); returns its id.
+    pub async fn conversation(&self, wa: &str) -> i64 {
+        self.stack.sandbox.sandbox.customer_says(wa, &format!("Customer {wa}"), "hello there").await.unwrap();
+        let pool = &self.stack.server.state.db.pool;
+        eventually(10, "the conversation", || async {
+            sqlx::query("SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = $1")
+                .bind(wa)
+                .fetch_optional(pool)
+                .await
+                .unwrap()
+                .map(|r| r.get::<i64, _>("id"))
+        })
+        .await
+    }
+
+    /// The demo bot hands `conv` off with `extra` fields (team, priority, skill).
+    pub async fn hand_off(&self, conv: i64, extra: Value) -> handoff_protocol::Handoff {
+        let mut body = serde_json::json!({ "reason": "the customer needs a person" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let v = self.ok("POST", &format!("/v1/conversations/{conv}/handoff"), seed::DEMO_BOT_TOKEN, Some(body)).await;
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// A new conversation handed off; returns (conversation, assignee).
+    pub async fn escalate(&self, wa: &str, extra: Value) -> (i64, Option<i64>) {
+        let conv = self.conversation(wa).await;
+        let h = self.hand_off(conv, extra).await;
+        (conv, h.assignee_id.map(|a| a.0))
+    }
+
+    pub async fn availability(&self, token: &str, a: &str) {
+        self.ok("PUT", "/v1/me/availability", token, Some(serde_json::json!({ "availability": a }))).await;
+    }
+
+    pub async fn assignee(&self, conv: i64) -> Option<i64> {
+        sqlx::query("SELECT assignee_id FROM conversations WHERE id = $1")
+            .bind(conv)
+            .fetch_one(&self.stack.server.state.db.pool)
+            .await
+            .unwrap()
+            .get("assignee_id")
+    }
+
+    pub async fn resolve(&self, conv: i64, token: &str) {
+        self.ok("POST", &format!("/v1/conversations/{conv}/resolve"), token, Some(serde_json::json!({}))).await;
+    }
+}
+
 /// Polls `check` every 25 ms until it returns `Some`, for at most `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
 where
@@ -176,7 +267,7 @@ impl Received {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("webhook bodies are JSON")
     }
 }

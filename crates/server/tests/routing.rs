@@ -5,7 +5,7 @@
 //! and the audit log that records them.
 
 use handoff_protocol::*;
-use handoff_server::testkit::{eventually, TestStack};
+use handoff_server::testkit::{TestApi as Api, TestStack};
 use handoff_server::{on_both_backends, Backend};
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -17,93 +17,7 @@ on_both_backends!(
     transfers_overrides_and_unassignment_are_recorded,
 );
 
-const BOT: &str = handoff_server::seed::DEMO_BOT_TOKEN;
 const WS: i64 = 1;
-
-struct Api<'a> {
-    stack: &'a TestStack,
-    http: reqwest::Client,
-}
-
-impl<'a> Api<'a> {
-    fn new(stack: &'a TestStack) -> Self {
-        Api { stack, http: reqwest::Client::new() }
-    }
-
-    async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let url = format!("{}{path}", self.stack.url());
-        let req = match method {
-            "GET" => self.http.get(url),
-            "POST" => self.http.post(url),
-            "PUT" => self.http.put(url),
-            "PATCH" => self.http.patch(url),
-            "DELETE" => self.http.delete(url),
-            other => panic!("method {other}"),
-        }
-        .bearer_auth(token);
-        let req = match body {
-            Some(b) => req.json(&b),
-            None => req,
-        };
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn ok(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
-        let (status, v) = self.call(method, path, token, body).await;
-        assert!((200..300).contains(&status), "{method} {path} answered {status}: {v}");
-        v
-    }
-
-    /// A customer writes (so the conversation exists); returns its id.
-    async fn conversation(&self, wa: &str) -> i64 {
-        self.stack.sandbox.sandbox.customer_says(wa, &format!("Customer {wa}"), "hello there").await.unwrap();
-        let pool = &self.stack.server.state.db.pool;
-        eventually(10, "the conversation", || async {
-            sqlx::query("SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = $1")
-                .bind(wa)
-                .fetch_optional(pool)
-                .await
-                .unwrap()
-                .map(|r| r.get::<i64, _>("id"))
-        })
-        .await
-    }
-
-    /// The bot hands `conv` off with `extra` fields (team, priority, skill).
-    async fn hand_off(&self, conv: i64, extra: Value) -> Handoff {
-        let mut body = json!({ "reason": "the customer needs a person" });
-        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        let v = self.ok("POST", &format!("/v1/conversations/{conv}/handoff"), BOT, Some(body)).await;
-        serde_json::from_value(v).unwrap()
-    }
-
-    /// A new conversation handed off; returns (conversation, assignee).
-    async fn escalate(&self, wa: &str, extra: Value) -> (i64, Option<i64>) {
-        let conv = self.conversation(wa).await;
-        let h = self.hand_off(conv, extra).await;
-        (conv, h.assignee_id.map(|a| a.0))
-    }
-
-    async fn availability(&self, token: &str, a: &str) {
-        self.ok("PUT", "/v1/me/availability", token, Some(json!({ "availability": a }))).await;
-    }
-
-    async fn assignee(&self, conv: i64) -> Option<i64> {
-        sqlx::query("SELECT assignee_id FROM conversations WHERE id = $1")
-            .bind(conv)
-            .fetch_one(&self.stack.server.state.db.pool)
-            .await
-            .unwrap()
-            .get("assignee_id")
-    }
-
-    async fn resolve(&self, conv: i64, token: &str) {
-        self.ok("POST", &format!("/v1/conversations/{conv}/resolve"), token, Some(json!({}))).await;
-    }
-}
 
 async fn admin(stack: &TestStack) -> String {
     stack.login("omar@demo.handoff.dev").await.token.expose().to_owned()

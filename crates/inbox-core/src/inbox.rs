@@ -61,8 +61,9 @@ pub trait InboxListener: Send + Sync + 'static {
     fn escalated(&self, escalation: Escalation);
     /// The server no longer accepts the session (expired or revoked token).
     fn session_ended(&self, error: &CoreError);
-    /// Someone else is viewing, typing in or drafting in a conversation (live only).
-    fn presence(&self, _event: &ServerEvent) {}
+    /// Live-only news: someone else is viewing, typing or drafting in a conversation,
+    /// or this agent was @mentioned in a note.
+    fn live(&self, _event: &ServerEvent) {}
 }
 
 struct Inner {
@@ -515,7 +516,9 @@ impl Inbox {
                             self.flush_outbox().await?;
                         }
                     }
-                    Ok(event @ ServerEvent::Presence { .. }) => self.0.listener.presence(&event),
+                    Ok(event @ (ServerEvent::Presence { .. } | ServerEvent::Mentioned { .. })) => {
+                        self.0.listener.live(&event)
+                    }
                     Err(e) => tracing::debug!(error = %e, "unknown live event ignored"),
                 }
             }

@@ -115,7 +115,12 @@ str_enum!(
 
 str_enum!(
     /// Which way a message travelled.
-    Direction { Inbound = "inbound", Outbound = "outbound" }
+    Direction {
+        Inbound = "inbound",
+        Outbound = "outbound",
+        /// An internal note between agents: never sent to the customer.
+        Note = "note",
+    }
 );
 
 str_enum!(
@@ -266,6 +271,9 @@ pub struct Conversation {
     pub last_inbound_at: Option<Millis>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// Labels agents put on the conversation.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -569,6 +577,64 @@ pub enum ServerEvent {
     /// Someone else is viewing, typing in, or holding a draft for a conversation the
     /// receiver can see (`left` when they stopped). Not stored: live only.
     Presence { conversation_id: ConversationId, agent_id: AgentId, agent_name: String, state: PresenceState },
+    /// The receiver was @mentioned in a note.
+    Mentioned { conversation_id: ConversationId, message_id: MessageId, by_name: String },
+}
+
+/// An internal note (`POST /v1/conversations/{id}/notes`). `@name` (an email's local
+/// part or a first name) mentions a colleague, who is notified and may then see the
+/// conversation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub text: String,
+    /// Idempotency key: a retried note is stored once.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// A mention of the caller in a note (`GET /v1/me/mentions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    pub id: i64,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    pub by: AgentId,
+    pub by_name: String,
+    pub text: String,
+    pub created_at: Millis,
+    pub read_at: Option<Millis>,
+}
+
+/// A saved reply. `{{contact.name}}`, `{{contact.phone}}`, `{{contact.<attribute>}}`,
+/// `{{agent.name}}`, `{{agent.first_name}}` are filled in when it is used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: i64,
+    /// `None`: for the whole workspace.
+    pub team_id: Option<TeamId>,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CannedResponseRequest {
+    #[serde(default)]
+    pub team_id: Option<TeamId>,
+    #[serde(default)]
+    pub shortcut: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// A canned response filled in for one conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderedResponse {
+    pub text: String,
+    /// Variables that had no value here (left empty in `text`).
+    pub missing: Vec<String>,
 }
 
 /// What the desktop app sends over `/v1/events` (or `PUT .../presence`).

@@ -743,8 +743,11 @@ async fn return_to_automation(
         let status = if handoff.status == HandoffStatus::Resolved { "resolved" } else { "active" };
         crate::automation::upsert_execution(conn, ws, exec, None, Some(id.0), status, None).await?;
     }
-    let transcript: Vec<Message> =
-        store::messages_of(conn, &[id.0]).await?.into_iter().filter(|m| m.sent_at >= handoff.requested_at).collect();
+    let transcript: Vec<Message> = store::messages_of(conn, &[id.0])
+        .await?
+        .into_iter()
+        .filter(|m| m.sent_at >= handoff.requested_at && m.direction != Direction::Note)
+        .collect();
     let mut data = json!({ "conversation_id": id, "contact": conv.contact, "handoff_id": handoff.id,
         "resolution_note": handoff.resolution_note, "transcript": transcript });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {

@@ -95,7 +95,12 @@ async fn serve(state: &AppState, mut socket: WebSocket, agent: &Agent) {
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             got = presence.recv() => match got {
-                Ok((ws, event)) if ws == workspace_id => {
+                Ok((ws, Some(to), event)) if ws == workspace_id => {
+                    if to == agent.id && send(&mut socket, &event).await.is_err() {
+                        return;
+                    }
+                }
+                Ok((ws, None, event)) if ws == workspace_id => {
                     let ServerEvent::Presence { conversation_id, agent_id, .. } = &event else { continue };
                     if *agent_id == agent.id {
                         continue;

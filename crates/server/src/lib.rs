@@ -10,6 +10,7 @@ pub mod auth;
 pub mod automation;
 pub mod bench;
 pub mod bot;
+pub mod collab;
 pub mod crypto;
 pub mod db;
 pub mod engine;
@@ -275,6 +276,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/heartbeat", post(presence::heartbeat))
         .route("/v1/conversations/{id}/presence", get(presence::get).put(presence::put))
         .route("/v1/audit", get(audit::list))
+        .route("/v1/conversations/{id}/notes", post(collab::add_note))
+        .route("/v1/conversations/{id}/labels", put(collab::put_labels))
+        .route("/v1/me/mentions", get(collab::my_mentions))
+        .route("/v1/me/mentions/{id}/read", post(collab::read_mention))
+        .route("/v1/canned-responses", get(collab::list_canned).post(collab::create_canned))
+        .route("/v1/canned-responses/{id}", axum::routing::patch(collab::update_canned).delete(collab::delete_canned))
+        .route("/v1/canned-responses/{id}/render", post(collab::render_canned))
         .route("/v1/conversations/{id}/read", post(api::mark_read))
         .route("/v1/conversations/{id}/typing", post(api::typing))
         .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))

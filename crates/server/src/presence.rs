@@ -42,8 +42,8 @@ struct Entry {
 pub struct Presence {
     /// conversation -> agent -> what they do there.
     map: Mutex<HashMap<i64, HashMap<i64, Entry>>>,
-    /// (workspace, event) for the event streams.
-    tx: broadcast::Sender<(i64, ServerEvent)>,
+    /// (workspace, only for this agent, event) for the event streams.
+    tx: broadcast::Sender<(i64, Option<AgentId>, ServerEvent)>,
 }
 
 impl Default for Presence {
@@ -53,8 +53,13 @@ impl Default for Presence {
 }
 
 impl Presence {
-    pub fn subscribe(&self) -> broadcast::Receiver<(i64, ServerEvent)> {
+    pub fn subscribe(&self) -> broadcast::Receiver<(i64, Option<AgentId>, ServerEvent)> {
         self.tx.subscribe()
+    }
+
+    /// Sends a live event to one agent's streams (a mention).
+    pub fn notify(&self, workspace_id: i64, agent: AgentId, event: ServerEvent) {
+        let _ = self.tx.send((workspace_id, Some(agent), event));
     }
 
     /// Records what `agent` does in `conversation` and tells the others (only on a
@@ -91,6 +96,7 @@ impl Presence {
         if changed {
             let _ = self.tx.send((
                 agent.workspace_id.0,
+                None,
                 ServerEvent::Presence {
                     conversation_id: conversation,
                     agent_id: agent.id,
@@ -150,6 +156,7 @@ impl Presence {
         for (ws, conv, agent, name) in gone {
             let _ = self.tx.send((
                 ws,
+                None,
                 ServerEvent::Presence {
                     conversation_id: ConversationId(conv),
                     agent_id: AgentId(agent),

@@ -35,7 +35,7 @@ pub async fn agent_by_id(conn: &mut AnyConnection, id: AgentId) -> AppResult<Age
 }
 
 pub const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.state, c.priority, c.assignee_id, c.team_id, \
-    c.active_handoff_id, c.last_message_preview, c.last_message_at, c.last_inbound_at, c.created_at, c.updated_at, \
+    c.active_handoff_id, c.last_message_preview, c.last_message_at, c.last_inbound_at, c.created_at, c.updated_at, c.labels, \
     (SELECT we.status FROM workflow_executions we WHERE we.conversation_id = c.id ORDER BY we.updated_at DESC, we.id DESC LIMIT 1) AS exec_status, \
     (SELECT MAX(h.resolved_at) FROM handoffs h WHERE h.conversation_id = c.id) AS last_resolved_at, \
     ch.phone_number_id, k.id AS contact_id, k.wa_id, k.bsuid, k.name AS contact_name, k.attributes AS contact_attributes \
@@ -73,6 +73,7 @@ pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
         last_inbound_at: r.try_get("last_inbound_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        labels: serde_json::from_str(&r.try_get::<String, _>("labels")?).unwrap_or_default(),
     })
 }
 
@@ -326,7 +327,8 @@ pub async fn visible_conversations(
         ),
         Role::Agent => format!(
             "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND conversation_id IN ({list}) \
-             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2))"
+             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2) \
+                  OR conversation_id IN (SELECT conversation_id FROM conversation_watchers WHERE agent_id = $2))"
         ),
     };
     let mut q = sqlx::query(&sql).bind(agent.workspace_id.0).bind(agent.id.0);
@@ -342,7 +344,8 @@ pub async fn inbox_ids(conn: &mut AnyConnection, agent: &Agent) -> AppResult<Vec
     let sql = match agent.role {
         Role::Agent => {
             "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 \
-             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2))"
+             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2) \
+                  OR conversation_id IN (SELECT conversation_id FROM conversation_watchers WHERE agent_id = $2))"
         }
         _ => "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2",
     };

@@ -7,16 +7,40 @@ use serde::Serialize;
 
 use crate::error::{CoreError, CoreResult};
 
+/// A session's tokens: the short access token and the refresh token that renews it.
+#[derive(Clone, Default, serde::Deserialize, Serialize)]
+pub struct Tokens {
+    pub access: Option<SecretString>,
+    #[serde(default)]
+    pub refresh: Option<SecretString>,
+}
+
+impl Tokens {
+    /// How they are kept in the keyring: JSON (a bare token from older versions is an
+    /// access token without refresh).
+    pub fn to_secret(&self) -> SecretString {
+        SecretString::new(serde_json::to_string(self).expect("tokens serialize"))
+    }
+
+    pub fn from_secret(s: &SecretString) -> Tokens {
+        serde_json::from_str(s.expose()).unwrap_or_else(|_| Tokens { access: Some(s.clone()), refresh: None })
+    }
+}
+
+/// Called with the new tokens after a refresh, to keep them (in the keyring).
+pub type OnRefresh = std::sync::Arc<dyn Fn(&Tokens) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base: String,
-    token: Option<SecretString>,
+    tokens: std::sync::Arc<tokio::sync::Mutex<Tokens>>,
+    on_refresh: Option<OnRefresh>,
 }
 
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiClient").field("base", &self.base).field("token", &self.token).finish()
+        f.debug_struct("ApiClient").field("base", &self.base).finish_non_exhaustive()
     }
 }
 
@@ -37,20 +61,68 @@ pub fn normalise_server_url(url: &str) -> CoreResult<String> {
 
 impl ApiClient {
     pub fn new(base: &str, token: Option<SecretString>) -> CoreResult<ApiClient> {
+        Self::with_tokens(base, Tokens { access: token, refresh: None }, None)
+    }
+
+    /// A client that renews its access token with `tokens.refresh` when the server says
+    /// it expired, and hands the new tokens to `on_refresh`.
+    pub fn with_tokens(base: &str, tokens: Tokens, on_refresh: Option<OnRefresh>) -> CoreResult<ApiClient> {
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("Handoff Inbox/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CoreError::Internal(e.to_string()))?;
-        Ok(ApiClient { http, base: normalise_server_url(base)?, token })
+        Ok(ApiClient {
+            http,
+            base: normalise_server_url(base)?,
+            tokens: std::sync::Arc::new(tokio::sync::Mutex::new(tokens)),
+            on_refresh,
+        })
     }
 
     pub fn base(&self) -> &str {
         &self.base
     }
 
-    pub fn token(&self) -> Option<&SecretString> {
-        self.token.as_ref()
+    /// The current access token.
+    pub async fn token(&self) -> Option<SecretString> {
+        self.tokens.lock().await.access.clone()
+    }
+
+    /// Exchanges the refresh token for new tokens, unless another call already did
+    /// since `stale` was read. Returns whether there is a new access token.
+    async fn renew(&self, stale: Option<&SecretString>) -> CoreResult<bool> {
+        let mut tokens = self.tokens.lock().await;
+        if tokens.access.as_ref().map(|t| t.expose()) != stale.map(|t| t.expose()) {
+            return Ok(true); // renewed meanwhile
+        }
+        let Some(refresh) = tokens.refresh.clone() else { return Ok(false) };
+        let resp = self
+            .http
+            .post(format!("{}/v1/auth/refresh", self.base))
+            .json(&RefreshRequest { refresh_token: refresh })
+            .send()
+            .await
+            .map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<ApiError>(&bytes) {
+                Ok(e) => CoreError::Api(e),
+                Err(_) => {
+                    CoreError::Api(ApiError::new(ErrorCode::Unauthorized, format!("refresh answered HTTP {status}")))
+                }
+            });
+        }
+        let r: RefreshResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| CoreError::Internal(format!("unexpected answer from the server: {e}")))?;
+        *tokens = Tokens { access: Some(r.token), refresh: Some(r.refresh_token) };
+        if let Some(keep) = &self.on_refresh {
+            keep(&tokens);
+        }
+        tracing::info!("access token renewed");
+        Ok(true)
     }
 
     /// The live-events WebSocket URL.
@@ -76,11 +148,27 @@ impl ApiClient {
         self.answer(req).await
     }
 
-    async fn answer<T: DeserializeOwned>(&self, mut req: reqwest::RequestBuilder) -> CoreResult<T> {
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t.expose());
+    /// Sends with the access token; when it has expired, renews it once and resends.
+    async fn send_authed(&self, req: reqwest::RequestBuilder) -> CoreResult<reqwest::Response> {
+        let token = self.token().await;
+        let retry = req.try_clone();
+        let authed = |r: reqwest::RequestBuilder, t: &Option<SecretString>| match t {
+            Some(t) => r.bearer_auth(t.expose()),
+            None => r,
+        };
+        let resp = authed(req, &token).send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        let expired = resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && resp.headers().get("x-handoff-error").and_then(|v| v.to_str().ok()) == Some("token_expired");
+        let Some(retry) = retry.filter(|_| expired) else { return Ok(resp) };
+        if !self.renew(token.as_ref()).await? {
+            return Ok(resp);
         }
-        let resp = req.send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        let token = self.token().await;
+        authed(retry, &token).send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))
+    }
+
+    async fn answer<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> CoreResult<T> {
+        let resp = self.send_authed(req).await?;
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
         if status.is_success() {
@@ -164,11 +252,7 @@ impl ApiClient {
 
     /// A media file of a message: (content type, bytes).
     pub async fn media(&self, message_id: MessageId) -> CoreResult<(String, Vec<u8>)> {
-        let mut req = self.http.get(format!("{}/v1/media/{}", self.base, message_id));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t.expose());
-        }
-        let resp = req.send().await.map_err(|e| CoreError::Network(e.without_url().to_string()))?;
+        let resp = self.send_authed(self.http.get(format!("{}/v1/media/{}", self.base, message_id))).await?;
         let status = resp.status();
         let mime = resp
             .headers()

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::api::{normalise_server_url, ApiClient};
+use crate::api::{normalise_server_url, ApiClient, Tokens};
 use crate::error::{CoreError, CoreResult};
 use crate::secrets::SecretStore;
 use crate::store::LocalStore;
@@ -117,6 +117,21 @@ impl Inbox {
         &self.0.store
     }
 
+    /// Writes renewed tokens to the keyring (in the background: a refresh must not
+    /// wait for the keyring).
+    fn keep_tokens(&self, server_url: &str, email: &str) -> crate::api::OnRefresh {
+        let secrets = self.0.secrets.clone();
+        let key = account(server_url, email);
+        std::sync::Arc::new(move |tokens: &Tokens| {
+            let (secrets, key, saved) = (secrets.clone(), key.clone(), tokens.to_secret());
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = secrets.set(&key, &saved) {
+                    tracing::warn!(error = %e, "renewed tokens not saved in the keyring");
+                }
+            });
+        })
+    }
+
     fn api(&self) -> CoreResult<ApiClient> {
         self.0.api.read().expect("not poisoned").clone().ok_or(CoreError::NotLoggedIn)
     }
@@ -145,8 +160,11 @@ impl Inbox {
         let Some((session, email)) = self.saved_session().await? else { return Ok(None) };
         let secrets = self.0.secrets.clone();
         let key = account(&session.server_url, &email);
-        let Some(token) = blocking(move || secrets.get(&key)).await? else { return Ok(None) };
-        *self.0.api.write().expect("not poisoned") = Some(ApiClient::new(&session.server_url, Some(token))?);
+        let Some(saved) = blocking(move || secrets.get(&key.clone())).await? else { return Ok(None) };
+        let tokens = Tokens::from_secret(&saved);
+        let api =
+            ApiClient::with_tokens(&session.server_url, tokens, Some(self.keep_tokens(&session.server_url, &email)))?;
+        *self.0.api.write().expect("not poisoned") = Some(api);
         self.start_sync();
         Ok(Some(session))
     }
@@ -167,9 +185,10 @@ impl Inbox {
             s.clear().await?;
         }
         let secrets = self.0.secrets.clone();
-        let (key, token) = (account(&url, &resp.agent.email), resp.token.clone());
-        blocking(move || secrets.set(&key, &token)).await?;
-        let api = ApiClient::new(&url, Some(resp.token))?;
+        let tokens = Tokens { access: Some(resp.token.clone()), refresh: resp.refresh_token.clone() };
+        let (key, saved) = (account(&url, &resp.agent.email), tokens.to_secret());
+        blocking(move || secrets.set(&key, &saved)).await?;
+        let api = ApiClient::with_tokens(&url, tokens, Some(self.keep_tokens(&url, &resp.agent.email)))?;
         let agent = api.set_availability(Availability::Online).await.unwrap_or(resp.agent);
         s.set_meta("server_url", &url).await?;
         s.set_meta("email", &agent.email).await?;
@@ -478,7 +497,7 @@ impl Inbox {
 
     async fn stream_once(&self, api: &ApiClient) -> CoreResult<()> {
         let mut req = api.events_url().into_client_request().map_err(|e| CoreError::Internal(e.to_string()))?;
-        if let Some(t) = api.token() {
+        if let Some(t) = api.token().await {
             let value =
                 format!("Bearer {}", t.expose()).parse().map_err(|_| CoreError::Internal("bad token".into()))?;
             req.headers_mut().insert("authorization", value);
@@ -486,12 +505,12 @@ impl Inbox {
         let (mut ws, _) = match tokio_tungstenite::connect_async(req).await {
             Ok(ok) => ok,
             Err(tokio_tungstenite::tungstenite::Error::Http(resp)) if resp.status().as_u16() == 401 => {
-                // Ask the REST API for the precise reason (expired / revoked).
-                return Err(api
-                    .me()
-                    .await
-                    .err()
-                    .unwrap_or(CoreError::Api(ApiError::new(ErrorCode::Unauthorized, "unauthorized"))));
+                // Ask the REST API: it renews an expired access token (then we
+                // reconnect), or says why the session is over (revoked, ...).
+                return Err(match api.me().await {
+                    Ok(_) => CoreError::Network("access token renewed; reconnecting".into()),
+                    Err(e) => e,
+                });
             }
             Err(e) => return Err(CoreError::Network(e.to_string())),
         };

@@ -11,7 +11,7 @@ pub mod notify;
 pub mod secrets;
 pub mod store;
 
-pub use api::ApiClient;
+pub use api::{ApiClient, Tokens};
 pub use error::{CoreError, CoreResult};
 pub use inbox::{Escalation, Inbox, InboxListener, Session};
 pub use secrets::{KeyringStore, SecretStore};

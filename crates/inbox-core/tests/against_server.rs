@@ -8,7 +8,7 @@ use std::time::Duration;
 use handoff_protocol::*;
 use handoff_server::testkit::{eventually, TestStack};
 use handoff_server::Backend;
-use inbox_core::{CoreError, Escalation, Inbox, InboxListener, KeyringStore, SecretStore};
+use inbox_core::{CoreError, Escalation, Inbox, InboxListener, KeyringStore, SecretStore, Tokens};
 use serde_json::json;
 
 #[derive(Default)]
@@ -68,12 +68,17 @@ async fn login_sync_live_escalation_reply_and_logout() {
     wait_connected(&rec).await;
 
     // The token is in the OS keyring, and nowhere in the local database.
-    let token = secrets.get(&format!("{}|ana@demo.handoff.dev", stack.url())).unwrap().expect("token in keyring");
-    assert!(token.expose().starts_with("hos_"));
+    let saved = secrets.get(&format!("{}|ana@demo.handoff.dev", stack.url())).unwrap().expect("tokens in keyring");
+    let tokens = Tokens::from_secret(&saved);
+    let token = tokens.access.clone().unwrap();
+    let refresh = tokens.refresh.clone().expect("a refresh token");
+    assert!(token.expose().starts_with("hos_") && refresh.expose().starts_with("hor_"));
     let db_path = dir.path().join("inbox.db");
     for file in [db_path.clone(), dir.path().join("inbox.db-wal")] {
         if let Ok(bytes) = std::fs::read(&file) {
-            assert!(!bytes.windows(token.expose().len()).any(|w| w == token.expose().as_bytes()), "token in {file:?}");
+            for t in [&token, &refresh] {
+                assert!(!bytes.windows(t.expose().len()).any(|w| w == t.expose().as_bytes()), "token in {file:?}");
+            }
         }
     }
     #[cfg(unix)]
@@ -396,4 +401,51 @@ async fn first_sync_announces_nothing_later_ones_announce_once() {
     assert_eq!(rec.escalations.lock().unwrap().len(), 1, "each handoff announced once");
     assert_eq!(rec.escalations.lock().unwrap()[0].conversation.contact.name.as_deref(), Some("Kim"));
     inbox.logout().await.unwrap();
+}
+
+/// Access tokens last seconds here: the app renews them with the refresh token
+/// without the agent noticing, keeps the new ones in the keyring, and a restarted
+/// app renews from there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_access_tokens_are_renewed_quietly() {
+    let stack = TestStack::start_with(Backend::Sqlite, |c| c.access_ttl = Duration::from_secs(1)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = keyring();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    let key = format!("{}|ana@demo.handoff.dev", stack.url());
+    let first = Tokens::from_secret(&secrets.get(&key).unwrap().unwrap());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let templates = inbox.templates().await.expect("renewed, then answered");
+    assert!(!templates.is_empty());
+    let second = eventually(10, "renewed tokens in the keyring", || async {
+        let t = Tokens::from_secret(&secrets.get(&key).unwrap().unwrap());
+        (t.access.as_ref().map(|a| a.expose().to_owned()) != first.access.as_ref().map(|a| a.expose().to_owned()))
+            .then_some(t)
+    })
+    .await;
+    assert_ne!(second.refresh.as_ref().unwrap().expose(), first.refresh.as_ref().unwrap().expose());
+    // The old refresh token is spent: the server refuses it.
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/auth/refresh", stack.url()))
+        .json(&json!({ "refresh_token": first.refresh.as_ref().unwrap().expose() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // That reuse revoked the session (as theft would): the app now says so.
+    let err = inbox.templates().await.unwrap_err();
+    assert!(err.is_auth(), "{err:?}");
+
+    // A fresh login, an app restart, an expired token: renewed from the keyring.
+    inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    drop(inbox);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let rec2 = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec2.clone()).await.unwrap();
+    inbox.session().await.unwrap().expect("restored");
+    wait_connected(&rec2).await;
+    assert!(!inbox.templates().await.unwrap().is_empty());
 }

@@ -379,10 +379,91 @@ pub struct LoginRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoginResponse {
+    /// The access token (short-lived): `Authorization: Bearer ...`.
     pub token: SecretString,
     pub expires_at: Millis,
     pub agent: Agent,
     pub workspace_name: String,
+    /// Exchanged at `POST /v1/auth/refresh` for new tokens before or after the access
+    /// token expires; each works once.
+    #[serde(default)]
+    pub refresh_token: Option<SecretString>,
+    #[serde(default)]
+    pub refresh_expires_at: Option<Millis>,
+    #[serde(default)]
+    pub session_id: Option<i64>,
+}
+
+/// `POST /v1/auth/refresh`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: SecretString,
+}
+
+/// New tokens for the same session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshResponse {
+    pub token: SecretString,
+    pub expires_at: Millis,
+    pub refresh_token: SecretString,
+    pub refresh_expires_at: Millis,
+}
+
+/// One signed-in device (`GET /v1/auth/sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub user_agent: Option<String>,
+    pub created_at: Millis,
+    pub last_used_at: Millis,
+    /// The session of the request that asked.
+    pub current: bool,
+}
+
+/// `POST /v1/agents/{id}/password` (admins) and `POST /v1/me/password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordRequest {
+    /// Required when changing one's own password.
+    #[serde(default)]
+    pub current_password: Option<SecretString>,
+    pub new_password: SecretString,
+}
+
+/// What an API token may do.
+pub const API_SCOPES: &[&str] = &[
+    // Read conversations, messages, media, templates, teams, agents and settings.
+    "conversations:read",
+    // Hand off, answer as the bot, send templates, set contact attributes and workflow status.
+    "conversations:write",
+    // Hand off leads from forms and ads.
+    "leads:write",
+    // Manage project webhook subscriptions.
+    "webhooks:manage",
+    // Change triggers, handoff settings and automations.
+    "settings:manage",
+];
+
+/// `POST /v1/api-tokens` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiTokenRequest {
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// Days until it expires; none: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+    /// Only in the answer to its creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -40,13 +40,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 pub async fn login(
     State(state): State<AppState>,
+    client: crate::auth_api::Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    Ok(Json(auth::login(&state, req).await?))
+    Ok(Json(auth::login(&state, req, client.ip, client.user_agent).await?))
 }
 
+/// Signs this device out: its session and every token of it.
 pub async fn logout(State(state): State<AppState>, caller: AgentCaller) -> AppResult<StatusCode> {
-    auth::revoke(&state, caller.token_id).await?;
+    match caller.session_id {
+        Some(s) => {
+            let mut tx = state.db.begin_write().await?;
+            auth::revoke_session_in(&mut tx, s).await?;
+            tx.commit().await?;
+        }
+        None => auth::revoke(&state, caller.token_id).await?,
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -141,6 +150,7 @@ pub async fn sync(
 }
 
 pub async fn list_conversations(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Conversation>>> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     let ids: Vec<i64> = match &caller {
         Caller::Agent { agent, .. } => store::inbox_ids(&mut conn, agent).await?,
@@ -181,6 +191,7 @@ pub async fn get_conversation(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> AppResult<Json<ConversationDetail>> {
+    caller.require_scope("conversations:read")?;
     let conversation = visible_conversation(&state, &caller, ConversationId(id)).await?;
     let mut conn = state.db.pool.acquire().await?;
     let messages = store::messages_of(&mut conn, &[id]).await?;
@@ -199,7 +210,7 @@ pub async fn send_message(
         return Err(AppError::new(ErrorCode::InvalidInput, "client_id must be 1 to 100 characters"));
     }
     crate::outbound::check_request(&req)?;
-    let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
+    let agent_caller = caller.as_caller();
     visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
     let mut tx = state.db.begin_write().await?;
     // The same client_id is applied once: a retry gets the first result back.
@@ -269,6 +280,7 @@ pub async fn handoff(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<HandoffRequest>,
 ) -> AppResult<(StatusCode, Json<Handoff>)> {
+    caller.require_scope("conversations:write")?;
     let conv = visible_or_workspace(&state, &caller, ConversationId(id)).await?;
     let requested_by = match &caller {
         Caller::Api { name, .. } => format!("api:{name}"),
@@ -328,6 +340,7 @@ pub async fn get_triggers(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<crate::triggers::TriggerConfig>> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     Ok(Json(store::workspace_triggers(&mut conn, caller.workspace_id().0).await?))
 }
@@ -337,6 +350,7 @@ pub async fn put_triggers(
     caller: Caller,
     ApiJson(config): ApiJson<crate::triggers::TriggerConfig>,
 ) -> AppResult<Json<crate::triggers::TriggerConfig>> {
+    caller.require_scope("settings:manage")?;
     may_configure(&caller)?;
     config.validate().map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
     let mut conn = state.db.pool.acquire().await?;
@@ -351,6 +365,7 @@ pub async fn put_contact_attributes(
     Path(id): Path<i64>,
     ApiJson(attributes): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> AppResult<Json<Contact>> {
+    caller.require_scope("conversations:write")?;
     may_configure(&caller)?;
     let mut tx = state.db.begin_write().await?;
     let updated =
@@ -390,6 +405,7 @@ pub async fn get_handoff_settings(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<crate::handoff_settings::HandoffSettings>> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     Ok(Json(store::workspace_handoff_settings(&mut conn, caller.workspace_id().0).await?))
 }
@@ -399,6 +415,7 @@ pub async fn put_handoff_settings(
     caller: Caller,
     ApiJson(settings): ApiJson<crate::handoff_settings::HandoffSettings>,
 ) -> AppResult<Json<crate::handoff_settings::HandoffSettings>> {
+    caller.require_scope("settings:manage")?;
     may_configure(&caller)?;
     settings.validate().map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
     let mut conn = state.db.pool.acquire().await?;
@@ -425,7 +442,7 @@ pub async fn assign(
 /// `POST /v1/conversations/{id}/read` (`typing: false`) and `.../typing` (`true`): the
 /// customer sees blue ticks on their last message, and the typing indicator.
 async fn read_receipt(state: &AppState, caller: &AgentCaller, id: i64, typing: bool) -> AppResult<StatusCode> {
-    let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
+    let agent_caller = caller.as_caller();
     let conv = visible_conversation(state, &agent_caller, ConversationId(id)).await?;
     let last = sqlx::query(
         "SELECT wamid FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND wamid IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1",

@@ -81,6 +81,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateAutomation>,
 ) -> AppResult<(StatusCode, Json<AutomationCreated>)> {
+    caller.require_scope("settings:manage")?;
     require_configurer(&caller)?;
     let name = req.name.trim();
     if name.is_empty() || name.len() > 100 {
@@ -127,6 +128,7 @@ pub async fn create(
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Automation>>> {
+    caller.require_scope("settings:manage")?;
     require_configurer(&caller)?;
     let ws = caller.workspace_id().0;
     let mut conn = state.db.pool.acquire().await?;
@@ -155,6 +157,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Js
 /// Removes an automation: its token is revoked, its webhooks stop, and the built-in
 /// bot takes over again.
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> AppResult<StatusCode> {
+    caller.require_scope("settings:manage")?;
     require_configurer(&caller)?;
     let ws = caller.workspace_id().0;
     let mut tx = state.db.begin_write().await?;
@@ -214,7 +217,8 @@ pub async fn bot_reply(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<BotReply>,
 ) -> AppResult<(StatusCode, Json<BotReplyResult>)> {
-    let Caller::Api { workspace_id, name } = &caller else {
+    caller.require_scope("conversations:write")?;
+    let Caller::Api { workspace_id, name, .. } = &caller else {
         return Err(AppError::new(ErrorCode::Forbidden, "only automations (API tokens) send as the bot"));
     };
     let text = req.text.trim();
@@ -344,6 +348,7 @@ pub async fn set_execution_status(
     Path(execution_id): Path<String>,
     ApiJson(req): ApiJson<ExecutionStatus>,
 ) -> AppResult<Json<Value>> {
+    caller.require_scope("conversations:write")?;
     if !matches!(req.status.as_str(), "active" | "handoff" | "failed" | "resolved") {
         return Err(AppError::new(ErrorCode::InvalidInput, "status must be active, handoff, failed or resolved"));
     }
@@ -372,6 +377,7 @@ pub async fn set_execution_status(
 /// Counts for operations: workflow executions by status, and conversations with
 /// automation (`active`) or with people (`handoff`).
 pub async fn workflow_status(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+    caller.require_scope("conversations:read")?;
     let ws = caller.workspace_id().0;
     let mut out = json!({
         "executions": { "active": 0, "handoff": 0, "failed": 0, "resolved": 0 },

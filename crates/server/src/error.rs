@@ -82,6 +82,9 @@ impl IntoResponse for AppError {
         let mut body = ApiError::new(code, message);
         body.details = details;
         let mut resp = (status_for(code), axum::Json(body)).into_response();
+        // The code as a header too: clients can react (renew an expired token) without
+        // reading the body.
+        resp.headers_mut().insert("x-handoff-error", axum::http::HeaderValue::from_static(code.as_str()));
         if let AppError::Detailed { details, .. } = &self {
             if let Some(secs) = details.get("retry_after_secs").and_then(|s| s.as_u64()) {
                 resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());

@@ -155,6 +155,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateSubscription>,
 ) -> AppResult<(StatusCode, Json<Subscription>)> {
+    caller.require_scope("webhooks:manage")?;
     require_manager(&caller)?;
     let mut conn = state.db.pool.acquire().await?;
     let sub = insert_subscription(&state, &mut conn, caller.workspace_id().0, &req, false).await?;
@@ -162,6 +163,7 @@ pub async fn create(
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Subscription>>> {
+    caller.require_scope("webhooks:manage")?;
     require_manager(&caller)?;
     let rows =
         sqlx::query(&format!("SELECT {SUB_COLUMNS} FROM webhook_subscriptions WHERE workspace_id = $1 ORDER BY id"))
@@ -188,6 +190,7 @@ pub async fn update(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<UpdateSubscription>,
 ) -> AppResult<Json<Subscription>> {
+    caller.require_scope("webhooks:manage")?;
     require_manager(&caller)?;
     let mut sub = owned(&state, &caller, id).await?;
     if let Some(url) = req.url {
@@ -212,6 +215,7 @@ pub async fn update(
 }
 
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> AppResult<StatusCode> {
+    caller.require_scope("webhooks:manage")?;
     require_manager(&caller)?;
     owned(&state, &caller, id).await?;
     let mut tx = state.db.begin_write().await?;
@@ -233,6 +237,7 @@ pub async fn deliveries(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Vec<Delivery>>> {
+    caller.require_scope("webhooks:manage")?;
     require_manager(&caller)?;
     owned(&state, &caller, id).await?;
     let rows = sqlx::query(
@@ -280,6 +285,7 @@ pub async fn deliveries(
 /// Sends a delivery again (same `webhook-id`, so receivers can deduplicate), whatever
 /// its state: a dead letter after the receiver is fixed, or a delivered one on request.
 pub async fn replay(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> AppResult<StatusCode> {
+    caller.require_scope("webhooks:manage")?;
     require_manager(&caller)?;
     let updated = sqlx::query(
         "UPDATE webhook_outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND workspace_id = $3",

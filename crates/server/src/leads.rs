@@ -161,6 +161,7 @@ pub async fn handoff(
     caller: Caller,
     ApiJson(lead): ApiJson<LeadHandoff>,
 ) -> AppResult<(StatusCode, Json<LeadHandoffResult>)> {
+    caller.require_scope("leads:write")?;
     if let Caller::Agent { agent, .. } = &caller {
         if agent.role == Role::Viewer {
             return Err(AppError::new(ErrorCode::Forbidden, "viewers cannot hand off leads"));

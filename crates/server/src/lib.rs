@@ -7,6 +7,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod auth_api;
 pub mod automation;
 pub mod bench;
 pub mod bot;
@@ -89,6 +90,8 @@ pub struct Config {
     /// An online agent idle this long (no activity heartbeat) becomes away; `None`
     /// leaves idle agents online.
     pub idle_away: Option<std::time::Duration>,
+    /// How long an access token works; the app refreshes it with its refresh token.
+    pub access_ttl: std::time::Duration,
 }
 
 impl Config {
@@ -114,6 +117,7 @@ impl Config {
             media_dir: std::env::temp_dir().join(format!("handoff-media-{}", std::process::id())),
             offline_grace: std::time::Duration::from_secs(60),
             idle_away: None,
+            access_ttl: std::time::Duration::from_secs(15 * 60),
         }
     }
 }
@@ -245,6 +249,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/auth/login", post(api::login))
         .route("/v1/auth/logout", post(api::logout))
+        .route("/v1/auth/refresh", post(auth_api::refresh))
+        .route("/v1/auth/sessions", get(auth_api::sessions))
+        .route("/v1/auth/sessions/{id}", axum::routing::delete(auth_api::revoke_session))
+        .route("/v1/me/password", post(auth_api::change_password))
+        .route("/v1/agents/{id}/password", post(auth_api::reset_password))
+        .route("/v1/api-tokens", get(auth_api::list_api_tokens).post(auth_api::create_api_token))
+        .route("/v1/api-tokens/{id}", axum::routing::delete(auth_api::revoke_api_token))
         .route("/v1/me", get(api::me))
         .route("/v1/me/availability", put(api::set_availability))
         .route("/v1/sync", get(api::sync))
@@ -375,6 +386,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     }
     let app = router(state.clone());
     tasks.push(tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");
         }

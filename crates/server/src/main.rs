@@ -114,6 +114,9 @@ struct ServeArgs {
     /// away; 0 keeps idle agents online.
     #[arg(long, env = "HANDOFF_IDLE_AWAY_SECS", default_value_t = 0, global = true)]
     idle_away_secs: u64,
+    /// Minutes an access token works before the app must refresh it.
+    #[arg(long, env = "HANDOFF_ACCESS_TOKEN_MINUTES", default_value_t = 15, global = true)]
+    access_token_minutes: u64,
 }
 
 impl ServeArgs {
@@ -173,6 +176,7 @@ impl ServeArgs {
             media_dir: data_dir.join("media"),
             offline_grace: std::time::Duration::from_secs(self.offline_grace_secs),
             idle_away: (self.idle_away_secs > 0).then(|| std::time::Duration::from_secs(self.idle_away_secs)),
+            access_ttl: std::time::Duration::from_secs(self.access_token_minutes.max(1) * 60),
         })
     }
 }

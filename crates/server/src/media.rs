@@ -196,6 +196,7 @@ async fn fetch_one(
 
 /// `GET /v1/media/{message_id}`: the file, to people and bots who may see the thread.
 pub async fn serve(State(state): State<AppState>, caller: Caller, Path(message_id): Path<i64>) -> AppResult<Response> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     let msg = store::message(&mut conn, MessageId(message_id)).await?;
     let conv = store::conversation(&mut conn, msg.conversation_id).await?;

@@ -28,6 +28,7 @@ fn number_from_row(r: &sqlx::any::AnyRow) -> AppResult<BusinessNumberInfo> {
 
 /// `GET /v1/numbers`: the caller's workspace's numbers.
 pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<BusinessNumberInfo>>> {
+    caller.require_scope("conversations:read")?;
     let rows = sqlx::query(
         "SELECT phone_number_id, display_phone_number, waba_id, created_at FROM channels WHERE workspace_id = $1 ORDER BY id",
     )

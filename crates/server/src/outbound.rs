@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use crate::auth::{AgentCaller, Caller};
+use crate::auth::AgentCaller;
 use crate::db::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -90,7 +90,7 @@ pub async fn upload(
         .map(percent_decode)
         .map(|n| n.replace(['/', '\\', '\0'], "_").trim().chars().take(240).collect::<String>())
         .filter(|n| !n.is_empty());
-    let agent_caller = Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id };
+    let agent_caller = caller.as_caller();
     let conv = crate::api::visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
     if conv.state != ConversationState::Assigned || conv.assignee_id != Some(caller.agent.id) {
         return Err(AppError::new(ErrorCode::NotAssignee, "this conversation is not assigned to you"));

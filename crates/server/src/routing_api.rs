@@ -84,6 +84,7 @@ async fn team(conn: &mut AnyConnection, workspace_id: i64, id: i64) -> AppResult
 
 /// `GET /v1/teams`: every team of the workspace.
 pub async fn list_teams(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Team>>> {
+    caller.require_scope("conversations:read")?;
     let ws = caller.workspace_id().0;
     let mut conn = state.db.pool.acquire().await?;
     let ids: Vec<i64> = sqlx::query("SELECT id FROM teams WHERE workspace_id = $1 ORDER BY id")
@@ -226,6 +227,7 @@ pub async fn update_team(
 
 /// `GET /v1/agents`: everyone in the workspace, with availability and load.
 pub async fn list_agents(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<AgentProfile>>> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     let rows = sqlx::query(
         "SELECT a.id, a.name, a.email, a.role, a.availability, a.capacity, a.skills, a.last_seen_at, \
@@ -335,9 +337,7 @@ pub async fn update_agent(
     }
     tx.commit().await?;
     routing::drain_queue(&state, ws).await?;
-    let Json(all) =
-        list_agents(State(state.clone()), Caller::Agent { agent: caller.agent.clone(), token_id: caller.token_id })
-            .await?;
+    let Json(all) = list_agents(State(state.clone()), caller.as_caller()).await?;
     all.into_iter().find(|a| a.id.0 == id).map(Json).ok_or_else(|| AppError::not_found("agent"))
 }
 
@@ -360,6 +360,7 @@ async fn check_rule_team(conn: &mut AnyConnection, caller: &Agent, team: TeamId)
 }
 
 pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<RoutingRule>>> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     Ok(Json(routing::rules(&mut conn, caller.workspace_id().0).await?))
 }
@@ -491,6 +492,7 @@ pub async fn delete_rule(
 // ---- SLA policy ----
 
 pub async fn get_sla(State(state): State<AppState>, caller: Caller) -> AppResult<Json<SlaPolicy>> {
+    caller.require_scope("conversations:read")?;
     let mut conn = state.db.pool.acquire().await?;
     Ok(Json(sla::policy(&mut conn, caller.workspace_id().0).await?))
 }

@@ -139,6 +139,7 @@ fn template_from_row(r: &sqlx::any::AnyRow) -> AppResult<Template> {
 const COLUMNS: &str = "name, language, status, category, quality, components, rejection_reason, updated_at";
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Template>>> {
+    caller.require_scope("conversations:read")?;
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM templates WHERE workspace_id = $1 ORDER BY name, language"))
         .bind(caller.workspace_id().0)
         .fetch_all(&state.db.pool)
@@ -148,6 +149,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> AppResult<Js
 
 /// `POST /v1/templates/sync`: pull the registry from the Graph API now.
 pub async fn sync_now(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+    caller.require_scope("settings:manage")?;
     if let Caller::Agent { agent, .. } = &caller {
         if !matches!(agent.role, Role::Admin | Role::Manager) {
             return Err(AppError::new(ErrorCode::Forbidden, "only managers and admins sync templates"));

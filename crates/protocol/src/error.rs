@@ -5,7 +5,7 @@ macro_rules! error_codes {
         /// Stable, machine-readable error codes. They travel in every REST error body and
         /// in every error the desktop app's IPC returns; clients branch on them, never on
         /// text.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode { $($(#[$m])* $variant,)* }
 
@@ -82,7 +82,7 @@ error_codes! {
 }
 
 /// The JSON body of every error response, and of every IPC error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error, schemars::JsonSchema)]
 #[error("{code:?}: {message}")]
 pub struct ApiError {
     pub code: ErrorCode,

@@ -18,7 +18,7 @@ pub type Millis = i64;
 macro_rules! id_type {
     ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(transparent)]
         pub struct $name(pub i64);
 
@@ -50,7 +50,7 @@ id_type!(
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vm])* $variant),* }
 
@@ -210,7 +210,7 @@ str_enum!(
     }
 );
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Agent {
     pub id: AgentId,
     pub workspace_id: WorkspaceId,
@@ -220,7 +220,7 @@ pub struct Agent {
     pub availability: Availability,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Contact {
     pub id: ContactId,
     /// Phone number as WhatsApp gives it (country code, no `+`), when known.
@@ -249,7 +249,7 @@ fn workflow_active() -> WorkflowStatus {
     WorkflowStatus::Active
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Conversation {
     pub id: ConversationId,
     pub workspace_id: WorkspaceId,
@@ -276,7 +276,7 @@ pub struct Conversation {
     pub labels: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -307,7 +307,7 @@ pub struct Message {
     pub created_at: Millis,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Handoff {
     pub id: HandoffId,
     pub conversation_id: ConversationId,
@@ -359,7 +359,7 @@ pub struct Handoff {
 }
 
 /// Where in an automation a handoff came from.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkflowRef {
     #[serde(default)]
     pub workflow_id: Option<String>,
@@ -371,13 +371,13 @@ pub struct WorkflowRef {
 
 // ---- REST requests and responses ----
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: SecretString,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoginResponse {
     /// The access token (short-lived): `Authorization: Bearer ...`.
     pub token: SecretString,
@@ -395,13 +395,13 @@ pub struct LoginResponse {
 }
 
 /// `POST /v1/auth/refresh`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefreshRequest {
     pub refresh_token: SecretString,
 }
 
 /// New tokens for the same session.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefreshResponse {
     pub token: SecretString,
     pub expires_at: Millis,
@@ -410,7 +410,7 @@ pub struct RefreshResponse {
 }
 
 /// One signed-in device (`GET /v1/auth/sessions`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SessionInfo {
     pub id: i64,
     pub user_agent: Option<String>,
@@ -421,7 +421,7 @@ pub struct SessionInfo {
 }
 
 /// `POST /v1/agents/{id}/password` (admins) and `POST /v1/me/password`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PasswordRequest {
     /// Required when changing one's own password.
     #[serde(default)]
@@ -444,7 +444,7 @@ pub const API_SCOPES: &[&str] = &[
 ];
 
 /// `POST /v1/api-tokens` (admins).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApiTokenRequest {
     pub name: String,
     pub scopes: Vec<String>,
@@ -453,7 +453,7 @@ pub struct ApiTokenRequest {
     pub expires_in_days: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApiTokenInfo {
     pub id: i64,
     pub name: String,
@@ -466,7 +466,7 @@ pub struct ApiTokenInfo {
     pub token: Option<SecretString>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HandoffRequest {
     pub reason: String,
     #[serde(default)]
@@ -491,7 +491,7 @@ pub struct HandoffRequest {
     pub context: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SendMessageRequest {
     /// Idempotency key chosen by the client: the same key is applied once.
     pub client_id: String,
@@ -511,27 +511,27 @@ pub struct SendMessageRequest {
 }
 
 /// An interactive message to send: up to 3 reply buttons, or a list of up to 10 rows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InteractiveRequest {
     Button { buttons: Vec<ReplyButton> },
     List { button: String, sections: Vec<ListSection> },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReplyButton {
     pub id: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub rows: Vec<ListRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListRow {
     pub id: String,
     pub title: String,
@@ -540,7 +540,7 @@ pub struct ListRow {
 }
 
 /// A file uploaded to send (answer of `POST /v1/conversations/{id}/attachments`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Attachment {
     pub id: i64,
     /// How WhatsApp sends it: `image`, `video`, `audio` or `document`.
@@ -552,20 +552,20 @@ pub struct Attachment {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResolveRequest {
     #[serde(default)]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AvailabilityRequest {
     pub availability: Availability,
 }
 
 /// A media file's state: `pending` (being fetched), `ready` (at
 /// `GET /v1/media/{message_id}`) or `failed` (with the reason).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MediaState {
     pub status: String,
     pub mime_type: Option<String>,
@@ -574,7 +574,7 @@ pub struct MediaState {
 }
 
 /// An approved-or-not message template, as the registry knows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Template {
     pub name: String,
     pub language: String,
@@ -589,7 +589,7 @@ pub struct Template {
 }
 
 /// `POST /v1/conversations/{id}/template`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SendTemplateRequest {
     pub client_id: String,
     pub name: String,
@@ -603,7 +603,7 @@ pub struct SendTemplateRequest {
 }
 
 /// One of the workspace's WhatsApp business numbers (`GET /v1/numbers`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BusinessNumberInfo {
     /// Meta's id of the number: webhooks are routed on it.
     pub phone_number_id: String,
@@ -614,7 +614,7 @@ pub struct BusinessNumberInfo {
 }
 
 /// `POST /v1/numbers`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RegisterNumberRequest {
     pub phone_number_id: String,
     #[serde(default)]
@@ -624,7 +624,7 @@ pub struct RegisterNumberRequest {
 }
 
 /// One thread with everything needed to show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConversationDetail {
     pub conversation: Conversation,
     pub messages: Vec<Message>,
@@ -635,7 +635,7 @@ pub struct ConversationDetail {
 ///
 /// Rows are current state (upsert by id). When a conversation becomes visible to the
 /// caller (a handoff reaches them or their team) its whole history is included.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SyncResponse {
     /// Pass this back as `cursor` next time.
     pub cursor: i64,
@@ -648,7 +648,7 @@ pub struct SyncResponse {
 
 /// Sent by the server over the `/v1/events` WebSocket. Data-free: a client that sees a
 /// cursor above its own pulls.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// First frame on a new connection: the newest change sequence.
@@ -665,7 +665,7 @@ pub enum ServerEvent {
 /// An internal note (`POST /v1/conversations/{id}/notes`). `@name` (an email's local
 /// part or a first name) mentions a colleague, who is notified and may then see the
 /// conversation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NoteRequest {
     pub text: String,
     /// Idempotency key: a retried note is stored once.
@@ -674,7 +674,7 @@ pub struct NoteRequest {
 }
 
 /// A mention of the caller in a note (`GET /v1/me/mentions`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Mention {
     pub id: i64,
     pub conversation_id: ConversationId,
@@ -688,7 +688,7 @@ pub struct Mention {
 
 /// A saved reply. `{{contact.name}}`, `{{contact.phone}}`, `{{contact.<attribute>}}`,
 /// `{{agent.name}}`, `{{agent.first_name}}` are filled in when it is used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CannedResponse {
     pub id: i64,
     /// `None`: for the whole workspace.
@@ -698,7 +698,7 @@ pub struct CannedResponse {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CannedResponseRequest {
     #[serde(default)]
     pub team_id: Option<TeamId>,
@@ -711,7 +711,7 @@ pub struct CannedResponseRequest {
 }
 
 /// A canned response filled in for one conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RenderedResponse {
     pub text: String,
     /// Variables that had no value here (left empty in `text`).
@@ -719,7 +719,7 @@ pub struct RenderedResponse {
 }
 
 /// What the desktop app sends over `/v1/events` (or `PUT .../presence`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientEvent {
     Presence {
@@ -735,7 +735,7 @@ str_enum!(
 );
 
 /// Who else is on a conversation (`GET /v1/conversations/{id}/presence`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PresenceEntry {
     pub agent_id: AgentId,
     pub agent_name: String,

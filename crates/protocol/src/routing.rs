@@ -39,7 +39,7 @@ str_enum!(
 /// When a team works, in a fixed offset from UTC. Days are `mon`..`sun`, each with
 /// `["09:00", "17:30"]` intervals; `holidays` are `YYYY-MM-DD` dates (in the team's
 /// offset) when it does not. A team without business hours is always open.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BusinessHours {
     #[serde(default)]
     pub utc_offset_minutes: i32,
@@ -49,7 +49,7 @@ pub struct BusinessHours {
     pub holidays: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Team {
     pub id: TeamId,
     pub name: String,
@@ -63,7 +63,7 @@ pub struct Team {
 }
 
 /// `POST /v1/teams` and `PATCH /v1/teams/{id}` (absent fields stay as they are).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TeamRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -73,15 +73,17 @@ pub struct TeamRequest {
     pub sticky: Option<bool>,
     /// `Some(None)` clears it.
     #[serde(default, with = "double_option")]
+    #[schemars(with = "Option<AgentId>")]
     pub manager_id: Option<Option<AgentId>>,
     #[serde(default, with = "double_option")]
+    #[schemars(with = "Option<BusinessHours>")]
     pub business_hours: Option<Option<BusinessHours>>,
     #[serde(default)]
     pub member_ids: Option<Vec<AgentId>>,
 }
 
 /// An agent as managers see them: role, availability, capacity, skills and load.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgentProfile {
     pub id: AgentId,
     pub name: String,
@@ -97,7 +99,7 @@ pub struct AgentProfile {
 }
 
 /// `PATCH /v1/agents/{id}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgentUpdate {
     #[serde(default)]
     pub capacity: Option<i64>,
@@ -109,7 +111,7 @@ pub struct AgentUpdate {
 
 /// What a routing rule looks at. Every list given must contain the handoff's value;
 /// every attribute given must equal the contact's.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleConditions {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<HandoffTrigger>,
@@ -126,7 +128,7 @@ pub struct RuleConditions {
     pub contact_attributes: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoutingRule {
     pub id: i64,
     pub position: i64,
@@ -139,7 +141,7 @@ pub struct RoutingRule {
 }
 
 /// `POST /v1/routing-rules`, `PATCH /v1/routing-rules/{id}`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoutingRuleRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -150,13 +152,14 @@ pub struct RoutingRuleRequest {
     #[serde(default)]
     pub team_id: Option<TeamId>,
     #[serde(default, with = "double_option")]
+    #[schemars(with = "Option<Priority>")]
     pub priority: Option<Option<Priority>>,
     #[serde(default)]
     pub enabled: Option<bool>,
 }
 
 /// Targets for one priority, in seconds of business time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SlaTargets {
     pub first_response_secs: u64,
     pub next_response_secs: u64,
@@ -164,7 +167,7 @@ pub struct SlaTargets {
 }
 
 /// The workspace's SLA policy (`GET/PUT /v1/settings/sla`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SlaPolicy {
     pub urgent: SlaTargets,
@@ -211,7 +214,7 @@ impl SlaPolicy {
 }
 
 /// One SLA clock of a handoff.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SlaClock {
     pub kind: SlaKind,
     pub target_ms: i64,
@@ -227,7 +230,7 @@ pub struct SlaClock {
 
 /// `POST /v1/conversations/{id}/transfer`: to an agent or to a team's queue, with a
 /// note the receiver sees first.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TransferRequest {
     #[serde(default)]
     pub agent_id: Option<AgentId>,
@@ -238,7 +241,7 @@ pub struct TransferRequest {
 
 /// The queue as managers see it: waiting conversations, most urgent and longest
 /// waiting first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueueEntry {
     pub conversation_id: crate::ConversationId,
     pub handoff_id: crate::HandoffId,

@@ -59,6 +59,16 @@ impl<'de> Deserialize<'de> for SecretString {
     }
 }
 
+impl schemars::JsonSchema for SecretString {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "password", "description": "A secret (password or token)." })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,7 +85,7 @@ pub async fn set_availability(
     Ok(Json(store::agent_by_id(&mut conn, caller.agent.id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SyncQuery {
     #[serde(default)]
     cursor: i64,
@@ -423,7 +423,7 @@ pub async fn put_handoff_settings(
     Ok(Json(settings))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AssignRequest {
     pub agent_id: AgentId,
 }

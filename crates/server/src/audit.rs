@@ -63,7 +63,7 @@ pub async fn record_as(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub actor: String,
@@ -75,7 +75,7 @@ pub struct AuditEntry {
     pub at: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct AuditQuery {
     /// Entries with an id below this (paging backwards).
     #[serde(default)]

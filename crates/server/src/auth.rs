@@ -171,7 +171,7 @@ impl AgentCaller {
     }
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
+pub(crate) fn bearer(parts: &Parts) -> Option<String> {
     if let Some(h) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return h.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
     }
@@ -232,6 +232,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // The route's guard (crate::openapi) authenticated the request already.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         authenticate(state, bearer(parts)).await
     }
 }
@@ -240,7 +244,7 @@ impl FromRequestParts<AppState> for AgentCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match authenticate(state, bearer(parts)).await? {
+        match Caller::from_request_parts(parts, state).await? {
             Caller::Agent { agent, token_id, session_id } => Ok(AgentCaller { agent, token_id, session_id }),
             Caller::Api { .. } => {
                 Err(AppError::new(ErrorCode::Forbidden, "this endpoint is for people; API tokens cannot use it"))

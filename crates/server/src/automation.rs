@@ -32,13 +32,13 @@ pub const AUTOMATION_EVENTS: &[&str] = &[
     "conversation.returned_to_automation",
 ];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CreateAutomation {
     pub name: String,
     pub webhook_url: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AutomationCreated {
     pub id: i64,
     pub name: String,
@@ -49,7 +49,7 @@ pub struct AutomationCreated {
     pub secret: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Automation {
     pub id: i64,
     pub name: String,
@@ -187,7 +187,7 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Pat
 }
 
 /// A reply from an automation, with what it knows about its own answer.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct BotReply {
     pub text: String,
     /// How sure the automation is of this answer (0..1).
@@ -205,7 +205,7 @@ pub struct BotReply {
 }
 
 /// What became of a bot reply: sent, or withheld because a trigger handed off.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BotReplyResult {
     pub message: Option<Message>,
     pub handoff: Option<Handoff>,
@@ -330,7 +330,7 @@ pub async fn upsert_execution(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ExecutionStatus {
     pub status: String,
     #[serde(default)]

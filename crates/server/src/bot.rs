@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::triggers::{contains_phrase, normalise};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct BotConfig {
     /// Keyword → answer pairs, tried in order.
@@ -17,7 +17,7 @@ pub struct BotConfig {
     pub fallback: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Faq {
     pub keywords: Vec<String>,
     pub answer: String,

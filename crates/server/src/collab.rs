@@ -458,7 +458,7 @@ pub fn render(body: &str, conv: &Conversation, agent: &Agent) -> RenderedRespons
     RenderedResponse { text, missing }
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct RenderRequest {
     pub conversation_id: ConversationId,
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct HandoffSettings {
     /// Said when a person takes the conversation at once.
@@ -46,7 +46,7 @@ impl Default for HandoffSettings {
 }
 
 /// Opening hours in one fixed UTC offset, with holidays closed all day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BusinessHours {
     /// Minutes east of UTC (e.g. 60 for CET, -300 for EST).
     #[serde(default)]

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::hooks::{new_secret, EVENT_TYPES};
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CreateSubscription {
     pub url: String,
     pub events: Vec<String>,
@@ -23,7 +23,7 @@ pub struct CreateSubscription {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct UpdateSubscription {
     #[serde(default)]
     pub url: Option<String>,
@@ -33,7 +33,7 @@ pub struct UpdateSubscription {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subscription {
     pub id: i64,
     pub url: String,
@@ -47,7 +47,7 @@ pub struct Subscription {
     pub secret: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Attempt {
     pub attempted_at: i64,
     pub status_code: Option<i64>,
@@ -55,7 +55,7 @@ pub struct Attempt {
     pub duration_ms: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub id: i64,
     pub event_id: String,

@@ -22,7 +22,7 @@ use crate::engine::{self, Channel};
 use crate::error::{AppError, AppResult};
 use crate::{store, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct LeadHandoff {
     /// The id the lead has in the system that qualified it.
     pub lead_id: String,
@@ -57,7 +57,7 @@ pub struct LeadHandoff {
     pub team_id: Option<TeamId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OptIn {
     /// When it was given (any timestamp text).
     pub recorded_at: String,
@@ -69,7 +69,7 @@ pub struct OptIn {
 
 /// An approved template; parameter values may use `{name}`, `{phone}`,
 /// `{source_channel}`, `{lead_id}` and `{fields.<key>}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct TemplateRef {
     pub name: String,
     #[serde(default = "english")]
@@ -86,7 +86,7 @@ fn english() -> String {
     "en".into()
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LeadHandoffResult {
     pub conversation: Conversation,
     pub handoff: Handoff,

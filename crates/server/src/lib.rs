@@ -25,6 +25,7 @@ pub mod ingest;
 pub mod leads;
 pub mod media;
 pub mod numbers;
+pub mod openapi;
 pub mod outbound;
 pub mod presence;
 pub mod routing;
@@ -42,8 +43,6 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
 use axum::Router;
 use handoff_protocol::SecretString;
 use handoff_whatsapp::GraphClient;
@@ -241,81 +240,7 @@ pub fn router(state: AppState) -> Router {
         // Path only: a query string may hold an access token.
         tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
     });
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/webhooks/whatsapp",
-            get(webhook::verify).post(webhook::receive).layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
-        )
-        .route("/v1/auth/login", post(api::login))
-        .route("/v1/auth/logout", post(api::logout))
-        .route("/v1/auth/refresh", post(auth_api::refresh))
-        .route("/v1/auth/sessions", get(auth_api::sessions))
-        .route("/v1/auth/sessions/{id}", axum::routing::delete(auth_api::revoke_session))
-        .route("/v1/me/password", post(auth_api::change_password))
-        .route("/v1/agents/{id}/password", post(auth_api::reset_password))
-        .route("/v1/api-tokens", get(auth_api::list_api_tokens).post(auth_api::create_api_token))
-        .route("/v1/api-tokens/{id}", axum::routing::delete(auth_api::revoke_api_token))
-        .route("/v1/me", get(api::me))
-        .route("/v1/me/availability", put(api::set_availability))
-        .route("/v1/sync", get(api::sync))
-        .route("/v1/events", get(events::events))
-        .route("/v1/conversations", get(api::list_conversations))
-        .route("/v1/conversations/{id}", get(api::get_conversation))
-        .route("/v1/conversations/{id}/messages", post(api::send_message))
-        .route(
-            "/v1/conversations/{id}/attachments",
-            post(outbound::upload).layer(DefaultBodyLimit::max(outbound::MAX_UPLOAD_BYTES)),
-        )
-        .route("/v1/conversations/{id}/handoff", post(api::handoff))
-        .route("/v1/conversations/{id}/resolve", post(api::resolve))
-        .route("/v1/conversations/{id}/assign", post(api::assign))
-        .route("/v1/conversations/{id}/claim", post(routing_api::claim))
-        .route("/v1/conversations/{id}/unassign", post(routing_api::unassign))
-        .route("/v1/conversations/{id}/transfer", post(routing_api::transfer))
-        .route("/v1/queue", get(routing_api::queue))
-        .route("/v1/teams", get(routing_api::list_teams).post(routing_api::create_team))
-        .route("/v1/teams/{id}", axum::routing::patch(routing_api::update_team))
-        .route("/v1/agents", get(routing_api::list_agents))
-        .route("/v1/agents/{id}", axum::routing::patch(routing_api::update_agent))
-        .route("/v1/routing-rules", get(routing_api::list_rules).post(routing_api::create_rule))
-        .route(
-            "/v1/routing-rules/{id}",
-            axum::routing::patch(routing_api::update_rule).delete(routing_api::delete_rule),
-        )
-        .route("/v1/settings/sla", get(routing_api::get_sla).put(routing_api::put_sla))
-        .route("/v1/me/heartbeat", post(presence::heartbeat))
-        .route("/v1/conversations/{id}/presence", get(presence::get).put(presence::put))
-        .route("/v1/audit", get(audit::list))
-        .route("/v1/conversations/{id}/notes", post(collab::add_note))
-        .route("/v1/conversations/{id}/labels", put(collab::put_labels))
-        .route("/v1/me/mentions", get(collab::my_mentions))
-        .route("/v1/me/mentions/{id}/read", post(collab::read_mention))
-        .route("/v1/canned-responses", get(collab::list_canned).post(collab::create_canned))
-        .route("/v1/canned-responses/{id}", axum::routing::patch(collab::update_canned).delete(collab::delete_canned))
-        .route("/v1/canned-responses/{id}/render", post(collab::render_canned))
-        .route("/v1/conversations/{id}/read", post(api::mark_read))
-        .route("/v1/conversations/{id}/typing", post(api::typing))
-        .route("/v1/contacts/{id}/attributes", put(api::put_contact_attributes))
-        .route("/v1/settings/triggers", get(api::get_triggers).put(api::put_triggers))
-        .route("/v1/settings/handoff", get(api::get_handoff_settings).put(api::put_handoff_settings))
-        .route("/v1/automations", get(automation::list).post(automation::create))
-        .route("/v1/automations/{id}", axum::routing::delete(automation::delete))
-        .route("/v1/conversations/{id}/bot-messages", post(automation::bot_reply))
-        .route("/v1/workflows/executions/{execution_id}/status", put(automation::set_execution_status))
-        .route("/v1/workflows/status", get(automation::workflow_status))
-        .route("/v1/leads/handoff", post(leads::handoff))
-        .route("/v1/media/{message_id}", get(media::serve))
-        .route("/v1/numbers", get(numbers::list).post(numbers::register))
-        .route("/v1/templates", get(templates::list))
-        .route("/v1/templates/sync", post(templates::sync_now))
-        .route("/v1/conversations/{id}/template", post(templates::send))
-        .route("/v1/webhooks", get(hooks_api::list).post(hooks_api::create))
-        .route("/v1/webhooks/{id}", axum::routing::patch(hooks_api::update).delete(hooks_api::delete))
-        .route("/v1/webhooks/{id}/deliveries", get(hooks_api::deliveries))
-        .route("/v1/webhooks/deliveries/{id}/replay", post(hooks_api::replay))
-        .layer(trace)
-        .with_state(state)
+    openapi::add_routes(Router::new(), &state).layer(trace).with_state(state)
 }
 
 /// A running server.

@@ -53,6 +53,12 @@ pub async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
+    // Whose conversation first: nothing about the file matters if it is not theirs.
+    let agent_caller = caller.as_caller();
+    let conv = crate::api::visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
+    if conv.state != ConversationState::Assigned || conv.assignee_id != Some(caller.agent.id) {
+        return Err(AppError::new(ErrorCode::NotAssignee, "this conversation is not assigned to you"));
+    }
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::new(ErrorCode::PayloadTooLarge, "WhatsApp sends files of at most 100 MB")
@@ -90,11 +96,6 @@ pub async fn upload(
         .map(percent_decode)
         .map(|n| n.replace(['/', '\\', '\0'], "_").trim().chars().take(240).collect::<String>())
         .filter(|n| !n.is_empty());
-    let agent_caller = caller.as_caller();
-    let conv = crate::api::visible_conversation(&state, &agent_caller, ConversationId(id)).await?;
-    if conv.state != ConversationState::Assigned || conv.assignee_id != Some(caller.agent.id) {
-        return Err(AppError::new(ErrorCode::NotAssignee, "this conversation is not assigned to you"));
-    }
     let hash = hex::encode(Sha256::digest(&body));
     let size = body.len() as i64;
     let media = state.media_store.clone();

@@ -174,7 +174,7 @@ pub async fn may_see(state: &AppState, agent: &Agent, id: ConversationId) -> App
     Ok(!store::visible_conversations(&mut conn, agent, &[id.0]).await?.is_empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PresenceRequest {
     pub state: PresenceState,
 }
@@ -205,7 +205,7 @@ pub async fn get(
     Ok(Json(state.presence.of(ConversationId(id))))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct HeartbeatRequest {
     /// The person did something (typed, clicked) since the last heartbeat.
     #[serde(default)]

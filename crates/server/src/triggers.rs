@@ -12,7 +12,7 @@ use handoff_protocol::{HandoffTrigger, Priority};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct TriggerConfig {
     pub customer_request: PhraseTrigger,
@@ -23,7 +23,7 @@ pub struct TriggerConfig {
     pub contact_rules: Vec<ContactRule>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct PhraseTrigger {
     pub enabled: bool,
@@ -31,14 +31,14 @@ pub struct PhraseTrigger {
     pub phrases: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct KeywordTrigger {
     pub enabled: bool,
     pub intents: Vec<Intent>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Intent {
     /// `refund`, `cancel`, `complaint`, `payment`, `identity`, `legal`, ...
     pub name: String,
@@ -51,7 +51,7 @@ fn normal() -> Priority {
     Priority::Normal
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct RepeatedFailureTrigger {
     pub enabled: bool,
@@ -59,7 +59,7 @@ pub struct RepeatedFailureTrigger {
     pub max_consecutive_fallbacks: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct LowConfidenceTrigger {
     pub enabled: bool,
@@ -67,7 +67,7 @@ pub struct LowConfidenceTrigger {
     pub threshold: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SentimentTrigger {
     pub enabled: bool,
@@ -77,7 +77,7 @@ pub struct SentimentTrigger {
 
 /// A rule on a contact attribute or a conversation context field, e.g. `vip eq true`
 /// or `order_value gt 500`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ContactRule {
     pub name: String,
     pub field: String,
@@ -88,7 +88,7 @@ pub struct ContactRule {
     pub priority: Priority,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOp {
     Eq,

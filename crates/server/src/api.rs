@@ -353,8 +353,20 @@ pub async fn put_triggers(
     caller.require_scope("settings:manage")?;
     may_configure(&caller)?;
     config.validate().map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
-    let mut conn = state.db.pool.acquire().await?;
-    store::set_workspace_triggers(&mut conn, caller.workspace_id().0, &config).await?;
+    let ws = caller.workspace_id().0;
+    let mut tx = state.db.begin_write().await?;
+    let before = store::workspace_triggers(&mut tx, ws).await?;
+    store::set_workspace_triggers(&mut tx, ws, &config).await?;
+    crate::audit::record_caller(
+        &mut tx,
+        &caller,
+        "triggers.updated",
+        "workspace",
+        ws,
+        serde_json::json!({ "before": before, "after": config }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(config))
 }
 
@@ -418,8 +430,20 @@ pub async fn put_handoff_settings(
     caller.require_scope("settings:manage")?;
     may_configure(&caller)?;
     settings.validate().map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
-    let mut conn = state.db.pool.acquire().await?;
-    store::set_workspace_handoff_settings(&mut conn, caller.workspace_id().0, &settings).await?;
+    let ws = caller.workspace_id().0;
+    let mut tx = state.db.begin_write().await?;
+    let before = store::workspace_handoff_settings(&mut tx, ws).await?;
+    store::set_workspace_handoff_settings(&mut tx, ws, &settings).await?;
+    crate::audit::record_caller(
+        &mut tx,
+        &caller,
+        "handoff_settings.updated",
+        "workspace",
+        ws,
+        serde_json::json!({ "before": before, "after": settings }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(settings))
 }
 

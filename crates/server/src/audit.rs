@@ -34,6 +34,23 @@ pub async fn record(
     .await
 }
 
+/// Records `action` by whoever called: a person or an API token.
+pub async fn record_caller(
+    conn: &mut AnyConnection,
+    caller: &crate::auth::Caller,
+    action: &str,
+    entity: &str,
+    entity_id: i64,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    match caller {
+        crate::auth::Caller::Agent { agent, .. } => record(conn, agent, action, entity, entity_id, detail).await,
+        crate::auth::Caller::Api { workspace_id, name, .. } => {
+            record_as(conn, workspace_id.0, &format!("api:{name}"), name, action, entity, entity_id, detail).await
+        }
+    }
+}
+
 /// Records `action` by anyone (`api:<token>`, `system`).
 #[allow(clippy::too_many_arguments)]
 pub async fn record_as(

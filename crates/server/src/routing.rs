@@ -303,6 +303,22 @@ pub async fn assign_to(
         }
         None => "conversation.assigned",
     };
+    if by.is_none() {
+        // Routing (or an SLA action) decided: the audit log says so. People's own
+        // assignments are recorded by the caller, with their action.
+        let detail = json!({ "handoff_id": h.id, "agent_id": agent, "previous_agent_id": h.assignee_id });
+        crate::audit::record_as(
+            conn,
+            ws,
+            "system",
+            "Routing",
+            "conversation.routed",
+            "conversation",
+            h.conversation_id.0,
+            detail,
+        )
+        .await?;
+    }
     hooks::emit(conn, ws, Some(h.conversation_id.0), event, data).await?;
     tracing::info!(conversation = h.conversation_id.0, agent = agent.0, "assigned");
     Ok(())

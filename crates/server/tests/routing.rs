@@ -321,6 +321,8 @@ async fn transfers_overrides_and_unassignment_are_recorded(backend: Backend) {
     ];
     assert_eq!(&actions[..expected.len()], expected);
     assert!(actions.contains(&"conversation.handed_off"));
+    let routed = log.iter().find(|e| e["action"] == "conversation.routed").expect("routing's own assignment");
+    assert_eq!((routed["actor"].as_str(), routed["detail"]["agent_id"].clone()), (Some("system"), json!(ana.agent.id)));
     assert_eq!(log[3]["detail"]["note"], "Invoice question");
     assert_eq!(log[3]["actor_name"], "Ben Okafor");
     let (status, _) = api.call("GET", "/v1/audit", &ana_t, None).await;

@@ -4,31 +4,113 @@
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use handoff_protocol::{Agent, ClientEvent, ServerEvent};
-use tokio::sync::broadcast;
+use handoff_protocol::{Agent, AgentId, ClientEvent, ServerEvent};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
 
 use crate::auth::AgentCaller;
 use crate::error::AppResult;
 use crate::{store, AppState};
 
-#[derive(Debug, Clone)]
+/// What crosses from one server process to the others (PostgreSQL NOTIFY): pokes and
+/// live-only events, so a client connected to any replica hears about everything.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Live {
+    Poke { w: i64, c: i64 },
+    Event { w: i64, to: Option<AgentId>, e: ServerEvent },
+}
+
+/// Where live messages go besides this process (set when other replicas may exist).
+pub type Bridge = std::sync::OnceLock<mpsc::UnboundedSender<Live>>;
+
+#[derive(Debug)]
 pub struct Hub {
     tx: broadcast::Sender<(i64, i64)>,
+    pub bridge: Bridge,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { tx: broadcast::channel(1024).0 }
+        Hub { tx: broadcast::channel(1024).0, bridge: Bridge::new() }
     }
 }
 
 impl Hub {
+    /// Pokes this process's clients and the other replicas'.
     pub fn poke(&self, workspace_id: i64, cursor: i64) {
+        self.poke_local(workspace_id, cursor);
+        if let Some(b) = self.bridge.get() {
+            let _ = b.send(Live::Poke { w: workspace_id, c: cursor });
+        }
+    }
+
+    /// Pokes this process's clients only (a poke from another replica).
+    pub fn poke_local(&self, workspace_id: i64, cursor: i64) {
         let _ = self.tx.send((workspace_id, cursor));
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<(i64, i64)> {
         self.tx.subscribe()
+    }
+}
+
+const CHANNEL: &str = "handoff_live";
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    /// The process that sent it (it ignores its own).
+    o: u64,
+    #[serde(flatten)]
+    live: Live,
+}
+
+/// Connects this process to the other replicas through PostgreSQL LISTEN/NOTIFY:
+/// local pokes and live events go out, the others' come in. Reconnects when the
+/// connection drops (a missed poke is caught up by the next one, or by the client's
+/// own reconnect).
+pub async fn run_bridge(state: AppState, mut out: mpsc::UnboundedReceiver<Live>) {
+    let origin: u64 = rand::random();
+    let url = state.config.database_url.clone();
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "live bridge: cannot connect; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "live bridge: LISTEN failed; retrying");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            tokio::select! {
+                msg = out.recv() => {
+                    let Some(live) = msg else { return };
+                    let payload = serde_json::to_string(&Envelope { o: origin, live }).expect("serializes");
+                    if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(&state.db.pool).await {
+                        tracing::warn!(error = %e, "live bridge: NOTIFY failed");
+                    }
+                }
+                got = listener.recv() => match got {
+                    Ok(n) => match serde_json::from_str::<Envelope>(n.payload()) {
+                        Ok(env) if env.o == origin => {}
+                        Ok(env) => match env.live {
+                            Live::Poke { w, c } => state.hub.poke_local(w, c),
+                            Live::Event { w, to, e } => state.presence.deliver_remote(w, to, e),
+                        },
+                        Err(e) => tracing::warn!(error = %e, "live bridge: unreadable notification"),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live bridge: connection lost; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 

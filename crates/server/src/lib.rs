@@ -282,6 +282,13 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         tokio::spawn(sla::run_sla(state.clone())),
         tokio::spawn(presence::run_availability(state.clone())),
     ];
+    if state.db.backend == Backend::Postgres {
+        // Several replicas may share this database: live pokes and events cross over.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let _ = state.hub.bridge.set(tx.clone());
+        let _ = state.presence.bridge.set(tx);
+        tasks.push(tokio::spawn(events::run_bridge(state.clone(), rx)));
+    }
     let ingest_rx = state.ingest_rx.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.take();
     if let Some(rx) = ingest_rx {
         tasks.push(tokio::spawn(ingest::run_committer(state.clone(), rx)));

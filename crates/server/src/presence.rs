@@ -44,11 +44,13 @@ pub struct Presence {
     map: Mutex<HashMap<i64, HashMap<i64, Entry>>>,
     /// (workspace, only for this agent, event) for the event streams.
     tx: broadcast::Sender<(i64, Option<AgentId>, ServerEvent)>,
+    /// To the other replicas (see [`crate::events::run_bridge`]).
+    pub bridge: crate::events::Bridge,
 }
 
 impl Default for Presence {
     fn default() -> Self {
-        Presence { map: Mutex::new(HashMap::new()), tx: broadcast::channel(1024).0 }
+        Presence { map: Mutex::new(HashMap::new()), tx: broadcast::channel(1024).0, bridge: Default::default() }
     }
 }
 
@@ -59,7 +61,35 @@ impl Presence {
 
     /// Sends a live event to one agent's streams (a mention).
     pub fn notify(&self, workspace_id: i64, agent: AgentId, event: ServerEvent) {
-        let _ = self.tx.send((workspace_id, Some(agent), event));
+        self.publish(workspace_id, Some(agent), event);
+    }
+
+    /// To this process's streams and the other replicas'.
+    fn publish(&self, workspace_id: i64, to: Option<AgentId>, event: ServerEvent) {
+        if let Some(b) = self.bridge.get() {
+            let _ = b.send(crate::events::Live::Event { w: workspace_id, to, e: event.clone() });
+        }
+        let _ = self.tx.send((workspace_id, to, event));
+    }
+
+    /// An event from another replica: remembered (presence) and given to this
+    /// process's streams, not sent back out.
+    pub fn deliver_remote(&self, workspace_id: i64, to: Option<AgentId>, event: ServerEvent) {
+        if let ServerEvent::Presence { conversation_id, agent_id, agent_name, state } = &event {
+            let now = now_ms();
+            let mut map = self.map.lock().expect("not poisoned");
+            let convo = map.entry(conversation_id.0).or_default();
+            if *state == PresenceState::Left {
+                convo.remove(&agent_id.0);
+            } else {
+                let since = convo.get(&agent_id.0).filter(|e| e.state == *state).map_or(now, |e| e.since);
+                convo.insert(
+                    agent_id.0,
+                    Entry { workspace_id, name: agent_name.clone(), state: *state, since, refreshed: now },
+                );
+            }
+        }
+        let _ = self.tx.send((workspace_id, to, event));
     }
 
     /// Records what `agent` does in `conversation` and tells the others (only on a
@@ -94,7 +124,7 @@ impl Presence {
             }
         };
         if changed {
-            let _ = self.tx.send((
+            self.publish(
                 agent.workspace_id.0,
                 None,
                 ServerEvent::Presence {
@@ -103,7 +133,7 @@ impl Presence {
                     agent_name: agent.name.clone(),
                     state,
                 },
-            ));
+            );
         }
     }
 
@@ -154,6 +184,8 @@ impl Presence {
             map.retain(|_, a| !a.is_empty());
         }
         for (ws, conv, agent, name) in gone {
+            // Each process expires what it saw; only this process's own entries
+            // need telling the others, but a repeated "left" is harmless.
             let _ = self.tx.send((
                 ws,
                 None,

@@ -1,7 +1,7 @@
 use handoff_protocol::{ApiError, ErrorCode};
 use serde::{Serialize, Serializer};
 
-/// Every failure of the desktop side. It crosses IPC as `{code, message}`; the UI
+/// Every failure of the desktop side. It crosses IPC as `{code, message, details?}`; the UI
 /// branches on `code` only.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
@@ -46,8 +46,13 @@ impl CoreError {
         matches!(self.code(), ErrorCode::Unauthorized | ErrorCode::TokenExpired | ErrorCode::TokenRevoked)
     }
 
+    /// `{code, message, details}` for IPC: the server's details (who claimed it, when
+    /// to retry) pass through.
     pub fn to_api_error(&self) -> ApiError {
-        ApiError::new(self.code(), self.to_string())
+        match self {
+            CoreError::Api(e) => e.clone(),
+            other => ApiError::new(other.code(), other.to_string()),
+        }
     }
 }
 

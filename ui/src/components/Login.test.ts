@@ -58,6 +58,23 @@ describe('Login', () => {
     expect(screen.queryByTestId('inbox')).not.toBeInTheDocument();
   });
 
+  it('says how long to wait when logins are rate limited, from the error details', async () => {
+    const user = userEvent.setup();
+    const backend = new FakeBackend({ session: null });
+    backend.failures.set(
+      'login',
+      new BackendError('rate_limited', 'too many failed logins; try again in 90 s', { retry_after_secs: 45 }),
+    );
+    render(App, { backend });
+    await user.type(await screen.findByLabelText('Email'), 'ana@example.com');
+    await user.type(screen.getByLabelText('Password'), 'nope');
+    await user.keyboard('{Enter}');
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveAttribute('data-error-code', 'rate_limited');
+    expect(alert).toHaveTextContent('Too many attempts. Please wait 45 seconds and try again.');
+  });
+
   it('goes straight to the inbox when session() restores a login', async () => {
     const backend = new FakeBackend({ details: [detail({ conversation: conversation({ id: 5 }) })] });
     render(App, { backend });

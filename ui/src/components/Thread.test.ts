@@ -4,7 +4,7 @@ import Thread from './Thread.svelte';
 import EscalationPanel from './EscalationPanel.svelte';
 import { Inbox } from '../lib/inbox.svelte';
 import { FakeBackend } from '../test/fakeBackend';
-import { NOW, conversation, detail, handoff, message } from '../test/fixtures';
+import { NOW, agent, conversation, detail, handoff, legacyHandoff, message } from '../test/fixtures';
 
 async function openThread(d = detail()) {
   const inbox = new Inbox(new FakeBackend({ details: [d] }));
@@ -125,6 +125,94 @@ describe('Thread', () => {
     const steps = within(panel).getByTestId('handoff-timeline').querySelectorAll<HTMLElement>('[data-step]');
     expect(Array.from(steps, (s) => s.dataset.step)).toEqual(['requested', 'assigned', 'first_response']);
     expect(within(panel).queryByTestId('earlier-handoffs')).not.toBeInTheDocument();
+  });
+});
+
+describe('Thread internal notes, labels and transfer notes', () => {
+  function note(overrides: Parameters<typeof message>[0] = {}) {
+    return message({
+      direction: 'note',
+      author: 'agent',
+      agent_id: agent.id,
+      kind: 'note',
+      wamid: null,
+      status: 'received',
+      text: '@olga.k can you confirm the return label?',
+      sent_at: NOW - 60_000,
+      ...overrides,
+    });
+  }
+
+  it('renders a note as an internal note card with its author, never as a bubble', async () => {
+    const d = detail();
+    d.messages.push(note({ id: 50 }), note({ id: 51, agent_id: 99, text: 'Label sent', sent_at: NOW - 30_000 }));
+    await openThread(d);
+    const [mine, theirs] = screen.getAllByTestId('message').filter((m) => m.dataset.direction === 'note');
+    for (const el of [mine, theirs]) {
+      expect(el).toHaveClass('note');
+      expect(el).not.toHaveClass('left');
+      expect(el).not.toHaveClass('right');
+      expect(el.querySelector('.bubble')).toBeNull();
+      expect(within(el).getByTestId('internal-note')).toHaveTextContent('Internal note');
+      expect(within(el).queryByTestId('message-status')).not.toBeInTheDocument();
+      expect(within(el).queryByTestId('reply-action')).not.toBeInTheDocument();
+    }
+    expect(within(mine).getByTestId('note-author')).toHaveTextContent('You');
+    expect(within(mine).getByTestId('message-text')).toHaveTextContent('@olga.k can you confirm the return label?');
+    expect(within(theirs).getByTestId('note-author')).toHaveTextContent('Agent');
+    expect(within(theirs).getByTestId('message-text')).toHaveTextContent('Label sent');
+  });
+
+  it('shows no delivery ticks on a note whatever its status, and no placeholder for an empty one', async () => {
+    const d = detail();
+    d.messages = [note({ id: 50, status: 'read', wamid: 'wamid.note', text: null })];
+    await openThread(d);
+    const el = screen.getByTestId('message');
+    expect(el).toHaveAttribute('data-direction', 'note');
+    expect(within(el).queryByTestId('message-status')).not.toBeInTheDocument();
+    expect(el).not.toHaveTextContent('✓');
+    expect(within(el).queryByTestId('reply-action')).not.toBeInTheDocument();
+    expect(within(el).getByTestId('message-text')).toHaveTextContent('Empty note');
+  });
+
+  it('shows the conversation labels as chips in the header', async () => {
+    await openThread(detail({ conversation: conversation({ labels: ['vip', 'refund', 'vip', ' '] }) }));
+    const chips = within(screen.getByTestId('conversation-labels')).getAllByTestId('conversation-label');
+    expect(chips.map((c) => c.textContent)).toEqual(['vip', 'refund']);
+    expect(screen.getByTestId('conversation-labels').closest('header')).not.toBeNull();
+  });
+
+  it('shows no labels when there are none, or the data predates labels', async () => {
+    const old = conversation();
+    delete old.labels;
+    await openThread(detail({ conversation: old }));
+    expect(screen.getByTestId('thread')).toBeInTheDocument();
+    expect(screen.queryByTestId('conversation-labels')).not.toBeInTheDocument();
+  });
+
+  it('shows the transfer note of the active handoff at the top of the thread', async () => {
+    await openThread(detail({ handoffs: [handoff({ transfer_note: 'Refund approved, please send the label' })] }));
+    const banner = screen.getByTestId('transfer-note');
+    expect(banner).toHaveTextContent('Transferred with a note: Refund approved, please send the label');
+    // Above the messages.
+    const log = screen.getByRole('log');
+    expect(banner.compareDocumentPosition(log) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it('shows no transfer note for a handoff that is not active, nor for older data', async () => {
+    await openThread(
+      detail({
+        conversation: conversation({ state: 'automation', active_handoff_id: null, assignee_id: null }),
+        handoffs: [handoff({ status: 'resolved', resolved_at: NOW, transfer_note: 'old news' })],
+      }),
+    );
+    expect(screen.queryByTestId('transfer-note')).not.toBeInTheDocument();
+  });
+
+  it('copes with a handoff from an older server (no transfer note, routing or SLA)', async () => {
+    await openThread(detail({ handoffs: [legacyHandoff()] }));
+    expect(screen.getByTestId('escalation-panel')).toBeInTheDocument();
+    expect(screen.queryByTestId('transfer-note')).not.toBeInTheDocument();
   });
 });
 

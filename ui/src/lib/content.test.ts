@@ -200,6 +200,27 @@ describe('buildThread', () => {
     expect(describeContent(entries[2].message)).toMatchObject({ type: 'media', kind: 'image', caption: 'Your receipt' });
   });
 
+  it('makes internal notes entries of their own, which nothing can react to, edit or quote', () => {
+    const entries = buildThread([
+      message({ id: 1, wamid: 'w1', text: 'a' }),
+      message({ id: 2, direction: 'note', author: 'agent', agent_id: 7, kind: 'note', wamid: 'wn', text: 'internal' }),
+      inbound(wa(WA.reaction, { reaction: { message_id: 'wn', emoji: '👍' } }), { id: 3 }),
+      message({
+        id: 4,
+        wamid: 'w4',
+        text: 'reply',
+        content: { type: 'text', text: { body: 'reply' }, context: { id: 'wn' } },
+      }),
+    ]);
+    expect(entries.map((e) => [e.type, e.message.id])).toEqual([
+      ['message', 1],
+      ['note', 2],
+      ['notice', 3],
+      ['message', 4],
+    ]);
+    expect((entries[3] as MessageEntry).reply).toEqual({ target: null });
+  });
+
   it('puts notices for unmatched actions where they happened', () => {
     const entries = buildThread([
       message({ id: 1, wamid: 'w1', text: 'a' }),

@@ -42,25 +42,35 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** The one error type the UI sees, whichever backend produced it. */
 export class BackendError extends Error {
   readonly code: ErrorCode;
+  /** The server's machine-readable facts about the error (`ApiError.details`), if any. */
+  readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown> | null) {
     super(message);
     this.name = 'BackendError';
     this.code = code;
+    if (details) this.details = details;
   }
+}
+
+/** `details` of an error body when it is a JSON object; anything else is dropped. */
+export function errorDetails(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /**
  * Normalise anything thrown by a backend call into a BackendError.
- * Accepts `{code, message}` objects (Tauri invoke rejections, HTTP bodies),
+ * Accepts `{code, message, details?}` objects (Tauri invoke rejections, HTTP bodies),
  * existing BackendErrors, Errors and strings.
  */
 export function toBackendError(err: unknown, fallback: ErrorCode = 'internal'): BackendError {
   if (err instanceof BackendError) return err;
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const { code, message } = err as { code: unknown; message?: unknown };
+    const { code, message, details } = err as { code: unknown; message?: unknown; details?: unknown };
     const text = typeof message === 'string' ? message : String(code);
-    return new BackendError(isErrorCode(code) ? code : fallback, text);
+    return new BackendError(isErrorCode(code) ? code : fallback, text, errorDetails(details));
   }
   if (err instanceof Error) return new BackendError(fallback, err.message);
   if (typeof err === 'string') return new BackendError(fallback, err);
@@ -110,10 +120,53 @@ const FRIENDLY: Record<ErrorCode, string> = {
   internal: 'Something went wrong. Please try again.',
 };
 
-/** The user-facing sentence for an error code. Never derived from `message`. */
-export function friendlyMessage(code: ErrorCode, context: { serverUrl?: string } = {}): string {
+/** What `friendlyMessage` may use besides the code. */
+export interface FriendlyContext {
+  /** The server the app tried to reach (for `network`). */
+  serverUrl?: string;
+  /** `BackendError.details`: `retry_after_secs` (`rate_limited`), `owner.name` (`already_claimed`). */
+  details?: Record<string, unknown> | null;
+}
+
+/** "45 seconds", "1 second", "3 minutes" (rounded up from seconds). */
+function waitWords(secs: number): string {
+  const s = Math.max(1, Math.ceil(secs));
+  if (s < 60) return s === 1 ? '1 second' : `${s} seconds`;
+  const min = Math.ceil(s / 60);
+  return min === 1 ? '1 minute' : `${min} minutes`;
+}
+
+function retryAfterSecs(details: Record<string, unknown> | null | undefined): number | null {
+  const secs = details?.retry_after_secs;
+  return typeof secs === 'number' && Number.isFinite(secs) && secs > 0 ? secs : null;
+}
+
+function ownerName(details: Record<string, unknown> | null | undefined): string | null {
+  const owner = errorDetails(details?.owner);
+  const name = typeof owner?.name === 'string' ? owner.name.trim() : '';
+  return name !== '' ? name : null;
+}
+
+/**
+ * The user-facing sentence for an error code. Never derived from `message`; only
+ * from the code and the structured `details` the server sends with some codes.
+ */
+export function friendlyMessage(code: ErrorCode, context: FriendlyContext = {}): string {
   if (code === 'network' && context.serverUrl) {
     return `Can't reach the server at ${context.serverUrl}. Check the address and your connection.`;
   }
+  if (code === 'rate_limited') {
+    const secs = retryAfterSecs(context.details);
+    if (secs !== null) return `Too many attempts. Please wait ${waitWords(secs)} and try again.`;
+  }
+  if (code === 'already_claimed') {
+    const name = ownerName(context.details);
+    if (name !== null) return `${name} took this conversation first.`;
+  }
   return FRIENDLY[code] ?? FRIENDLY.internal;
+}
+
+/** `friendlyMessage` for an error, with its details. */
+export function errorMessage(err: BackendError, context: Omit<FriendlyContext, 'details'> = {}): string {
+  return friendlyMessage(err.code, { ...context, details: err.details });
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  activeHandoff,
   charCount,
   contactName,
+  conversationLabels,
   currentHandoff,
   earlierHandoffs,
   fieldEntries,
@@ -15,9 +17,10 @@ import {
   messageBody,
   sentimentWord,
   sortMessages,
+  transferNote,
   triggerLabel,
 } from './format';
-import { NOW, detail, handoff, legacyHandoff, message } from '../test/fixtures';
+import { NOW, conversation, detail, handoff, legacyHandoff, message } from '../test/fixtures';
 
 describe('format', () => {
   it('formatBytes gives human sizes', () => {
@@ -69,6 +72,29 @@ describe('format', () => {
     expect(currentHandoff(d)?.reason).toBe('later');
     d.handoffs = [];
     expect(currentHandoff(d)).toBeNull();
+  });
+
+  it('activeHandoff and transferNote only look at the open handoff', () => {
+    const d = detail();
+    d.handoffs = [
+      handoff({ id: 100, transfer_note: '  Refund approved  ' }),
+      handoff({ id: 101, requested_at: NOW, transfer_note: 'not this one' }),
+    ];
+    expect(activeHandoff(d)?.id).toBe(100);
+    expect(transferNote(d)).toBe('Refund approved');
+    d.handoffs[0].transfer_note = '   ';
+    expect(transferNote(d)).toBeNull();
+    d.handoffs = [legacyHandoff({ id: 100 })];
+    expect(transferNote(d)).toBeNull();
+    d.conversation.active_handoff_id = null;
+    expect(activeHandoff(d)).toBeNull();
+    expect(transferNote(d)).toBeNull();
+  });
+
+  it('conversationLabels treats missing labels as none and drops blanks and repeats', () => {
+    expect(conversationLabels(conversation({ labels: ['vip', ' refund ', 'vip', '', 'refund'] }))).toEqual(['vip', 'refund']);
+    expect(conversationLabels({})).toEqual([]);
+    expect(conversationLabels({ labels: null as unknown as string[] })).toEqual([]);
   });
 
   it('charCount counts code points', () => {

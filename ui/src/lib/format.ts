@@ -1,4 +1,4 @@
-import type { Contact, ConversationDetail, Handoff, HandoffTrigger, Message, Priority } from './types';
+import type { Contact, Conversation, ConversationDetail, Handoff, HandoffTrigger, Message, Priority } from './types';
 
 /** name, else `+wa_id`, else the business-scoped user id. */
 export function contactName(contact: Contact): string {
@@ -134,11 +134,8 @@ export function messageBody(message: Message): { text: string; placeholder: bool
 
 /** The active handoff, else the most recently requested one. */
 export function currentHandoff(detail: ConversationDetail): Handoff | null {
-  const activeId = detail.conversation.active_handoff_id;
-  if (activeId !== null) {
-    const active = detail.handoffs.find((h) => h.id === activeId);
-    if (active) return active;
-  }
+  const active = activeHandoff(detail);
+  if (active) return active;
   let latest: Handoff | null = null;
   for (const h of detail.handoffs) {
     if (!latest || h.requested_at > latest.requested_at || (h.requested_at === latest.requested_at && h.id > latest.id)) {
@@ -146,6 +143,31 @@ export function currentHandoff(detail: ConversationDetail): Handoff | null {
     }
   }
   return latest;
+}
+
+/** The conversation's open handoff (`active_handoff_id`), if any: no fallback to older ones. */
+export function activeHandoff(detail: ConversationDetail): Handoff | null {
+  const activeId = detail.conversation.active_handoff_id;
+  if (activeId === null) return null;
+  return detail.handoffs.find((h) => h.id === activeId) ?? null;
+}
+
+/** The note left with the transfer of the open handoff, if any (older data has none). */
+export function transferNote(detail: ConversationDetail): string | null {
+  const note = activeHandoff(detail)?.transfer_note;
+  return typeof note === 'string' && note.trim() !== '' ? note.trim() : null;
+}
+
+/** The conversation's labels: missing in older data, blanks and repeats dropped. */
+export function conversationLabels(conversation: Pick<Conversation, 'labels'>): string[] {
+  const labels = Array.isArray(conversation.labels) ? conversation.labels : [];
+  const out: string[] = [];
+  for (const label of labels) {
+    if (typeof label !== 'string') continue;
+    const text = label.trim();
+    if (text !== '' && !out.includes(text)) out.push(text);
+  }
+  return out;
 }
 
 /** Handoffs of the conversation other than `current`, newest first. */

@@ -357,6 +357,313 @@ describe('HttpBackend', () => {
     expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
   });
 
+  describe('token renewal', () => {
+    const REFRESH = 'ref-1';
+    const refreshing = {
+      ...loginBody,
+      refresh_token: REFRESH,
+      refresh_expires_at: Date.now() + 30 * 86_400_000,
+      session_id: 3,
+    };
+
+    function expired(): Response {
+      return new Response(JSON.stringify({ code: 'token_expired', message: 'this session has expired; log in again' }), {
+        status: 401,
+        headers: { 'Content-Type': 'application/json', 'x-handoff-error': 'token_expired' },
+      });
+    }
+
+    function renewed(n: number) {
+      return {
+        token: `tok-new-${n}`,
+        expires_at: Date.now() + 900_000,
+        refresh_token: `ref-${n + 1}`,
+        refresh_expires_at: Date.now() + 86_400_000,
+      };
+    }
+
+    async function loggedInWithRefresh(body: object = refreshing) {
+      fetchMock.mockResolvedValueOnce(json(body));
+      await backend.login(BASE, 'ana@example.com', 'secret');
+      fetchMock.mockClear();
+    }
+
+    function calls() {
+      return (fetchMock.mock.calls as [string, RequestInit][]).map(([url, init]) => ({
+        path: url.slice(BASE.length),
+        auth: (init.headers as Record<string, string>).Authorization,
+        body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+      }));
+    }
+
+    /** A login saved by an earlier page whose access token has expired. */
+    function storeExpired(refreshExpiresAt: number) {
+      sessionStorage.setItem(
+        SESSION_STORAGE_KEY,
+        JSON.stringify({
+          server_url: BASE,
+          token: 'old',
+          expires_at: Date.now() - 1000,
+          refresh_token: REFRESH,
+          refresh_expires_at: refreshExpiresAt,
+          agent,
+          workspace_name: 'Acme Support',
+        }),
+      );
+    }
+
+    function stored() {
+      return JSON.parse(sessionStorage.getItem(SESSION_STORAGE_KEY) ?? 'null');
+    }
+
+    it('login keeps the refresh token alongside the access token', async () => {
+      await loggedInWithRefresh();
+      expect(stored()).toMatchObject({ token: TOKEN, refresh_token: REFRESH, refresh_expires_at: refreshing.refresh_expires_at });
+    });
+
+    it('renews an expired access token once and retries the request with the new one', async () => {
+      await loggedInWithRefresh();
+      const list = [conversation()];
+      fetchMock
+        .mockResolvedValueOnce(expired())
+        .mockResolvedValueOnce(json(renewed(1)))
+        .mockResolvedValueOnce(json(list));
+      await expect(backend.listConversations()).resolves.toEqual(list);
+      expect(calls()).toEqual([
+        { path: '/v1/conversations', auth: `Bearer ${TOKEN}`, body: undefined },
+        { path: '/v1/auth/refresh', auth: undefined, body: { refresh_token: REFRESH } },
+        { path: '/v1/conversations', auth: 'Bearer tok-new-1', body: undefined },
+      ]);
+      expect(stored()).toMatchObject({ token: 'tok-new-1', refresh_token: 'ref-2' });
+
+      // The next renewal spends the new refresh token (each works once).
+      fetchMock.mockClear();
+      fetchMock
+        .mockResolvedValueOnce(expired())
+        .mockResolvedValueOnce(json(renewed(2)))
+        .mockResolvedValueOnce(json(list));
+      await backend.listConversations();
+      expect(calls()[1]).toEqual({ path: '/v1/auth/refresh', auth: undefined, body: { refresh_token: 'ref-2' } });
+      expect(calls()[2].auth).toBe('Bearer tok-new-2');
+    });
+
+    it('resends a message with the same client_id after renewing', async () => {
+      await loggedInWithRefresh();
+      const m = message({ direction: 'outbound', author: 'agent', status: 'queued', text: 'Hi' });
+      fetchMock.mockResolvedValueOnce(expired()).mockResolvedValueOnce(json(renewed(1))).mockResolvedValueOnce(json(m, 201));
+      await expect(backend.sendReply(9, 'Hi')).resolves.toEqual(m);
+      const [first, , retry] = calls();
+      expect(retry.body).toEqual(first.body);
+    });
+
+    it('the x-handoff-error header is enough to recognise an expired token', async () => {
+      await loggedInWithRefresh();
+      fetchMock
+        .mockResolvedValueOnce(new Response('expired', { status: 401, headers: { 'x-handoff-error': 'token_expired' } }))
+        .mockResolvedValueOnce(json(renewed(1)))
+        .mockResolvedValueOnce(json([]));
+      await expect(backend.listConversations()).resolves.toEqual([]);
+      expect(calls().map((c) => c.path)).toEqual(['/v1/conversations', '/v1/auth/refresh', '/v1/conversations']);
+    });
+
+    it('parallel calls that find the token expired share a single refresh', async () => {
+      await loggedInWithRefresh();
+      const thread = detail();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      fetchMock.mockImplementation(async (url: string, init: RequestInit) => {
+        if (url.endsWith('/v1/auth/refresh')) {
+          await gate;
+          return json(renewed(1));
+        }
+        if ((init.headers as Record<string, string>).Authorization !== 'Bearer tok-new-1') return expired();
+        if (url.endsWith('/v1/conversations')) return json([]);
+        if (url.endsWith('/v1/templates')) return json([]);
+        return json(thread);
+      });
+      const all = Promise.all([backend.listConversations(), backend.getThread(1), backend.templates()]);
+      await vi.waitFor(() => expect(calls().filter((c) => c.path === '/v1/auth/refresh')).toHaveLength(1));
+      release();
+      await expect(all).resolves.toEqual([[], thread, []]);
+
+      const refreshes = calls().filter((c) => c.path === '/v1/auth/refresh');
+      expect(refreshes).toEqual([{ path: '/v1/auth/refresh', auth: undefined, body: { refresh_token: REFRESH } }]);
+      // Each call went out twice: once with the expired token, once with the new one.
+      const retried = calls().filter((c) => c.auth === 'Bearer tok-new-1');
+      expect(retried.map((c) => c.path).sort()).toEqual(['/v1/conversations', '/v1/conversations/1', '/v1/templates']);
+      expect(calls()).toHaveLength(7);
+    });
+
+    it('a call made while a refresh is in flight waits for it instead of sending the old token', async () => {
+      await loggedInWithRefresh();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      fetchMock.mockImplementation(async (url: string, init: RequestInit) => {
+        if (url.endsWith('/v1/auth/refresh')) {
+          await gate;
+          return json(renewed(1));
+        }
+        return (init.headers as Record<string, string>).Authorization === 'Bearer tok-new-1' ? json([]) : expired();
+      });
+      const first = backend.listConversations();
+      await vi.waitFor(() => expect(calls().some((c) => c.path === '/v1/auth/refresh')).toBe(true));
+      const second = backend.templates();
+      release();
+      await expect(Promise.all([first, second])).resolves.toEqual([[], []]);
+      expect(calls().filter((c) => c.path === '/v1/templates')).toEqual([
+        { path: '/v1/templates', auth: 'Bearer tok-new-1', body: undefined },
+      ]);
+    });
+
+    it('a refused refresh ends the session', async () => {
+      await loggedInWithRefresh();
+      const socket = FakeSocket.instances[0];
+      fetchMock.mockResolvedValueOnce(expired()).mockResolvedValueOnce(
+        new Response(JSON.stringify({ code: 'token_revoked', message: 'this refresh token was already used' }), {
+          status: 401,
+          headers: { 'Content-Type': 'application/json', 'x-handoff-error': 'token_revoked' },
+        }),
+      );
+      const err = await backend.listConversations().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err).toMatchObject({ code: 'token_revoked' });
+      expect(calls().map((c) => c.path)).toEqual(['/v1/conversations', '/v1/auth/refresh']);
+      expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+      expect(socket.closed).toBe(true);
+      // Later calls say why, without another request.
+      fetchMock.mockClear();
+      await expect(backend.templates()).rejects.toMatchObject({ code: 'token_revoked' });
+      expect(fetchMock).not.toHaveBeenCalled();
+      await expect(backend.session()).resolves.toBeNull();
+    });
+
+    it('a refresh refused with a code that is no session code still ends the session as expired', async () => {
+      await loggedInWithRefresh();
+      fetchMock.mockResolvedValueOnce(expired()).mockResolvedValueOnce(json({ code: 'invalid_input', message: 'bad' }, 400));
+      await expect(backend.listConversations()).rejects.toMatchObject({ code: 'token_expired' });
+      expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+    });
+
+    it('renews only once per call: a second token_expired ends the session', async () => {
+      await loggedInWithRefresh();
+      fetchMock.mockResolvedValueOnce(expired()).mockResolvedValueOnce(json(renewed(1))).mockResolvedValueOnce(expired());
+      await expect(backend.listConversations()).rejects.toMatchObject({ code: 'token_expired' });
+      expect(calls().map((c) => c.path)).toEqual(['/v1/conversations', '/v1/auth/refresh', '/v1/conversations']);
+      expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+    });
+
+    it('a refresh that cannot reach the server keeps the login for the next try', async () => {
+      await loggedInWithRefresh();
+      fetchMock.mockResolvedValueOnce(expired()).mockRejectedValueOnce(new TypeError('Failed to fetch'));
+      await expect(backend.listConversations()).rejects.toMatchObject({ code: 'network' });
+      expect(stored()).toMatchObject({ token: TOKEN, refresh_token: REFRESH });
+
+      fetchMock.mockResolvedValueOnce(expired()).mockResolvedValueOnce(json(renewed(1))).mockResolvedValueOnce(json([]));
+      await expect(backend.listConversations()).resolves.toEqual([]);
+    });
+
+    it('renews a token about to expire before opening the event stream', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      fetchMock.mockImplementation(async () => {
+        await gate;
+        return json(renewed(1));
+      });
+      fetchMock.mockResolvedValueOnce(json({ ...refreshing, expires_at: Date.now() + 20_000 }));
+      await backend.login(BASE, 'ana@example.com', 'secret');
+      // Not connected with the old token.
+      expect(FakeSocket.instances).toHaveLength(0);
+      release();
+      await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+      expect(FakeSocket.instances[0].url).toBe('ws://127.0.0.1:8080/v1/events?access_token=tok-new-1');
+      expect(calls().map((c) => c.path)).toEqual(['/v1/auth/login', '/v1/auth/refresh']);
+      expect(calls()[1]).toEqual({ path: '/v1/auth/refresh', auth: undefined, body: { refresh_token: REFRESH } });
+    });
+
+    it('renews before reconnecting the event stream once the token has expired', async () => {
+      vi.useFakeTimers();
+      backend = new HttpBackend({ webSocket: FakeSocket as unknown as typeof WebSocket, reconnectInitialMs: 100 });
+      await loggedInWithRefresh({ ...refreshing, expires_at: Date.now() + 60_000 });
+      expect(FakeSocket.instances[0].url).toContain(`access_token=${TOKEN}`);
+
+      vi.advanceTimersByTime(45_000); // now 15 s before expiry
+      fetchMock.mockResolvedValueOnce(json(renewed(1)));
+      FakeSocket.instances[0].drop();
+      await vi.advanceTimersByTimeAsync(100);
+      expect(calls().map((c) => c.path)).toEqual(['/v1/auth/refresh']);
+      expect(FakeSocket.instances).toHaveLength(2);
+      expect(FakeSocket.instances[1].url).toContain('access_token=tok-new-1');
+    });
+
+    it('a fresh token connects the event stream without renewing', async () => {
+      await loggedInWithRefresh();
+      expect(FakeSocket.instances).toHaveLength(1);
+      expect(fetchMock).not.toHaveBeenCalled();
+    });
+
+    it('when renewing for the event stream is refused, the session ends and the UI is told to reload', async () => {
+      const changes = vi.fn();
+      await backend.onChange(changes);
+      fetchMock.mockImplementation(async (url: string) =>
+        url.endsWith('/v1/auth/refresh')
+          ? json({ code: 'token_revoked', message: 'revoked' }, 401)
+          : json({ ...refreshing, expires_at: Date.now() - 1 }),
+      );
+      await backend.login(BASE, 'ana@example.com', 'secret');
+      await vi.waitFor(() => expect(changes).toHaveBeenCalledWith([]));
+      expect(FakeSocket.instances).toHaveLength(0);
+      expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+      await expect(backend.listConversations()).rejects.toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('session() restores a login whose access token expired while its refresh token is valid', async () => {
+      storeExpired(Date.now() + 86_400_000);
+      fetchMock.mockResolvedValueOnce(json(renewed(1)));
+      await expect(backend.session()).resolves.toEqual({ server_url: BASE, agent, workspace_name: 'Acme Support' });
+      await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+      expect(FakeSocket.instances[0].url).toContain('access_token=tok-new-1');
+    });
+
+    it('session() drops a stored login whose refresh token has expired too', async () => {
+      storeExpired(Date.now() - 1);
+      await expect(backend.session()).resolves.toBeNull();
+      expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+    });
+
+    it('logout forgets both tokens', async () => {
+      await loggedInWithRefresh();
+      fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+      await backend.logout();
+      expect(calls()).toEqual([{ path: '/v1/auth/logout', auth: `Bearer ${TOKEN}`, body: undefined }]);
+      expect(sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+      fetchMock.mockClear();
+      await expect(backend.listConversations()).rejects.toMatchObject({ code: 'not_logged_in' });
+      expect(fetchMock).not.toHaveBeenCalled();
+      await expect(new HttpBackend({ storage: sessionStorage }).session()).resolves.toBeNull();
+    });
+  });
+
+  it('error details are kept, and a 429 maps to rate_limited with Retry-After', async () => {
+    fetchMock.mockResolvedValueOnce(
+      json({ code: 'rate_limited', message: 'too many failed logins; try again in 42 s', details: { retry_after_secs: 42 } }, 429),
+    );
+    await expect(backend.login(BASE, 'a@b.c', 'x')).rejects.toMatchObject({
+      code: 'rate_limited',
+      details: { retry_after_secs: 42 },
+    });
+    fetchMock.mockResolvedValueOnce(new Response('slow down', { status: 429, headers: { 'Retry-After': '7' } }));
+    await expect(backend.login(BASE, 'a@b.c', 'x')).rejects.toMatchObject({
+      code: 'rate_limited',
+      details: { retry_after_secs: 7 },
+    });
+  });
+
+  it('the x-handoff-error header gives the code when the body has none', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(new Response('', { status: 409, headers: { 'x-handoff-error': 'already_claimed' } }));
+    await expect(backend.listConversations()).rejects.toMatchObject({ code: 'already_claimed' });
+  });
+
   it('opens the event socket with the token; hello -> connected, poke -> onChange([])', async () => {
     const changes = vi.fn();
     const connection = vi.fn();

@@ -1,6 +1,6 @@
 import type { AttachmentFile, UploadedAttachment } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
-import { BackendError, SESSION_ENDED_CODES, isErrorCode, type ErrorCode } from './errors';
+import { BackendError, SESSION_ENDED_CODES, errorDetails, isErrorCode, toBackendError, type ErrorCode } from './errors';
 import type {
   Agent,
   Availability,
@@ -8,6 +8,8 @@ import type {
   ConversationDetail,
   LoginResponse,
   Message,
+  RefreshRequest,
+  RefreshResponse,
   Session,
   Template,
 } from './types';
@@ -16,11 +18,21 @@ export const SESSION_STORAGE_KEY = 'handoff-inbox.session';
 
 interface StoredAuth {
   server_url: string;
+  /** The access token (short-lived). */
   token: string;
   expires_at: number;
+  /** Renews `token` at `POST /v1/auth/refresh`; each works once. Null from older servers. */
+  refresh_token?: string | null;
+  refresh_expires_at?: number | null;
   agent: Agent;
   workspace_name: string;
 }
+
+/** Renew the access token before opening the event stream when it expires within this. */
+export const TOKEN_RENEW_MARGIN_MS = 30_000;
+
+/** Failures that say nothing about the session: the refresh may work next time. */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['network', 'upstream', 'internal', 'rate_limited']);
 
 type EventFrame = { type: 'hello'; cursor: number } | { type: 'poke'; cursor: number };
 
@@ -89,6 +101,8 @@ function codeForStatus(status: number): ErrorCode {
       return 'payload_too_large';
     case 415:
       return 'unsupported_media_type';
+    case 429:
+      return 'rate_limited';
     case 502:
     case 503:
     case 504:
@@ -98,19 +112,38 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
+/** `Retry-After` in seconds, when given as a number. */
+function retryAfterHeader(res: Response): number | null {
+  const value = Number(res.headers.get('retry-after') ?? '');
+  return Number.isFinite(value) && value > 0 ? value : null;
+}
+
+/**
+ * The error of a failed response: the `{code, message, details?}` body, else the
+ * `x-handoff-error` header, else a code from the HTTP status.
+ */
 async function errorFromResponse(res: Response): Promise<BackendError> {
   let body: unknown = null;
   try {
     body = await res.json();
   } catch {
-    // not JSON: fall back to the status code
+    // not JSON: fall back to the header and the status code
   }
+  const header = res.headers.get('x-handoff-error')?.trim();
+  const fallback = isErrorCode(header) ? header : codeForStatus(res.status);
+  let error: BackendError;
   if (typeof body === 'object' && body !== null && 'code' in body) {
-    const { code, message } = body as { code: unknown; message?: unknown };
+    const { code, message, details } = body as { code: unknown; message?: unknown; details?: unknown };
     const text = typeof message === 'string' ? message : `HTTP ${res.status}`;
-    return new BackendError(isErrorCode(code) ? code : codeForStatus(res.status), text);
+    error = new BackendError(isErrorCode(code) ? code : fallback, text, errorDetails(details));
+  } else {
+    error = new BackendError(fallback, `HTTP ${res.status} ${res.statusText}`.trim());
   }
-  return new BackendError(codeForStatus(res.status), `HTTP ${res.status} ${res.statusText}`.trim());
+  const retryAfter = retryAfterHeader(res);
+  if (error.code === 'rate_limited' && retryAfter !== null && error.details?.retry_after_secs === undefined) {
+    error = new BackendError(error.code, error.message, { ...error.details, retry_after_secs: retryAfter });
+  }
+  return error;
 }
 
 interface RequestOptions {
@@ -144,6 +177,13 @@ export class HttpBackend implements IBackend {
   private cursor: number | null = null;
   private connected = false;
   private wantEvents = false;
+  /** Renewing the access token before connecting the event stream. */
+  private connecting = false;
+
+  /** The one refresh in flight; every call that needs new tokens waits for it. */
+  private renewing: Promise<void> | null = null;
+  /** Why the login ended (a failed refresh), told to calls made after it. */
+  private endedBy: BackendError | null = null;
 
   constructor(options: HttpBackendOptions = {}) {
     this.options = options;
@@ -157,7 +197,11 @@ export class HttpBackend implements IBackend {
 
   // ---- HTTP -------------------------------------------------------------
 
-  /** Sends a request; rejects with a BackendError unless the response is OK. */
+  /**
+   * Sends a request; rejects with a BackendError unless the response is OK.
+   * An expired access token (401 `token_expired`) is renewed once and the
+   * request sent again.
+   */
   private async send(
     method: string,
     path: string,
@@ -165,10 +209,35 @@ export class HttpBackend implements IBackend {
     opts: RequestOptions = {},
   ): Promise<Response> {
     const useAuth = opts.auth ?? true;
-    const base = opts.base ?? this.auth?.server_url;
-    if (!base || (useAuth && !this.auth)) {
-      throw new BackendError('not_logged_in', 'Not logged in');
+    // Another call is renewing the token: wait for the new one rather than send a stale one.
+    if (useAuth && this.renewing) await this.renewing.catch(() => {});
+    let renewed = false;
+    for (;;) {
+      const sentWith = useAuth ? this.auth?.token : undefined;
+      const res = await this.fetchOnce(method, path, body, opts);
+      if (res.ok) return res;
+      const error = await errorFromResponse(res);
+      if (useAuth && error.code === 'token_expired' && !renewed && this.auth?.refresh_token) {
+        renewed = true;
+        // Unless a call that failed the same way renewed it already.
+        if (this.auth.token === sentWith) await this.renew();
+        continue;
+      }
+      // Only the login that sent the request can be ended by its answer.
+      if (useAuth && SESSION_ENDED_CODES.has(error.code) && this.auth && this.auth.token === sentWith) {
+        this.forget(error);
+      }
+      throw error;
     }
+  }
+
+  private async fetchOnce(method: string, path: string, body: unknown, opts: RequestOptions): Promise<Response> {
+    const useAuth = opts.auth ?? true;
+    const base = opts.base ?? this.auth?.server_url;
+    if (useAuth && !this.auth) {
+      throw this.endedBy ?? new BackendError('not_logged_in', 'Not logged in');
+    }
+    if (!base) throw new BackendError('not_logged_in', 'Not logged in');
     const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
     let payload: BodyInit | undefined;
     if (opts.raw) {
@@ -181,19 +250,66 @@ export class HttpBackend implements IBackend {
     }
     if (useAuth && this.auth) headers.Authorization = `Bearer ${this.auth.token}`;
 
-    let res: Response;
     try {
-      res = await fetch(`${base}${path}`, { method, headers, body: payload });
+      return await fetch(`${base}${path}`, { method, headers, body: payload });
     } catch (err) {
       throw new BackendError('network', err instanceof Error ? err.message : String(err));
     }
+  }
 
-    if (!res.ok) {
-      const error = await errorFromResponse(res);
-      if (useAuth && SESSION_ENDED_CODES.has(error.code)) this.forget();
-      throw error;
+  /**
+   * New tokens for the current login (`POST /v1/auth/refresh`). Calls made while a
+   * refresh is in flight share it: a refresh token works only once. If the server
+   * refuses, the login has ended: it is forgotten and the rejection carries a
+   * session-ended code. A network or server failure leaves the login as it is.
+   */
+  private renew(): Promise<void> {
+    this.renewing ??= this.refreshTokens().finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
+  }
+
+  private async refreshTokens(): Promise<void> {
+    const auth = this.auth;
+    if (!auth) throw this.endedBy ?? new BackendError('not_logged_in', 'Not logged in');
+    const used = auth.refresh_token;
+    if (!used) throw new BackendError('token_expired', 'The session has expired');
+    let res: RefreshResponse;
+    try {
+      const body: RefreshRequest = { refresh_token: used };
+      res = await this.request<RefreshResponse>('POST', '/v1/auth/refresh', body, {
+        base: auth.server_url,
+        auth: false,
+      });
+      if (typeof res?.token !== 'string' || typeof res.refresh_token !== 'string') {
+        throw new BackendError('internal', 'The server sent an invalid response');
+      }
+    } catch (err) {
+      const error = toBackendError(err);
+      if (TRANSIENT_CODES.has(error.code)) throw error;
+      const ended = SESSION_ENDED_CODES.has(error.code) ? error : new BackendError('token_expired', error.message);
+      // Unless somebody logged out or in meanwhile.
+      if (this.auth?.refresh_token === used) this.forget(ended);
+      throw ended;
     }
-    return res;
+    if (!this.auth) throw this.endedBy ?? new BackendError('not_logged_in', 'Not logged in');
+    // Logged in again meanwhile: these tokens belong to a login nobody uses any more.
+    if (this.auth.refresh_token !== used) return;
+    this.auth = {
+      ...this.auth,
+      token: res.token,
+      expires_at: res.expires_at,
+      refresh_token: res.refresh_token,
+      refresh_expires_at: res.refresh_expires_at,
+    };
+    this.persist();
+  }
+
+  /** True if the access token has expired or expires within `TOKEN_RENEW_MARGIN_MS`. */
+  private tokenStale(): boolean {
+    const expiresAt = this.auth?.expires_at;
+    return typeof expiresAt === 'number' && expiresAt > 0 && expiresAt - Date.now() <= TOKEN_RENEW_MARGIN_MS;
   }
 
   private async request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
@@ -209,7 +325,10 @@ export class HttpBackend implements IBackend {
   }
 
   async session(): Promise<Session | null> {
-    if (!this.auth) this.auth = this.loadStored();
+    if (!this.auth) {
+      this.auth = this.loadStored();
+      if (this.auth) this.endedBy = null;
+    }
     if (!this.auth) return null;
     this.startEvents();
     return toSession(this.auth);
@@ -224,10 +343,13 @@ export class HttpBackend implements IBackend {
       { base, auth: false },
     );
     this.stopEvents();
+    this.endedBy = null;
     this.auth = {
       server_url: base,
       token: res.token,
       expires_at: res.expires_at,
+      refresh_token: res.refresh_token ?? null,
+      refresh_expires_at: res.refresh_expires_at ?? null,
       agent: res.agent,
       workspace_name: res.workspace_name,
     };
@@ -236,8 +358,13 @@ export class HttpBackend implements IBackend {
     return toSession(this.auth);
   }
 
+  /** Ends the session on the server, then forgets both tokens. */
   async logout(): Promise<void> {
-    if (!this.auth) return;
+    if (!this.auth) {
+      // After a session ended on its own: signing out just stops saying why.
+      this.endedBy = null;
+      return;
+    }
     try {
       await this.request<void>('POST', '/v1/auth/logout');
     } catch {
@@ -369,7 +496,11 @@ export class HttpBackend implements IBackend {
       if (!raw) return null;
       const stored = JSON.parse(raw) as StoredAuth;
       if (!stored.token || !stored.server_url || !stored.agent) return null;
-      if (stored.expires_at && stored.expires_at <= Date.now()) {
+      const now = Date.now();
+      const accessExpired = !!stored.expires_at && stored.expires_at <= now;
+      // An expired access token is fine while the refresh token can renew it.
+      const renewable = !!stored.refresh_token && !(stored.refresh_expires_at && stored.refresh_expires_at <= now);
+      if (accessExpired && !renewable) {
         this.storage.removeItem(SESSION_STORAGE_KEY);
         return null;
       }
@@ -388,10 +519,12 @@ export class HttpBackend implements IBackend {
     }
   }
 
-  private forget(): void {
+  /** Drops the login (both tokens); `reason`: why it ended, for later calls. */
+  private forget(reason: BackendError | null = null): void {
     this.stopEvents();
     this.revokeObjectUrls();
     this.auth = null;
+    this.endedBy = reason;
     try {
       this.storage?.removeItem(SESSION_STORAGE_KEY);
     } catch {
@@ -430,7 +563,7 @@ export class HttpBackend implements IBackend {
 
   private startEvents(): void {
     this.wantEvents = true;
-    if (!this.socket && !this.reconnectTimer) this.connect();
+    if (!this.socket && !this.reconnectTimer && !this.connecting) this.connect();
   }
 
   private stopEvents(): void {
@@ -452,7 +585,33 @@ export class HttpBackend implements IBackend {
     this.setConnected(false);
   }
 
+  /** Opens the event stream, renewing the access token first if it is (nearly) expired. */
   private connect(): void {
+    if (!this.wantEvents || !this.auth) return;
+    if (!this.auth.refresh_token || !this.tokenStale()) {
+      this.openSocket();
+      return;
+    }
+    this.connecting = true;
+    this.renew().then(
+      () => {
+        this.connecting = false;
+        if (!this.socket && !this.reconnectTimer) this.openSocket();
+      },
+      () => {
+        this.connecting = false;
+        if (this.auth) {
+          // Could not reach the server: try again later.
+          this.scheduleReconnect();
+        } else if (this.endedBy) {
+          // The login ended: ask for a reload, so the UI finds out and says why.
+          this.emitChange([]);
+        }
+      },
+    );
+  }
+
+  private openSocket(): void {
     const WS = this.options.webSocket ?? globalThis.WebSocket;
     if (!this.wantEvents || !this.auth || typeof WS !== 'function') return;
     let socket: WebSocket;

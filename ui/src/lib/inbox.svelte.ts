@@ -1,7 +1,7 @@
 import type { AttachmentFile } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { clearMediaCache } from './mediaCache';
-import { BackendError, SESSION_ENDED_CODES, friendlyMessage, toBackendError } from './errors';
+import { BackendError, SESSION_ENDED_CODES, errorMessage, toBackendError } from './errors';
 import { sortMessages } from './format';
 import type {
   Availability,
@@ -105,7 +105,7 @@ export class Inbox {
       session = await this.backend.session();
     } catch (err) {
       const e = toBackendError(err);
-      this.notice = { code: e.code, text: friendlyMessage(e.code) };
+      this.notice = { code: e.code, text: errorMessage(e) };
     }
     if (session) await this.enter(session);
     else this.phase = 'login';
@@ -173,7 +173,7 @@ export class Inbox {
   /** True if the error ended the session (we are back on the login screen). */
   private endedSession(err: BackendError): boolean {
     if (!SESSION_ENDED_CODES.has(err.code) || this.phase !== 'inbox') return false;
-    this.reset({ code: err.code, text: friendlyMessage(err.code) });
+    this.reset({ code: err.code, text: errorMessage(err) });
     return true;
   }
 

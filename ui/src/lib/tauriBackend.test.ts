@@ -135,6 +135,13 @@ describe('TauriBackend', () => {
     expect(sent).toBe(Buffer.from(bytes).toString('base64'));
   });
 
+  it('rejections keep their details', async () => {
+    replies.login = { reject: { code: 'rate_limited', message: 'slow down', details: { retry_after_secs: 12 } } };
+    const err = await backend.login('http://127.0.0.1:8080', 'a@b.c', 'x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: 'rate_limited', details: { retry_after_secs: 12 } });
+  });
+
   it('sendAttachment rejections keep their code', async () => {
     replies.send_attachment = { reject: { code: 'unsupported_media_type', message: 'image/gif' } };
     const file = { name: 'a.gif', type: 'image/gif', bytes: new Uint8Array([1]) };

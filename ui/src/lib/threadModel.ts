@@ -1,6 +1,7 @@
 // Folds a conversation's messages into what the thread shows: reactions,
 // edits and deletions are applied to the message they point at (by wamid)
 // instead of being bubbles of their own; replies find the message they quote.
+// Internal notes between agents are entries of their own, never bubbles.
 
 import type { Direction, Message } from './types';
 import { ACTION_KINDS, asObject, asText, contentOf, describeContent, messageContext, messageKind, summarize } from './content';
@@ -33,7 +34,19 @@ export interface NoticeEntry {
   text: string;
 }
 
-export type ThreadEntry = MessageEntry | NoticeEntry;
+/** An internal note between agents (`direction: 'note'`): never sent to the customer. */
+export interface NoteEntry {
+  type: 'note';
+  key: string;
+  message: Message;
+}
+
+export type ThreadEntry = MessageEntry | NoticeEntry | NoteEntry;
+
+/** True for an internal note between agents, which the customer never sees. */
+export function isNote(message: Message): boolean {
+  return message.direction === 'note';
+}
 
 /** The quote shown above a reply. `targetId` is null when the quoted message is not in the thread. */
 export interface ReplyQuote {
@@ -109,6 +122,11 @@ export function buildThread(messages: readonly Message[]): ThreadEntry[] {
   const actions: { at: number; message: Message; kind: string }[] = [];
 
   for (const m of messages) {
+    // Notes are never reactions, edits, quotes or targets of any of them.
+    if (isNote(m)) {
+      entries.push({ type: 'note', key: `m-${m.id}`, message: m });
+      continue;
+    }
     const kind = messageKind(m);
     if (ACTION_KINDS.has(kind)) {
       actions.push({ at: entries.length, message: m, kind });

@@ -2,11 +2,14 @@
 // Handoff HTTP server. Field names are snake_case exactly as serialised.
 // Ids are numbers; all times are unix milliseconds.
 
+import type { ErrorCode } from './errors';
+
 export type Role = 'admin' | 'manager' | 'agent' | 'viewer';
 export type Availability = 'online' | 'away' | 'offline';
 export type ConversationState = 'automation' | 'waiting' | 'assigned';
 export type Priority = 'low' | 'normal' | 'high' | 'urgent';
-export type Direction = 'inbound' | 'outbound';
+/** `note`: an internal note between agents (author `agent`, kind `note`), never sent to the customer. */
+export type Direction = 'inbound' | 'outbound' | 'note';
 export type Author = 'customer' | 'bot' | 'agent' | 'system';
 export type MessageStatus =
   | 'received'
@@ -64,6 +67,8 @@ export interface Conversation {
   last_inbound_at: number | null;
   created_at: number;
   updated_at: number;
+  /** Labels agents put on the conversation (older servers omit it: treat as []). */
+  labels?: string[];
 }
 
 export interface Message {
@@ -138,6 +143,28 @@ export interface Handoff {
   resolved_at: number | null;
   returned_at?: number | null;
   resolution_note: string | null;
+  /** Left by whoever transferred the conversation: the receiver reads it first. */
+  transfer_note?: string | null;
+  /** The routing rule that chose the team, when one did. */
+  routed_by?: string | null;
+  /** Its SLA clocks (first response, next responses, resolution); treat missing as []. */
+  sla?: SlaClock[];
+}
+
+export type SlaKind = 'first_response' | 'next_response' | 'resolution';
+
+/** One SLA clock of a handoff. */
+export interface SlaClock {
+  kind: SlaKind;
+  target_ms: number;
+  started_at: number;
+  /** When it warns and breaches (wall clock), unless paused or stopped first. */
+  warn_at: number | null;
+  due_at: number | null;
+  paused: boolean;
+  warned_at: number | null;
+  breached_at: number | null;
+  stopped_at: number | null;
 }
 
 /** Where in an automation a handoff came from. */
@@ -161,10 +188,39 @@ export interface Session {
 
 /** Body of `POST /v1/auth/login`. */
 export interface LoginResponse {
+  /** The access token (short-lived): `Authorization: Bearer ...`. */
   token: string;
   expires_at: number;
   agent: Agent;
   workspace_name: string;
+  /** Exchanged at `POST /v1/auth/refresh` for new tokens; each works once. Older servers omit it. */
+  refresh_token?: string | null;
+  refresh_expires_at?: number | null;
+  session_id?: number | null;
+}
+
+/** Body of `POST /v1/auth/refresh`. */
+export interface RefreshRequest {
+  refresh_token: string;
+}
+
+/** Answer of `POST /v1/auth/refresh`: new tokens for the same session. */
+export interface RefreshResponse {
+  token: string;
+  expires_at: number;
+  refresh_token: string;
+  refresh_expires_at: number;
+}
+
+/** The JSON body of every error response (and of every desktop IPC error). */
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  /**
+   * Machine-readable facts about the error, per code (`already_claimed`: `owner`
+   * `{id, name}`; `rate_limited`: `retry_after_secs`). Never trusted to have any shape.
+   */
+  details?: Record<string, unknown>;
 }
 
 /** A WhatsApp message template (`GET /v1/templates`). */

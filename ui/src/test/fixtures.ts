@@ -34,6 +34,7 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
     last_inbound_at: Date.now() - 5 * 60_000,
     created_at: NOW - 3_600_000,
     updated_at: NOW - 5 * 60_000,
+    labels: [],
     ...overrides,
   };
 }
@@ -83,13 +84,17 @@ export function handoff(overrides: Partial<Handoff> = {}): Handoff {
     resolved_at: null,
     returned_at: null,
     resolution_note: null,
+    transfer_note: null,
+    routed_by: null,
+    sla: [],
     ...overrides,
   };
 }
 
 /**
  * A handoff as an older server sent it: none of the fields added with the
- * richer triggers (detail, scores, workflow, skill, context, extra timeline).
+ * richer triggers (detail, scores, workflow, skill, context, extra timeline),
+ * nor transfers, routing and SLA clocks.
  */
 export function legacyHandoff(overrides: Partial<Handoff> = {}): Handoff {
   const h: Partial<Handoff> = handoff(overrides);
@@ -102,6 +107,9 @@ export function legacyHandoff(overrides: Partial<Handoff> = {}): Handoff {
     'context',
     'first_response_at',
     'returned_at',
+    'transfer_note',
+    'routed_by',
+    'sla',
   ] as const) {
     if (!(key in overrides)) delete h[key];
   }

@@ -41,13 +41,14 @@ def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display)
     assert find(driver, '[data-testid="agent-name"]').text.strip().startswith("Ana")
     wait_until("the live connection", lambda: find(driver, '[data-testid="connection"]').get_attribute("data-connected") == "true", 30)
 
-    # The token is in the Secret Service keyring, not in the app's files.
+    # The tokens (access and refresh) are in the Secret Service keyring, not in the app's files.
     keyring = subprocess.run(["secret-tool", "search", "--all", "--unlock", "service", f"dev.handoff.inbox.e2e-{os.getpid()}"],
                              capture_output=True, text=True)
-    assert "secret = hos_" in keyring.stdout, keyring.stdout + keyring.stderr
+    assert '"access":"hos_' in keyring.stdout and '"refresh":"hor_' in keyring.stdout, keyring.stdout + keyring.stderr
     for f in Path(product["data"] / "app").rglob("*"):
         if f.is_file():
-            assert b"hos_" not in f.read_bytes(), f"a token in {f}"
+            data = f.read_bytes()
+            assert b"hos_" not in data and b"hor_" not in data, f"a token in {f}"
 
     # A customer asks the bot, then for a person.
     say = lambda text: http_json("POST", f"{sandbox}/sandbox/customers/{CUSTOMER}/messages", {"text": text, "name": "Rafael Souza"})

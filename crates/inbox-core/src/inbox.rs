@@ -388,6 +388,7 @@ impl Inbox {
             store.apply(&resp).await?;
             changed.extend(resp.messages.iter().map(|m| m.conversation_id));
             changed.extend(resp.handoffs.iter().map(|h| h.conversation_id));
+            changed.extend(resp.removed.iter().copied());
             for c in &resp.conversations {
                 changed.insert(c.id);
                 if let (ConversationState::Assigned, Some(who), Some(h)) = (c.state, c.assignee_id, c.active_handoff_id)

@@ -144,6 +144,16 @@ impl LocalStore {
                 sqlx::query("DELETE FROM outbox WHERE client_id = ?").bind(cid).execute(&mut *tx).await?;
             }
         }
+        for id in &sync.removed {
+            // No longer ours to see (a teammate took it from the queue, ...).
+            for table in ["messages", "handoffs"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE conversation_id = ?"))
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM conversations WHERE id = ?").bind(id.0).execute(&mut *tx).await?;
+        }
         for h in &sync.handoffs {
             sqlx::query("INSERT INTO handoffs (id, conversation_id, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
                 .bind(h.id.0)

@@ -449,3 +449,45 @@ async fn expired_access_tokens_are_renewed_quietly() {
     wait_connected(&rec2).await;
     assert!(!inbox.templates().await.unwrap().is_empty());
 }
+
+/// The team queue is in the local copy; when a teammate takes a conversation from
+/// it, the next pull drops it here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_a_teammate_claims_leaves_the_local_copy() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+    let session = inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    // Ana is online but has no room: the escalation waits in her team's queue.
+    let omar = stack.login("omar@demo.handoff.dev").await;
+    let http = reqwest::Client::new();
+    let r = http
+        .patch(format!("{}/v1/agents/{}", stack.url(), session.agent.id))
+        .bearer_auth(omar.token.expose())
+        .json(&json!({ "capacity": 0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    stack.sandbox.sandbox.customer_says("5511900000001", "Bia", "I need a person").await.unwrap();
+    let id = eventually(10, "the queued conversation locally", || async {
+        inbox.conversations().await.unwrap().into_iter().find(|c| c.state == ConversationState::Waiting).map(|c| c.id)
+    })
+    .await;
+    assert!(!inbox.thread(id).await.unwrap().messages.is_empty());
+    let ben = stack.login("ben@demo.handoff.dev").await;
+    let r = http
+        .post(format!("{}/v1/conversations/{id}/claim", stack.url()))
+        .bearer_auth(ben.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    eventually(10, "the conversation gone locally", || async {
+        inbox.conversations().await.unwrap().iter().all(|c| c.id != id).then_some(())
+    })
+    .await;
+    assert!(inbox.thread(id).await.is_err(), "its messages went too");
+}

@@ -644,6 +644,10 @@ pub struct SyncResponse {
     pub conversations: Vec<Conversation>,
     pub messages: Vec<Message>,
     pub handoffs: Vec<Handoff>,
+    /// Conversations the caller saw before and may not any more (a teammate took it
+    /// from the queue, it was transferred away): drop the local copy.
+    #[serde(default)]
+    pub removed: Vec<ConversationId>,
 }
 
 /// Sent by the server over the `/v1/events` WebSocket. Data-free: a client that sees a

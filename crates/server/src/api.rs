@@ -130,11 +130,9 @@ pub async fn sync(
             _ => {}
         }
     }
-    let visible: BTreeSet<i64> =
-        store::visible_conversations(&mut conn, agent, &conv_ids.into_iter().collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .collect();
+    let changed: Vec<i64> = conv_ids.into_iter().collect();
+    let visible: BTreeSet<i64> = store::visible_conversations(&mut conn, agent, &changed).await?.into_iter().collect();
+    let removed = store::no_longer_visible(&mut conn, agent, &changed, &visible).await?;
     // A handoff is how a conversation reaches someone's inbox: send its whole history.
     let full: Vec<i64> = handoff_convs.intersection(&visible).copied().collect();
     let mut messages = store::messages_of(&mut conn, &full).await?;
@@ -146,7 +144,8 @@ pub async fn sync(
         handoff_ids.iter().filter(|(c, _)| visible.contains(c) && !full.contains(c)).map(|(_, h)| *h).collect();
     handoffs.extend(store::handoffs_by_ids(&mut conn, &single).await?);
     let conversations = store::conversations_by_ids(&mut conn, &visible.into_iter().collect::<Vec<_>>()).await?;
-    Ok(Json(SyncResponse { cursor, has_more, conversations, messages, handoffs }))
+    let removed = removed.into_iter().map(ConversationId).collect();
+    Ok(Json(SyncResponse { cursor, has_more, conversations, messages, handoffs, removed }))
 }
 
 pub async fn list_conversations(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Conversation>>> {

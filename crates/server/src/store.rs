@@ -308,10 +308,15 @@ pub async fn handoffs_by_ids(conn: &mut AnyConnection, ids: &[i64]) -> AppResult
     with_sla(conn, handoffs).await
 }
 
-/// Of `conversation_ids`, those `agent` may see. Agents see conversations that were
-/// handed to them or to one of their teams; managers and admins see every escalated
-/// conversation of their workspace. Conversations only automation ever touched are
-/// not in anybody's inbox.
+/// What an agent sees: conversations they own or owned (their history), their teams'
+/// queue (waiting, nobody's yet), and conversations they were brought into by an
+/// @mention. Managers, admins and viewers see every escalated conversation of their
+/// workspace. Conversations only automation ever touched are in nobody's inbox.
+const AGENT_SEES: &str = "(assignee_id = $2 \
+     OR (status = 'waiting' AND team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2)) \
+     OR conversation_id IN (SELECT conversation_id FROM conversation_watchers WHERE agent_id = $2))";
+
+/// Of `conversation_ids`, those `agent` may see (see [`AGENT_SEES`]).
 pub async fn visible_conversations(
     conn: &mut AnyConnection,
     agent: &Agent,
@@ -326,9 +331,7 @@ pub async fn visible_conversations(
             "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2 AND conversation_id IN ({list})"
         ),
         Role::Agent => format!(
-            "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND conversation_id IN ({list}) \
-             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2) \
-                  OR conversation_id IN (SELECT conversation_id FROM conversation_watchers WHERE agent_id = $2))"
+            "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND conversation_id IN ({list}) AND {AGENT_SEES}"
         ),
     };
     let mut q = sqlx::query(&sql).bind(agent.workspace_id.0).bind(agent.id.0);
@@ -339,17 +342,40 @@ pub async fn visible_conversations(
     rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
 }
 
+/// Of `conversation_ids` (which changed), those an agent may have had and may not see
+/// any more: ones that passed through their teams' queue or their hands.
+pub async fn no_longer_visible(
+    conn: &mut AnyConnection,
+    agent: &Agent,
+    conversation_ids: &[i64],
+    visible: &std::collections::BTreeSet<i64>,
+) -> AppResult<Vec<i64>> {
+    let candidates: Vec<i64> = conversation_ids.iter().copied().filter(|c| !visible.contains(c)).collect();
+    if agent.role != Role::Agent || candidates.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND conversation_id IN ({}) \
+         AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2))",
+        placeholders(3, candidates.len())
+    );
+    let mut q = sqlx::query(&sql).bind(agent.workspace_id.0).bind(agent.id.0);
+    for id in &candidates {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
+}
+
 /// Every conversation id `agent` may see, newest activity first.
 pub async fn inbox_ids(conn: &mut AnyConnection, agent: &Agent) -> AppResult<Vec<i64>> {
     let sql = match agent.role {
         Role::Agent => {
-            "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 \
-             AND (assignee_id = $2 OR team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2) \
-                  OR conversation_id IN (SELECT conversation_id FROM conversation_watchers WHERE agent_id = $2))"
+            format!("SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND {AGENT_SEES}")
         }
-        _ => "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2",
+        _ => "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND $2 = $2".to_owned(),
     };
-    let rows = sqlx::query(sql).bind(agent.workspace_id.0).bind(agent.id.0).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&sql).bind(agent.workspace_id.0).bind(agent.id.0).fetch_all(&mut *conn).await?;
     rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
 }
 

@@ -153,11 +153,22 @@ async fn agents_send_files_quoted_replies_and_buttons(backend: Backend) {
         code(send(json!({"client_id": "x3", "text": "Hi", "attachment_id": 999_999})).await.unwrap()).await,
         (422, ErrorCode::InvalidInput)
     );
-    // Only the conversation's owner uploads into it.
+    // Only the conversation's owner uploads into it; a teammate does not even see it.
     let ben = stack.login("ben@demo.handoff.dev").await;
     let r = http
         .post(format!("{}/v1/conversations/{}/attachments", stack.url(), conv.id))
         .bearer_auth(ben.token.expose())
+        .header("content-type", "image/png")
+        .body(vec![1u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(r).await, (404, ErrorCode::NotFound));
+    // A manager sees it, and is still not its owner.
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let r = http
+        .post(format!("{}/v1/conversations/{}/attachments", stack.url(), conv.id))
+        .bearer_auth(maya.token.expose())
         .header("content-type", "image/png")
         .body(vec![1u8; 10])
         .send()

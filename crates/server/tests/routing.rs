@@ -328,3 +328,55 @@ async fn transfers_overrides_and_unassignment_are_recorded(backend: Backend) {
     let (status, _) = api.call("GET", "/v1/audit", &ana_t, None).await;
     assert_eq!(status, 403);
 }
+
+on_both_backends!(agents_see_their_queue_and_their_own_conversations_only);
+
+/// An agent's inbox is their teams' queue and their own conversations: when a
+/// teammate claims one from the queue, it leaves the others' inboxes (sync says
+/// `removed`) and its thread is no longer theirs to read.
+async fn agents_see_their_queue_and_their_own_conversations_only(backend: Backend) {
+    let stack = TestStack::start(backend).await;
+    let api = Api::new(&stack);
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    let ben = stack.login("ben@demo.handoff.dev").await;
+    let (ana_t, ben_t) = (ana.token.expose().to_owned(), ben.token.expose().to_owned());
+    let (conv, owner) = api.escalate("484000", json!({})).await;
+    assert_eq!(owner, None, "nobody online: queued in the default team");
+    let first: SyncResponse = stack.get_json("/v1/sync?cursor=0", &ana_t).await;
+    assert!(first.conversations.iter().any(|c| c.id.0 == conv), "in Ana's team queue");
+    let queue: Vec<QueueEntry> = stack.get_json("/v1/queue", &ana_t).await;
+    assert_eq!(queue.iter().map(|q| q.conversation_id.0).collect::<Vec<_>>(), [conv]);
+
+    api.ok("POST", &format!("/v1/conversations/{conv}/claim"), &ben_t, None).await;
+    let next: SyncResponse = stack.get_json(&format!("/v1/sync?cursor={}", first.cursor), &ana_t).await;
+    assert_eq!(next.removed, [ConversationId(conv)]);
+    assert!(
+        next.conversations.iter().all(|c| c.id.0 != conv) && next.messages.iter().all(|m| m.conversation_id.0 != conv)
+    );
+    let list: Vec<Conversation> = stack.get_json("/v1/conversations", &ana_t).await;
+    assert!(list.iter().all(|c| c.id.0 != conv));
+    let (status, _) = api.call("GET", &format!("/v1/conversations/{conv}"), &ana_t, None).await;
+    assert_eq!(status, 404);
+    // Ben has it, with its history; the manager sees everything.
+    let bens: SyncResponse = stack.get_json("/v1/sync?cursor=0", &ben_t).await;
+    assert!(
+        bens.conversations.iter().any(|c| c.id.0 == conv) && bens.messages.iter().any(|m| m.conversation_id.0 == conv)
+    );
+    assert!(bens.removed.is_empty());
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let list: Vec<Conversation> = stack.get_json("/v1/conversations", maya.token.expose()).await;
+    assert!(list.iter().any(|c| c.id.0 == conv));
+    // Once Ben transfers it to Ana, it is hers (whole thread), and gone from Ben's inbox.
+    api.ok(
+        "POST",
+        &format!("/v1/conversations/{conv}/transfer"),
+        &ben_t,
+        Some(json!({ "agent_id": ana.agent.id, "note": "yours" })),
+    )
+    .await;
+    let back: SyncResponse = stack.get_json(&format!("/v1/sync?cursor={}", next.cursor), &ana_t).await;
+    assert!(back.conversations.iter().any(|c| c.id.0 == conv));
+    assert!(back.messages.iter().any(|m| m.conversation_id.0 == conv && m.direction == Direction::Inbound));
+    let bens_next: SyncResponse = stack.get_json(&format!("/v1/sync?cursor={}", bens.cursor), &ben_t).await;
+    assert_eq!(bens_next.removed, [ConversationId(conv)]);
+}

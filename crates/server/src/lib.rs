@@ -91,6 +91,9 @@ pub struct Config {
     pub idle_away: Option<std::time::Duration>,
     /// How long an access token works; the app refreshes it with its refresh token.
     pub access_ttl: std::time::Duration,
+    /// Run the background workers (automation, sending, project webhooks, media, SLA,
+    /// availability). Off only in the benchmark's ingest-only rounds.
+    pub background_workers: bool,
 }
 
 impl Config {
@@ -117,6 +120,7 @@ impl Config {
             offline_grace: std::time::Duration::from_secs(60),
             idle_away: None,
             access_ttl: std::time::Duration::from_secs(15 * 60),
+            background_workers: true,
         }
     }
 }
@@ -274,14 +278,17 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config).await?;
-    let mut tasks = vec![
-        tokio::spawn(engine::run_automation(state.clone())),
-        tokio::spawn(sender::run_sender(state.clone())),
-        tokio::spawn(hooks::run_delivery(state.clone())),
-        tokio::spawn(media::run_fetcher(state.clone())),
-        tokio::spawn(sla::run_sla(state.clone())),
-        tokio::spawn(presence::run_availability(state.clone())),
-    ];
+    let mut tasks = Vec::new();
+    if state.config.background_workers {
+        tasks.extend([
+            tokio::spawn(engine::run_automation(state.clone())),
+            tokio::spawn(sender::run_sender(state.clone())),
+            tokio::spawn(hooks::run_delivery(state.clone())),
+            tokio::spawn(media::run_fetcher(state.clone())),
+            tokio::spawn(sla::run_sla(state.clone())),
+            tokio::spawn(presence::run_availability(state.clone())),
+        ]);
+    }
     if state.db.backend == Backend::Postgres {
         // Several replicas may share this database: live pokes and events cross over.
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -177,6 +177,7 @@ impl ServeArgs {
             offline_grace: std::time::Duration::from_secs(self.offline_grace_secs),
             idle_away: (self.idle_away_secs > 0).then(|| std::time::Duration::from_secs(self.idle_away_secs)),
             access_ttl: std::time::Duration::from_secs(self.access_token_minutes.max(1) * 60),
+            background_workers: true,
         })
     }
 }

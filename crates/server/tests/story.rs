@@ -488,11 +488,21 @@ async fn replies_are_checked(backend: Backend) {
     })
     .await;
     let url = format!("{}/v1/conversations/{}/messages", stack.url(), conv.id);
-    // Ben is in the same team and sees it, but it is Ana's.
+    // Ben is in the same team, but it is Ana's: he does not even see it.
     let r = http()
         .post(&url)
         .bearer_auth(ben.token.expose())
         .json(&json!({"client_id": "b1", "text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), r.json::<ApiError>().await.unwrap().code), (404, ErrorCode::NotFound));
+    // Maya (a manager) sees it, and it is not hers to answer either.
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let r = http()
+        .post(&url)
+        .bearer_auth(maya.token.expose())
+        .json(&json!({"client_id": "m1", "text": "hi"}))
         .send()
         .await
         .unwrap();

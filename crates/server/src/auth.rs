@@ -421,33 +421,24 @@ pub async fn refresh(state: &AppState, refresh_token: &SecretString) -> AppResul
 
 /// Revokes a session and every token of it.
 pub async fn revoke_session_in(conn: &mut AnyConnection, session_id: i64) -> AppResult<()> {
-    let now = now_ms();
-    sqlx::query("UPDATE sessions SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-        .bind(now)
-        .bind(session_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE session_id = $2")
-        .bind(now)
-        .bind(session_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    revoke_where(conn, ("id", "session_id"), session_id).await
 }
 
 /// Revokes every session and token of an agent (password reset, removal).
 pub async fn revoke_agent(conn: &mut AnyConnection, agent_id: i64) -> AppResult<()> {
+    revoke_where(conn, ("agent_id", "agent_id"), agent_id).await
+}
+
+/// Revokes the sessions whose `columns.0`, and the tokens whose `columns.1`, is `id`.
+async fn revoke_where(conn: &mut AnyConnection, columns: (&str, &str), id: i64) -> AppResult<()> {
     let now = now_ms();
-    sqlx::query("UPDATE sessions SET revoked_at = COALESCE(revoked_at, $1) WHERE agent_id = $2")
-        .bind(now)
-        .bind(agent_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE agent_id = $2")
-        .bind(now)
-        .bind(agent_id)
-        .execute(&mut *conn)
-        .await?;
+    for (table, column) in [("sessions", columns.0), ("tokens", columns.1)] {
+        sqlx::query(&format!("UPDATE {table} SET revoked_at = COALESCE(revoked_at, $1) WHERE {column} = $2"))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

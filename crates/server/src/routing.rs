@@ -282,13 +282,7 @@ pub async fn assign_to(
         .bind(agent.0)
         .execute(&mut *conn)
         .await?;
-    let ws: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
-        .bind(h.id.0)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("workspace_id")?;
-    state.db.record_change(conn, ws, "handoff", h.id.0, h.conversation_id.0).await?;
-    state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+    let ws = record_handoff_change(state, conn, h).await?;
     let who = |a: &Agent| json!({ "id": a.id, "name": a.name, "email": a.email });
     let target = store::agent_by_id(conn, agent).await?;
     let mut data = json!({ "conversation_id": h.conversation_id, "handoff_id": h.id, "assigned_at": now,
@@ -322,6 +316,18 @@ pub async fn assign_to(
     hooks::emit(conn, ws, Some(h.conversation_id.0), event, data).await?;
     tracing::info!(conversation = h.conversation_id.0, agent = agent.0, "assigned");
     Ok(())
+}
+
+/// Appends `h` and its conversation to the change log; returns the workspace.
+async fn record_handoff_change(state: &AppState, conn: &mut AnyConnection, h: &Handoff) -> AppResult<i64> {
+    let ws: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
+        .bind(h.id.0)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("workspace_id")?;
+    state.db.record_change(conn, ws, "handoff", h.id.0, h.conversation_id.0).await?;
+    state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+    Ok(ws)
 }
 
 /// Assigns waiting handoffs of a workspace while agents can take them: the most urgent
@@ -497,13 +503,7 @@ async fn requeue(state: &AppState, conn: &mut AnyConnection, h: &Handoff, team: 
     .bind(h.conversation_id.0)
     .execute(&mut *conn)
     .await?;
-    let ws: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
-        .bind(h.id.0)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("workspace_id")?;
-    state.db.record_change(conn, ws, "handoff", h.id.0, h.conversation_id.0).await?;
-    state.db.record_change(conn, ws, "conversation", h.conversation_id.0, h.conversation_id.0).await?;
+    record_handoff_change(state, conn, h).await?;
     Ok(())
 }
 

@@ -81,6 +81,12 @@ pub async fn set_availability(inbox: State<'_, Inbox>, availability: Availabilit
     inbox.set_availability(availability).await
 }
 
+/// The person is at the keyboard (throttled in inbox-core).
+#[tauri::command]
+pub async fn report_activity(inbox: State<'_, Inbox>) -> Result<(), CoreError> {
+    inbox.report_activity().await
+}
+
 #[tauri::command]
 pub fn connection_status(inbox: State<'_, Inbox>) -> bool {
     inbox.is_connected()

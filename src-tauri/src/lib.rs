@@ -46,6 +46,7 @@ pub fn run() {
             commands::send_reply,
             commands::resolve,
             commands::set_availability,
+            commands::report_activity,
             commands::connection_status,
             commands::mark_read,
             commands::typing,

@@ -44,6 +44,23 @@ describe('App', () => {
     await waitFor(() => expect(select).toHaveValue('away'));
   });
 
+  it('reports keys and clicks as activity once signed in, not on the login screen', async () => {
+    const user = userEvent.setup();
+    const signedOut = new FakeBackend({ session: null });
+    const { unmount } = render(App, { backend: signedOut });
+    await screen.findByLabelText(/password/i);
+    await user.keyboard('x');
+    expect(signedOut.reportActivity).not.toHaveBeenCalled();
+    unmount();
+
+    const backend = backendWithTwo();
+    render(App, { backend });
+    await screen.findByTestId('inbox');
+    await user.keyboard('j');
+    await user.click(screen.getByTestId('agent-name'));
+    await waitFor(() => expect(backend.reportActivity).toHaveBeenCalled());
+  });
+
   it('reloads the list and the open thread when the backend signals a change', async () => {
     const user = userEvent.setup();
     const backend = backendWithTwo();

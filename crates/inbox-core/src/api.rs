@@ -198,6 +198,11 @@ impl ApiClient {
         self.call(Method::PUT, "/v1/me/availability", Some(&AvailabilityRequest { availability })).await
     }
 
+    /// The app is there; with `active`, so is the person (keeps them from going away).
+    pub async fn heartbeat(&self, active: bool) -> CoreResult<()> {
+        self.call(Method::POST, "/v1/me/heartbeat", Some(&serde_json::json!({ "active": active }))).await
+    }
+
     pub async fn sync(&self, cursor: i64) -> CoreResult<SyncResponse> {
         self.call::<(), _>(Method::GET, &format!("/v1/sync?cursor={cursor}"), None).await
     }

@@ -75,7 +75,12 @@ struct Inner {
     pull_lock: tokio::sync::Mutex<()>,
     flush_lock: tokio::sync::Mutex<()>,
     connected: AtomicBool,
+    /// When activity was last reported to the server.
+    last_activity: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// Activity is reported at most this often.
+const ACTIVITY_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Inbox(Arc<Inner>);
@@ -110,6 +115,7 @@ impl Inbox {
             pull_lock: tokio::sync::Mutex::new(()),
             flush_lock: tokio::sync::Mutex::new(()),
             connected: AtomicBool::new(false),
+            last_activity: std::sync::Mutex::new(None),
         })))
     }
 
@@ -361,6 +367,21 @@ impl Inbox {
         self.api()?.resolve(id, note.filter(|n| !n.trim().is_empty())).await?;
         self.pull().await?;
         Ok(())
+    }
+
+    /// The person did something in the app: tells the server (at most every 30 s), so
+    /// an idle-away policy does not mark them away while they work, and brings them
+    /// back online if it had.
+    pub async fn report_activity(&self) -> CoreResult<()> {
+        let now = std::time::Instant::now();
+        {
+            let mut last = self.0.last_activity.lock().expect("not poisoned");
+            if last.is_some_and(|t| now.duration_since(t) < ACTIVITY_EVERY) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        self.api()?.heartbeat(true).await
     }
 
     pub async fn set_availability(&self, availability: Availability) -> CoreResult<Agent> {

@@ -491,3 +491,34 @@ async fn a_conversation_a_teammate_claims_leaves_the_local_copy() {
     .await;
     assert!(inbox.thread(id).await.is_err(), "its messages went too");
 }
+
+/// With an idle-away policy on the server, an agent whose app reports activity stays
+/// online, and one marked away for idling comes back when they touch the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_keeps_and_brings_the_agent_online() {
+    let stack = TestStack::start_with(Backend::Sqlite, |c| {
+        c.idle_away = Some(Duration::from_secs(300));
+        c.offline_grace = Duration::from_secs(3600);
+    })
+    .await;
+    let state = &stack.server.state;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+    let session = inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    let availability = || async {
+        let me: Agent = stack.get_json("/v1/me", stack.login("ana@demo.handoff.dev").await.token.expose()).await;
+        me.availability
+    };
+    state.clock.advance(Duration::from_secs(301));
+    handoff_server::presence::sweep(state).await.unwrap();
+    assert_eq!(availability().await, Availability::Away, "idle for 301 s");
+    inbox.report_activity().await.unwrap();
+    assert_eq!(availability().await, Availability::Online, "back at the keyboard");
+    // Reports are throttled: a second one at once does not reach the server.
+    state.clock.advance(Duration::from_secs(301));
+    handoff_server::presence::sweep(state).await.unwrap();
+    inbox.report_activity().await.unwrap();
+    assert_eq!(availability().await, Availability::Away, "the second report within 30 s was not sent");
+    let _ = session;
+}

@@ -110,9 +110,9 @@ struct ServeArgs {
     /// count as offline and get no new conversations.
     #[arg(long, env = "HANDOFF_OFFLINE_GRACE_SECS", default_value_t = 60, global = true)]
     offline_grace_secs: u64,
-    /// Seconds without activity (the app's heartbeats) before an online agent becomes
-    /// away; 0 keeps idle agents online.
-    #[arg(long, env = "HANDOFF_IDLE_AWAY_SECS", default_value_t = 0, global = true)]
+    /// Seconds without activity in the app (keys, clicks) before an online agent becomes
+    /// away and gets no new conversations; 0 keeps idle agents online.
+    #[arg(long, env = "HANDOFF_IDLE_AWAY_SECS", default_value_t = 600, global = true)]
     idle_away_secs: u64,
     /// Minutes an access token works before the app must refresh it.
     #[arg(long, env = "HANDOFF_ACCESS_TOKEN_MINUTES", default_value_t = 15, global = true)]

@@ -48,6 +48,11 @@ export interface IBackend {
    */
   sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message>;
   setAvailability(availability: Availability): Promise<Agent>;
+  /**
+   * The person used the app (a key, a click): keeps an idle-away policy from marking
+   * them away, and brings them back if it had. Cheap to call often: throttled.
+   */
+  reportActivity(): Promise<void>;
   /** The agent opened the thread: the customer sees blue ticks on their last message. */
   markRead(conversationId: number): Promise<void>;
   /** The agent is typing: the customer sees the typing indicator (about 25 s). */

@@ -313,6 +313,27 @@ describe('HttpBackend', () => {
     });
   });
 
+  it('reportActivity POSTs an active heartbeat at most every 30 s', async () => {
+    await loggedIn();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-11-23T10:00:00Z'));
+      const before = fetchMock.mock.calls.length;
+      fetchMock.mockResolvedValue(new Response(null, { status: 204 }));
+      await backend.reportActivity();
+      expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/me/heartbeat`, method: 'POST', body: { active: true } });
+      await backend.reportActivity();
+      vi.setSystemTime(new Date('2026-11-23T10:00:29Z'));
+      await backend.reportActivity();
+      expect(fetchMock.mock.calls.length - before).toBe(1);
+      vi.setSystemTime(new Date('2026-11-23T10:00:31Z'));
+      await backend.reportActivity();
+      expect(fetchMock.mock.calls.length - before).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('setAvailability PUTs {availability}', async () => {
     await loggedIn();
     fetchMock.mockResolvedValueOnce(json({ ...agent, availability: 'away' }));

@@ -65,6 +65,9 @@ export function normalizeServerUrl(input: string): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+/** Activity is reported to the server at most this often. */
+export const ACTIVITY_EVERY_MS = 30_000;
+
 /** `http(s)://host/prefix` -> `ws(s)://host/prefix/v1/events?access_token=…` */
 export function eventsUrl(serverUrl: string, token: string): string {
   const url = new URL(`${serverUrl}/v1/events`);
@@ -451,6 +454,16 @@ export class HttpBackend implements IBackend {
       language,
       parameters,
     });
+  }
+
+  /** When activity was last reported (ms since epoch), to report at most every 30 s. */
+  private lastActivity = 0;
+
+  async reportActivity(): Promise<void> {
+    const now = Date.now();
+    if (!this.auth || now - this.lastActivity < ACTIVITY_EVERY_MS) return;
+    this.lastActivity = now;
+    await this.request<void>('POST', '/v1/me/heartbeat', { active: true });
   }
 
   async setAvailability(availability: Availability): Promise<Agent> {

@@ -379,6 +379,20 @@ export class Inbox {
     ]);
   }
 
+  /**
+   * The person used the app: tell the server (throttled by the backend). If an idle
+   * policy had made them away, the server brings them back online; reload the agent
+   * then. Failures are not worth showing: the next activity tries again.
+   */
+  async activity(): Promise<void> {
+    if (this.phase !== 'inbox') return;
+    try {
+      await this.backend.reportActivity();
+    } catch (err) {
+      this.endedSession(toBackendError(err));
+    }
+  }
+
   async setAvailability(availability: Availability): Promise<void> {
     this.availabilityError = null;
     try {

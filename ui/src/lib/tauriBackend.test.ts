@@ -209,6 +209,12 @@ describe('TauriBackend', () => {
     expect(appCalls()).toEqual([{ cmd: 'set_availability', args: { availability: 'away' } }]);
   });
 
+  it('reportActivity calls report_activity (inbox-core throttles)', async () => {
+    replies.report_activity = null;
+    await backend.reportActivity();
+    expect(appCalls()).toEqual([{ cmd: 'report_activity', args: {} }]);
+  });
+
   it('a rejected invoke {code, message} becomes a BackendError with that code', async () => {
     replies.send_reply = { reject: { code: 'not_assignee', message: 'conversation 3 is assigned to agent 9' } };
     const err = await backend.sendReply(3, 'hi').catch((e: unknown) => e);

@@ -91,6 +91,11 @@ export class TauriBackend implements IBackend {
     return this.call<Agent>('set_availability', { availability });
   }
 
+  async reportActivity(): Promise<void> {
+    // inbox-core throttles the calls to the server.
+    await this.call<void>('report_activity');
+  }
+
   async markRead(conversationId: number): Promise<void> {
     await this.call<void>('mark_read', { conversationId });
   }

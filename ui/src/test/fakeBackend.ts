@@ -200,6 +200,10 @@ export class FakeBackend implements IBackend {
     if (row) Object.assign(row, patch);
   });
 
+  reportActivity = vi.fn(async (): Promise<void> => {
+    this.fail('reportActivity');
+  });
+
   setAvailability = vi.fn(async (availability: Availability): Promise<Agent> => {
     this.fail('setAvailability');
     if (!this.currentSession) throw new BackendError('not_logged_in', 'no');

@@ -1,8 +1,9 @@
 //! The IPC commands the UI invokes. Each is a few lines over `inbox_core::Inbox`; errors
-//! cross as `{code, message}`.
+//! cross as `{code, message, details?}`.
 
 use handoff_protocol::{
-    Agent, Availability, Conversation, ConversationDetail, ConversationId, Message, MessageId, SecretString,
+    Agent, AgentId, AgentProfile, Availability, CannedResponse, Conversation, ConversationDetail, ConversationId,
+    Message, MessageId, PresenceState, RenderedResponse, SecretString, Team, TeamId,
 };
 use inbox_core::{CoreError, Inbox, Session};
 use tauri::State;
@@ -158,4 +159,67 @@ pub async fn send_interactive(
     reply_to: Option<i64>,
 ) -> Result<Message, CoreError> {
     inbox.send_interactive(ConversationId(conversation_id), &body, buttons, reply_to.map(MessageId)).await
+}
+
+#[tauri::command]
+pub async fn claim(inbox: State<'_, Inbox>, conversation_id: i64) -> Result<Conversation, CoreError> {
+    inbox.claim(ConversationId(conversation_id)).await
+}
+
+#[tauri::command]
+pub async fn transfer(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    agent_id: Option<i64>,
+    team_id: Option<i64>,
+    note: String,
+) -> Result<Conversation, CoreError> {
+    inbox.transfer(ConversationId(conversation_id), agent_id.map(AgentId), team_id.map(TeamId), &note).await
+}
+
+#[tauri::command]
+pub async fn add_note(inbox: State<'_, Inbox>, conversation_id: i64, text: String) -> Result<Message, CoreError> {
+    inbox.add_note(ConversationId(conversation_id), &text).await
+}
+
+#[tauri::command]
+pub async fn set_labels(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    labels: Vec<String>,
+) -> Result<Conversation, CoreError> {
+    inbox.set_labels(ConversationId(conversation_id), labels).await
+}
+
+#[tauri::command]
+pub async fn canned_responses(inbox: State<'_, Inbox>) -> Result<Vec<CannedResponse>, CoreError> {
+    inbox.canned_responses().await
+}
+
+#[tauri::command]
+pub async fn render_canned(
+    inbox: State<'_, Inbox>,
+    id: i64,
+    conversation_id: i64,
+) -> Result<RenderedResponse, CoreError> {
+    inbox.render_canned(id, ConversationId(conversation_id)).await
+}
+
+#[tauri::command]
+pub async fn agents(inbox: State<'_, Inbox>) -> Result<Vec<AgentProfile>, CoreError> {
+    inbox.agents().await
+}
+
+#[tauri::command]
+pub async fn teams(inbox: State<'_, Inbox>) -> Result<Vec<Team>, CoreError> {
+    inbox.teams().await
+}
+
+#[tauri::command]
+pub async fn set_presence(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    state: PresenceState,
+) -> Result<(), CoreError> {
+    inbox.set_presence(ConversationId(conversation_id), state).await
 }

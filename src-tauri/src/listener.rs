@@ -1,6 +1,6 @@
 //! Inbox events → window events (`inbox://...`) and desktop notifications.
 
-use handoff_protocol::ConversationId;
+use handoff_protocol::{ConversationId, ServerEvent};
 use inbox_core::notify::{show_escalation, NotificationAction};
 use inbox_core::{CoreError, Escalation, InboxListener};
 use serde_json::json;
@@ -45,6 +45,11 @@ impl InboxListener for WindowListener {
                 let _ = app.emit("inbox://open-conversation", json!({ "conversation_id": id }));
             }
         });
+    }
+
+    /// Presence and mentions, as the server sent them, for the window (`live`).
+    fn live(&self, event: &ServerEvent) {
+        self.emit("live", json!(event));
     }
 
     fn session_ended(&self, error: &CoreError) {

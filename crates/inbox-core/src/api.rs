@@ -290,4 +290,42 @@ impl ApiClient {
     pub async fn handoff(&self, id: ConversationId, req: &HandoffRequest) -> CoreResult<Handoff> {
         self.call(Method::POST, &format!("/v1/conversations/{id}/handoff"), Some(req)).await
     }
+
+    pub async fn claim(&self, id: ConversationId) -> CoreResult<Conversation> {
+        self.call::<(), _>(Method::POST, &format!("/v1/conversations/{id}/claim"), None).await
+    }
+
+    pub async fn transfer(&self, id: ConversationId, req: &TransferRequest) -> CoreResult<Conversation> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/transfer"), Some(req)).await
+    }
+
+    pub async fn add_note(&self, id: ConversationId, req: &NoteRequest) -> CoreResult<Message> {
+        self.call(Method::POST, &format!("/v1/conversations/{id}/notes"), Some(req)).await
+    }
+
+    pub async fn set_labels(&self, id: ConversationId, labels: &[String]) -> CoreResult<Conversation> {
+        self.call(Method::PUT, &format!("/v1/conversations/{id}/labels"), Some(&labels)).await
+    }
+
+    pub async fn canned_responses(&self) -> CoreResult<Vec<CannedResponse>> {
+        self.call::<(), _>(Method::GET, "/v1/canned-responses", None).await
+    }
+
+    pub async fn render_canned(&self, id: i64, conversation: ConversationId) -> CoreResult<RenderedResponse> {
+        let body = serde_json::json!({ "conversation_id": conversation });
+        self.call(Method::POST, &format!("/v1/canned-responses/{id}/render"), Some(&body)).await
+    }
+
+    pub async fn agents(&self) -> CoreResult<Vec<AgentProfile>> {
+        self.call::<(), _>(Method::GET, "/v1/agents", None).await
+    }
+
+    pub async fn teams(&self) -> CoreResult<Vec<Team>> {
+        self.call::<(), _>(Method::GET, "/v1/teams", None).await
+    }
+
+    pub async fn set_presence(&self, id: ConversationId, state: PresenceState) -> CoreResult<()> {
+        let body = serde_json::json!({ "state": state });
+        self.call(Method::PUT, &format!("/v1/conversations/{id}/presence"), Some(&body)).await
+    }
 }

@@ -363,6 +363,62 @@ impl Inbox {
         self.api()?.typing(id).await
     }
 
+    /// Takes a queued conversation (`already_claimed`, with the owner, when someone was
+    /// faster); the local copy follows at once.
+    pub async fn claim(&self, id: ConversationId) -> CoreResult<Conversation> {
+        let c = self.api()?.claim(id).await?;
+        self.pull().await?;
+        Ok(c)
+    }
+
+    /// Hands the conversation to an agent or a team's queue, with a note for them.
+    pub async fn transfer(
+        &self,
+        id: ConversationId,
+        agent_id: Option<AgentId>,
+        team_id: Option<TeamId>,
+        note: &str,
+    ) -> CoreResult<Conversation> {
+        let c = self.api()?.transfer(id, &TransferRequest { agent_id, team_id, note: note.to_owned() }).await?;
+        self.pull().await?;
+        Ok(c)
+    }
+
+    /// An internal note (never sent to the customer); `@handle` mentions a colleague.
+    pub async fn add_note(&self, id: ConversationId, text: &str) -> CoreResult<Message> {
+        let m =
+            self.api()?.add_note(id, &NoteRequest { text: text.to_owned(), client_id: Some(new_client_id()) }).await?;
+        self.pull().await?;
+        Ok(m)
+    }
+
+    pub async fn set_labels(&self, id: ConversationId, labels: Vec<String>) -> CoreResult<Conversation> {
+        let c = self.api()?.set_labels(id, &labels).await?;
+        self.pull().await?;
+        Ok(c)
+    }
+
+    pub async fn canned_responses(&self) -> CoreResult<Vec<CannedResponse>> {
+        self.api()?.canned_responses().await
+    }
+
+    pub async fn render_canned(&self, id: i64, conversation: ConversationId) -> CoreResult<RenderedResponse> {
+        self.api()?.render_canned(id, conversation).await
+    }
+
+    pub async fn agents(&self) -> CoreResult<Vec<AgentProfile>> {
+        self.api()?.agents().await
+    }
+
+    pub async fn teams(&self) -> CoreResult<Vec<Team>> {
+        self.api()?.teams().await
+    }
+
+    /// Tells the others on this conversation what this agent does there.
+    pub async fn set_presence(&self, id: ConversationId, state: PresenceState) -> CoreResult<()> {
+        self.api()?.set_presence(id, state).await
+    }
+
     pub async fn resolve(&self, id: ConversationId, note: Option<String>) -> CoreResult<()> {
         self.api()?.resolve(id, note.filter(|n| !n.trim().is_empty())).await?;
         self.pull().await?;

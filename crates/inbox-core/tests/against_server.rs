@@ -16,6 +16,7 @@ struct Recorder {
     connected: AtomicBool,
     escalations: Mutex<Vec<Escalation>>,
     changes: Mutex<usize>,
+    live: Mutex<Vec<ServerEvent>>,
 }
 
 impl InboxListener for Recorder {
@@ -29,6 +30,9 @@ impl InboxListener for Recorder {
         self.escalations.lock().unwrap().push(e);
     }
     fn session_ended(&self, _e: &CoreError) {}
+    fn live(&self, e: &ServerEvent) {
+        self.live.lock().unwrap().push(e.clone());
+    }
 }
 
 fn keyring() -> Arc<KeyringStore> {
@@ -521,4 +525,110 @@ async fn activity_keeps_and_brings_the_agent_online() {
     inbox.report_activity().await.unwrap();
     assert_eq!(availability().await, Availability::Away, "the second report within 30 s was not sent");
     let _ = session;
+}
+
+/// Two agents' apps working one queue: a claim race lost with the owner's name,
+/// a transfer with a note, an internal note that mentions the colleague (who hears
+/// of it live), labels, canned responses, and presence between the two apps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teamwork_from_the_app() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let open = |email: &'static str| {
+        let url = stack.url();
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            let rec = Arc::new(Recorder::default());
+            let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+            let s = inbox.login(&url, email, "handoff-demo".into()).await.unwrap();
+            wait_connected(&rec).await;
+            (inbox, rec, s, dir)
+        }
+    };
+    let (ana, ana_rec, ana_s, _d1) = open("ana@demo.handoff.dev").await;
+    let (ben, ben_rec, ben_s, _d2) = open("ben@demo.handoff.dev").await;
+    // Nobody has room: the escalation waits in the queue both see.
+    let omar = stack.login("omar@demo.handoff.dev").await;
+    let http = reqwest::Client::new();
+    for id in [ana_s.agent.id, ben_s.agent.id] {
+        let r = http
+            .patch(format!("{}/v1/agents/{id}", stack.url()))
+            .bearer_auth(omar.token.expose())
+            .json(&json!({ "capacity": 0 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    stack.sandbox.sandbox.customer_says("5511900000077", "Caio", "a person please").await.unwrap();
+    let id = eventually(10, "the queued conversation in both apps", || async {
+        let a = ana.conversations().await.unwrap().into_iter().find(|c| c.state == ConversationState::Waiting);
+        let b = ben.conversations().await.unwrap().into_iter().find(|c| c.state == ConversationState::Waiting);
+        a.zip(b).map(|(a, _)| a.id)
+    })
+    .await;
+
+    // Ana claims first; Ben's claim is refused with her name.
+    let c = ana.claim(id).await.unwrap();
+    assert_eq!(c.assignee_id, Some(ana_s.agent.id));
+    let err = ben.claim(id).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyClaimed);
+    assert_eq!(err.to_api_error().details.unwrap()["owner"]["name"], "Ana Alvarez");
+
+    // Presence: Ana types; Ben's app hears it... once he may see the thread. Ana's
+    // note mentions him first, which brings him in.
+    let note = ana.add_note(id, "@ben can you check the refund?").await.unwrap();
+    assert_eq!(note.direction, Direction::Note);
+    eventually(10, "Ben told of the mention", || async {
+        ben_rec
+            .live
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Mentioned { message_id, .. } if *message_id == note.id))
+            .then_some(())
+    })
+    .await;
+    ana.set_presence(id, PresenceState::Typing).await.unwrap();
+    eventually(10, "Ben sees Ana typing", || async {
+        ben_rec
+            .live
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Presence { agent_id, state: PresenceState::Typing, .. } if *agent_id == ana_s.agent.id))
+            .then_some(())
+    })
+    .await;
+    assert!(ana_rec
+        .live
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|e| !matches!(e, ServerEvent::Presence { agent_id, .. } if *agent_id == ana_s.agent.id)));
+
+    // Labels and canned responses.
+    let c = ana.set_labels(id, vec!["refund".into(), "Refund".into()]).await.unwrap();
+    assert_eq!(c.labels, ["refund"]);
+    let r = http
+        .post(format!("{}/v1/canned-responses", stack.url()))
+        .bearer_auth(omar.token.expose())
+        .json(&json!({ "shortcut": "hi", "title": "Hi", "body": "Hello {{contact.first_name}}, {{agent.first_name}} here." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let canned = ana.canned_responses().await.unwrap();
+    let rendered = ana.render_canned(canned[0].id, id).await.unwrap();
+    assert_eq!(rendered.text, "Hello Caio, Ana here.");
+    assert!(ana.agents().await.unwrap().iter().any(|a| a.email == "ben@demo.handoff.dev"));
+    assert!(ana.teams().await.unwrap().iter().any(|t| t.is_default));
+
+    // Ana transfers to Ben with a note: his app has it, note first.
+    let c = ana.transfer(id, Some(ben_s.agent.id), None, "Refund approved, send the label").await.unwrap();
+    assert_eq!(c.assignee_id, Some(ben_s.agent.id));
+    let t = eventually(10, "the transfer in Ben's app", || async {
+        ben.thread(id).await.ok().filter(|t| t.conversation.assignee_id == Some(ben_s.agent.id))
+    })
+    .await;
+    assert_eq!(t.handoffs.last().unwrap().transfer_note.as_deref(), Some("Refund approved, send the label"));
 }

@@ -51,6 +51,38 @@ impl Escalation {
     }
 }
 
+/// An SLA clock of one of this agent's conversations reached its warning (or its
+/// deadline): worth a notification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlaAlert {
+    pub conversation: Conversation,
+    pub clock: SlaClock,
+}
+
+impl SlaAlert {
+    pub fn notification_text(&self) -> (String, String) {
+        let who = self.conversation.contact.display_name();
+        let what = match self.clock.kind {
+            SlaKind::FirstResponse => "First response",
+            SlaKind::NextResponse => "Reply",
+            SlaKind::Resolution => "Resolution",
+        };
+        let title = if self.clock.breached_at.is_some() {
+            format!("{what} overdue: {who}")
+        } else {
+            format!("{what} due soon: {who}")
+        };
+        let body = match self.clock.due_at {
+            Some(due) if self.clock.breached_at.is_none() => {
+                let mins = ((due - crate::store::now_ms()) / 60_000).max(0);
+                format!("Due in {mins} min.")
+            }
+            _ => "The customer is waiting for an answer.".into(),
+        };
+        (title, body)
+    }
+}
+
 /// What the inbox tells its window.
 pub trait InboxListener: Send + Sync + 'static {
     /// These conversations changed locally (empty: reload everything).
@@ -64,6 +96,9 @@ pub trait InboxListener: Send + Sync + 'static {
     /// Live-only news: someone else is viewing, typing or drafting in a conversation,
     /// or this agent was @mentioned in a note.
     fn live(&self, _event: &ServerEvent) {}
+    /// An SLA clock of a conversation assigned to this agent warned or breached (after
+    /// the first sync of a session; each once).
+    fn sla_alert(&self, _alert: SlaAlert) {}
 }
 
 struct Inner {
@@ -460,6 +495,7 @@ impl Inbox {
         let announcing = store.meta("bootstrapped").await?.as_deref() == Some("1");
         let mut changed = BTreeSet::new();
         let mut escalations = Vec::new();
+        let mut alerts = Vec::new();
         loop {
             let resp = api.sync(store.cursor().await?).await?;
             store.apply(&resp).await?;
@@ -476,6 +512,24 @@ impl Inbox {
                     }
                 }
             }
+            // SLA warnings and breaches on this agent's conversations, each announced once.
+            for h in &resp.handoffs {
+                let Some(conv) = store.conversation(h.conversation_id).await? else { continue };
+                if conv.assignee_id != Some(me) || conv.active_handoff_id != Some(h.id) {
+                    continue;
+                }
+                for clock in h.sla.iter().filter(|c| c.stopped_at.is_none()) {
+                    let stage = match (clock.warned_at, clock.breached_at) {
+                        (_, Some(_)) => "breached",
+                        (Some(_), None) => "warned",
+                        _ => continue,
+                    };
+                    let key = format!("sla:{}:{}:{}:{stage}", h.id, clock.kind, clock.started_at);
+                    if store.mark_notified_key(&key).await? && announcing {
+                        alerts.push(SlaAlert { conversation: conv.clone(), clock: clock.clone() });
+                    }
+                }
+            }
             if !resp.has_more {
                 break;
             }
@@ -489,6 +543,9 @@ impl Inbox {
         }
         for e in escalations {
             self.0.listener.escalated(e);
+        }
+        for a in alerts {
+            self.0.listener.sla_alert(a);
         }
         Ok(changed)
     }

@@ -13,6 +13,6 @@ pub mod store;
 
 pub use api::{ApiClient, Tokens};
 pub use error::{CoreError, CoreResult};
-pub use inbox::{Escalation, Inbox, InboxListener, Session};
+pub use inbox::{Escalation, Inbox, InboxListener, Session, SlaAlert};
 pub use secrets::{KeyringStore, SecretStore};
 pub use store::LocalStore;

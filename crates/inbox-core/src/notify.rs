@@ -1,8 +1,6 @@
 //! Desktop notifications (notify-rust): freedesktop D-Bus on Linux, Notification
 //! Center on macOS, toasts on Windows.
 
-use crate::inbox::Escalation;
-
 /// What the person did with a notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotificationAction {
@@ -10,10 +8,10 @@ pub enum NotificationAction {
     Dismissed,
 }
 
-/// Shows the escalation notification. `on_action` runs (on a background thread) when the
-/// person clicks it, where the platform reports clicks.
-pub fn show_escalation(escalation: &Escalation, on_action: impl FnOnce(NotificationAction) + Send + 'static) {
-    let (title, body) = escalation.notification_text();
+/// Shows a notification with an Open action (escalations, mentions, SLA warnings).
+/// `on_action` runs (on a background thread) when the person clicks it, where the
+/// platform reports clicks.
+pub fn show(title: String, body: String, on_action: impl FnOnce(NotificationAction) + Send + 'static) {
     std::thread::spawn(move || {
         let mut n = notify_rust::Notification::new();
         n.appname("Handoff Inbox").summary(&title).body(&body).action("default", "Open").action("open", "Open");

@@ -106,7 +106,7 @@ impl LocalStore {
     /// Forgets everything (another account or server, or a logout).
     pub async fn clear(&self) -> CoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        for table in ["meta", "conversations", "messages", "handoffs", "outbox", "notified"] {
+        for table in ["meta", "conversations", "messages", "handoffs", "outbox", "notified", "notified_keys"] {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -294,6 +294,15 @@ impl LocalStore {
     }
 
     /// Marks a handoff as announced; `true` the first time only.
+    /// Records that `key` was announced; `false` when it already was.
+    pub async fn mark_notified_key(&self, key: &str) -> CoreResult<bool> {
+        let r = sqlx::query("INSERT INTO notified_keys (key) VALUES (?) ON CONFLICT DO NOTHING")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     pub async fn mark_notified(&self, handoff_id: HandoffId) -> CoreResult<bool> {
         let r = sqlx::query("INSERT INTO notified (handoff_id) VALUES (?) ON CONFLICT DO NOTHING")
             .bind(handoff_id.0)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use handoff_protocol::*;
 use handoff_server::testkit::{eventually, TestStack};
 use handoff_server::Backend;
-use inbox_core::{CoreError, Escalation, Inbox, InboxListener, KeyringStore, SecretStore, Tokens};
+use inbox_core::{CoreError, Escalation, Inbox, InboxListener, KeyringStore, SecretStore, SlaAlert, Tokens};
 use serde_json::json;
 
 #[derive(Default)]
@@ -17,6 +17,7 @@ struct Recorder {
     escalations: Mutex<Vec<Escalation>>,
     changes: Mutex<usize>,
     live: Mutex<Vec<ServerEvent>>,
+    sla: Mutex<Vec<SlaAlert>>,
 }
 
 impl InboxListener for Recorder {
@@ -32,6 +33,9 @@ impl InboxListener for Recorder {
     fn session_ended(&self, _e: &CoreError) {}
     fn live(&self, e: &ServerEvent) {
         self.live.lock().unwrap().push(e.clone());
+    }
+    fn sla_alert(&self, a: SlaAlert) {
+        self.sla.lock().unwrap().push(a);
     }
 }
 
@@ -631,4 +635,36 @@ async fn teamwork_from_the_app() {
     })
     .await;
     assert_eq!(t.handoffs.last().unwrap().transfer_note.as_deref(), Some("Refund approved, send the label"));
+}
+
+/// An SLA warning, then the breach, on Ana's conversation each reach her app once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sla_warnings_on_my_conversations_are_announced_once() {
+    let stack = TestStack::start_with(Backend::Sqlite, |c| c.offline_grace = Duration::from_secs(24 * 3600)).await;
+    let state = &stack.server.state;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+    inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    let id = assigned_conversation(&stack, &inbox, "5511900000099").await;
+    // Normal priority: first response due in 15 minutes, warning at 75%.
+    state.clock.advance(Duration::from_secs(12 * 60));
+    handoff_server::sla::tick(state).await.unwrap();
+    let warned = eventually(10, "the SLA warning", || async { rec.sla.lock().unwrap().first().cloned() }).await;
+    assert_eq!((warned.conversation.id, warned.clock.kind), (id, SlaKind::FirstResponse));
+    assert!(warned.clock.breached_at.is_none());
+    assert!(warned.notification_text().0.starts_with("First response due soon"));
+    state.clock.advance(Duration::from_secs(4 * 60));
+    handoff_server::sla::tick(state).await.unwrap();
+    let breached = eventually(10, "the breach", || async {
+        let l = rec.sla.lock().unwrap();
+        (l.len() >= 2).then(|| l[1].clone())
+    })
+    .await;
+    assert!(breached.clock.breached_at.is_some());
+    assert!(breached.notification_text().0.starts_with("First response overdue"));
+    // More pulls announce nothing again.
+    inbox.pull().await.unwrap();
+    assert_eq!(rec.sla.lock().unwrap().iter().filter(|a| a.clock.kind == SlaKind::FirstResponse).count(), 2);
 }

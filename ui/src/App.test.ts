@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import { BackendError } from './lib/errors';
 import { FakeBackend } from './test/fakeBackend';
-import { conversation, detail, message } from './test/fixtures';
+import { colleagues, conversation, detail, message } from './test/fixtures';
 
 function backendWithTwo() {
   return new FakeBackend({
@@ -131,5 +131,149 @@ describe('App', () => {
     render(App, { backend: backendWithTwo() });
     expect(await screen.findByText('No conversation selected')).toBeInTheDocument();
     expect(screen.queryByTestId('thread')).not.toBeInTheDocument();
+  });
+});
+
+describe('App: mentions', () => {
+  const mention = (conversation_id = 2, message_id = 77, by_name = 'Ben Okafor') =>
+    ({ type: 'mentioned', conversation_id, message_id, by_name }) as const;
+
+  it('shows "Ben mentioned you" with a button that opens the conversation', async () => {
+    const user = userEvent.setup();
+    const backend = backendWithTwo();
+    render(App, { backend });
+    await screen.findAllByTestId('conversation-item');
+    const lists = backend.listConversations.mock.calls.length;
+
+    backend.emitLive(mention());
+    const toast = await screen.findByTestId('mention-toast');
+    expect(toast).toHaveTextContent('Ben mentioned you');
+    expect(toast).toHaveTextContent('In a note on the conversation with Maria Lopez');
+    // Being mentioned may make a conversation visible: the list is reloaded.
+    await waitFor(() => expect(backend.listConversations.mock.calls.length).toBeGreaterThan(lists));
+
+    await user.click(within(toast).getByRole('button', { name: 'Open' }));
+    const thread = await screen.findByTestId('thread');
+    expect(thread).toHaveAttribute('data-conversation-id', '2');
+    expect(screen.queryByTestId('mention-toast')).not.toBeInTheDocument();
+  });
+
+  it('can be dismissed, and a repeated event shows one toast', async () => {
+    const user = userEvent.setup();
+    const backend = backendWithTwo();
+    render(App, { backend });
+    await screen.findByTestId('inbox');
+    backend.emitLive(mention());
+    backend.emitLive(mention());
+    backend.emitLive(mention(1, 78, 'Maya Ruiz'));
+    await waitFor(() => expect(screen.getAllByTestId('mention-toast')).toHaveLength(2));
+    expect(screen.getByTestId('mention-toasts')).toHaveAttribute('aria-live', 'polite');
+
+    await user.click(screen.getByRole('button', { name: 'Dismiss mention by Ben' }));
+    expect(screen.getAllByTestId('mention-toast')).toHaveLength(1);
+    expect(screen.getByTestId('mention-toast')).toHaveTextContent('Maya mentioned you');
+    expect(screen.queryByTestId('thread')).not.toBeInTheDocument();
+  });
+
+  it('opens a conversation the mention just made visible, even before the list has it', async () => {
+    const user = userEvent.setup();
+    const backend = backendWithTwo();
+    backend.threads.set(3, detail({ conversation: conversation({ id: 3, assignee_id: 8 }) }));
+    render(App, { backend });
+    await screen.findAllByTestId('conversation-item');
+    backend.emitLive(mention(3, 90));
+    const toast = await screen.findByTestId('mention-toast');
+    expect(toast).toHaveTextContent('In an internal note');
+    await user.click(within(toast).getByRole('button', { name: 'Open' }));
+    const thread = await screen.findByTestId('thread');
+    expect(thread).toHaveAttribute('data-conversation-id', '3');
+    // A later reload (the list still without it) keeps it open.
+    backend.emitChange([]);
+    await waitFor(() => expect(backend.getThread).toHaveBeenCalledTimes(2));
+    expect(screen.getByTestId('thread')).toHaveAttribute('data-conversation-id', '3');
+  });
+});
+
+describe('App: conversations that leave the inbox', () => {
+  async function openFirst() {
+    const user = userEvent.setup();
+    const backend = new FakeBackend({
+      details: [
+        detail({ conversation: conversation({ id: 1 }) }),
+        detail({ conversation: conversation({ id: 2, state: 'waiting', assignee_id: null }) }),
+      ],
+      agents: colleagues,
+    });
+    render(App, { backend });
+    return { backend, user };
+  }
+
+  function drop(backend: FakeBackend, id: number) {
+    backend.conversations = backend.conversations.filter((c) => c.id !== id);
+    backend.threads.delete(id);
+  }
+
+  it('the open conversation gone from the list after a reload shows the placeholder, not an error', async () => {
+    const { backend, user } = await openFirst();
+    await user.click((await screen.findAllByTestId('conversation-item'))[1]);
+    await screen.findByTestId('thread');
+
+    drop(backend, 2); // a teammate claimed it from the queue
+    backend.emitChange([]);
+
+    expect(await screen.findByText('No conversation selected')).toBeInTheDocument();
+    expect(screen.queryByTestId('thread')).not.toBeInTheDocument();
+    expect(screen.getByTestId('conversation-gone')).toHaveTextContent('That conversation is no longer in your inbox.');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.getAllByTestId('conversation-item')).toHaveLength(1);
+
+    // Picking another one clears the notice.
+    await user.click(screen.getAllByTestId('conversation-item')[0]);
+    await screen.findByTestId('thread');
+    expect(screen.queryByTestId('conversation-gone')).not.toBeInTheDocument();
+  });
+
+  it('selecting a conversation that has just gone shows the placeholder, not an error', async () => {
+    const { backend, user } = await openFirst();
+    const rows = await screen.findAllByTestId('conversation-item');
+    backend.threads.delete(2);
+    await user.click(rows[1]);
+    expect(await screen.findByTestId('conversation-gone')).toBeInTheDocument();
+    expect(screen.queryByTestId('thread')).not.toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('a claim lost to a teammate says who took it when the conversation leaves the list', async () => {
+    const { backend, user } = await openFirst();
+    await user.click((await screen.findAllByTestId('conversation-item'))[1]);
+    const thread = await screen.findByTestId('thread');
+    backend.failures.set(
+      'claim',
+      new BackendError('already_claimed', 'taken', { owner: { id: 8, name: 'Maya Ruiz' } }),
+    );
+    drop(backend, 2);
+    await user.click(within(thread).getByRole('button', { name: 'Claim' }));
+    const gone = await screen.findByTestId('conversation-gone');
+    expect(gone).toHaveTextContent('Maya Ruiz took this conversation first.');
+    expect(screen.queryByTestId('thread')).not.toBeInTheDocument();
+  });
+
+  it('a conversation transferred away says where it went', async () => {
+    const { backend, user } = await openFirst();
+    await user.click((await screen.findAllByTestId('conversation-item'))[0]);
+    await screen.findByTestId('thread');
+    backend.transfer.mockImplementationOnce(async () => {
+      const moved = { ...backend.conversations[0], assignee_id: 8 };
+      drop(backend, 1);
+      return moved;
+    });
+    await user.click(screen.getByRole('button', { name: 'Transfer' }));
+    const dialog = await screen.findByRole('dialog');
+    await waitFor(() => expect(within(dialog).getAllByRole('option').length).toBeGreaterThan(1));
+    await user.selectOptions(within(dialog).getByLabelText('Transfer to'), 'agent:8');
+    await user.type(within(dialog).getByLabelText(/Note/), 'Yours now');
+    await user.click(within(dialog).getByRole('button', { name: 'Transfer' }));
+    expect(await screen.findByTestId('conversation-gone')).toHaveTextContent('Transferred to Maya Ruiz.');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 });

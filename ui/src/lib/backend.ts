@@ -1,5 +1,19 @@
 import type { AttachmentFile } from './attachments';
-import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from './types';
+import type {
+  Agent,
+  AgentProfile,
+  Availability,
+  CannedResponse,
+  Conversation,
+  ConversationDetail,
+  LiveEvent,
+  Message,
+  PresenceState,
+  RenderedResponse,
+  Session,
+  Team,
+  Template,
+} from './types';
 
 export type { Session } from './types';
 export type { AttachmentFile } from './attachments';
@@ -62,9 +76,37 @@ export interface IBackend {
    * a `data:` URL (desktop) or an object URL (browser).
    */
   media(messageId: number): Promise<string>;
+  /**
+   * Take a waiting (queued) conversation. Rejects with `already_claimed`
+   * (`details.owner` `{id, name}`) when someone else took it first.
+   */
+  claim(conversationId: number): Promise<Conversation>;
+  /**
+   * Hand the conversation to a colleague (`agentId`) or a team (`teamId`): exactly
+   * one of them, the other null. `note` (required) is shown to whoever receives it.
+   */
+  transfer(conversationId: number, agentId: number | null, teamId: number | null, note: string): Promise<Conversation>;
+  /**
+   * An internal note (never sent to the customer); `@handle` mentions a colleague
+   * (their email's local part or first name). Returns the note (`direction: 'note'`).
+   */
+  addNote(conversationId: number, text: string): Promise<Message>;
+  /** Replace the conversation's labels. */
+  setLabels(conversationId: number, labels: string[]): Promise<Conversation>;
+  /** The saved replies this agent may use. */
+  cannedResponses(): Promise<CannedResponse[]>;
+  /** A saved reply with its variables filled in for one conversation. */
+  renderCanned(id: number, conversationId: number): Promise<RenderedResponse>;
+  /** The workspace's people, with role, availability and load. */
+  agents(): Promise<AgentProfile[]>;
+  teams(): Promise<Team[]>;
+  /** Tell colleagues what this agent is doing on a conversation (collision detection). */
+  setPresence(conversationId: number, state: PresenceState): Promise<void>;
   /** `conversationIds` empty means "something changed, reload everything". */
   onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe>;
   onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe>;
   /** e.g. a desktop notification was clicked. */
   onOpenConversation(cb: (conversationId: number) => void): Promise<Unsubscribe>;
+  /** Live events: colleagues' presence on conversations, and @mentions of this agent. */
+  onLive(cb: (event: LiveEvent) => void): Promise<Unsubscribe>;
 }

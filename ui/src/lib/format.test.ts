@@ -8,6 +8,7 @@ import {
   earlierHandoffs,
   fieldEntries,
   formatBytes,
+  formatClock,
   formatDuration,
   formatPercent,
   formatRelative,
@@ -15,12 +16,74 @@ import {
   formatValue,
   handoffTimeline,
   messageBody,
+  runningSlaClock,
   sentimentWord,
+  slaView,
   sortMessages,
   transferNote,
   triggerLabel,
 } from './format';
 import { NOW, conversation, detail, handoff, legacyHandoff, message } from '../test/fixtures';
+import type { SlaClock } from './types';
+
+function clock(overrides: Partial<SlaClock> = {}): SlaClock {
+  return {
+    kind: 'first_response',
+    target_ms: 300_000,
+    started_at: NOW,
+    warn_at: NOW + 240_000,
+    due_at: NOW + 300_000,
+    paused: false,
+    warned_at: null,
+    breached_at: null,
+    stopped_at: null,
+    ...overrides,
+  };
+}
+
+describe('SLA clocks', () => {
+  it('shows the first running response clock, else the running resolution clock', () => {
+    const resolution = clock({ kind: 'resolution', due_at: NOW + 86_400_000 });
+    const first = clock({ kind: 'first_response', stopped_at: NOW + 60_000 });
+    const next = clock({ kind: 'next_response', started_at: NOW + 120_000 });
+    expect(runningSlaClock({ sla: [resolution, first, next] })).toBe(next);
+    expect(runningSlaClock({ sla: [resolution, first] })).toBe(resolution);
+    expect(runningSlaClock({ sla: [first, { ...resolution, stopped_at: NOW }] })).toBeNull();
+    expect(runningSlaClock({ sla: [] })).toBeNull();
+    expect(runningSlaClock({})).toBeNull();
+  });
+
+  it('formats a stopwatch reading', () => {
+    expect(formatClock(0)).toBe('0:00');
+    expect(formatClock(7)).toBe('0:07');
+    expect(formatClock(252)).toBe('4:12');
+    expect(formatClock(3723)).toBe('1:02:03');
+    expect(formatClock(2 * 86_400 + 3 * 3600 + 5)).toBe('2d 3h');
+    expect(formatClock(-5)).toBe('0:00');
+  });
+
+  it('counts down to due_at, warns after warn_at, then counts how overdue', () => {
+    const c = clock();
+    expect(slaView(c, NOW + 47_500)).toEqual({ kind: 'first_response', tone: 'ok', text: 'First response due in 4:13' });
+    expect(slaView(c, NOW + 48_000)).toMatchObject({ text: 'First response due in 4:12' });
+    expect(slaView(c, NOW + 250_000)).toMatchObject({ tone: 'warn', text: 'First response due in 0:50' });
+    expect(slaView(c, NOW + 300_000)).toMatchObject({ tone: 'overdue', text: 'First response overdue by 0:00' });
+    expect(slaView(c, NOW + 365_900)).toMatchObject({ tone: 'overdue', text: 'First response overdue by 1:05' });
+  });
+
+  it('says paused, and nothing without a deadline', () => {
+    expect(slaView(clock({ kind: 'next_response', paused: true }), NOW)).toEqual({
+      kind: 'next_response',
+      tone: 'paused',
+      text: 'Next response paused',
+    });
+    expect(slaView(clock({ due_at: null }), NOW)).toBeNull();
+    expect(slaView(clock({ kind: 'resolution', warn_at: null, due_at: NOW + 7_200_000 }), NOW)).toMatchObject({
+      tone: 'ok',
+      text: 'Resolution due in 2:00:00',
+    });
+  });
+});
 
 describe('format', () => {
   it('formatBytes gives human sizes', () => {

@@ -1,4 +1,14 @@
-import type { Contact, Conversation, ConversationDetail, Handoff, HandoffTrigger, Message, Priority } from './types';
+import type {
+  Contact,
+  Conversation,
+  ConversationDetail,
+  Handoff,
+  HandoffTrigger,
+  Message,
+  Priority,
+  SlaClock,
+  SlaKind,
+} from './types';
 
 /** name, else `+wa_id`, else the business-scoped user id. */
 export function contactName(contact: Contact): string {
@@ -359,4 +369,63 @@ export function formatCountdown(ms: number): string {
 /** Characters as WhatsApp counts them (Unicode code points). */
 export function charCount(text: string): number {
   return Array.from(text).length;
+}
+
+/**
+ * The SLA clock of a handoff to show: the first running (not stopped) response clock
+ * (first or next response), else the running resolution clock; null when none runs.
+ */
+export function runningSlaClock(handoff: Pick<Handoff, 'sla'>): SlaClock | null {
+  const clocks = Array.isArray(handoff.sla) ? handoff.sla : [];
+  const running = (c: SlaClock) => c.stopped_at === null || c.stopped_at === undefined;
+  return (
+    clocks.find((c) => (c.kind === 'first_response' || c.kind === 'next_response') && running(c)) ??
+    clocks.find((c) => c.kind === 'resolution' && running(c)) ??
+    null
+  );
+}
+
+const SLA_LABELS: Record<SlaKind, string> = {
+  first_response: 'First response',
+  next_response: 'Next response',
+  resolution: 'Resolution',
+};
+
+/** A stopwatch reading of whole seconds: "0:07", "4:12", "1:02:03", "2d 3h". */
+export function formatClock(totalSeconds: number): string {
+  const total = Math.max(0, Math.floor(totalSeconds));
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  if (days > 0) return `${days}d ${hours}h`;
+  const ss = String(seconds).padStart(2, '0');
+  if (hours > 0) return `${hours}:${String(minutes).padStart(2, '0')}:${ss}`;
+  return `${minutes}:${ss}`;
+}
+
+export type SlaTone = 'ok' | 'warn' | 'overdue' | 'paused';
+
+/** What the thread header says about an SLA clock at `now`. */
+export interface SlaView {
+  kind: SlaKind;
+  tone: SlaTone;
+  /** "First response due in 4:12", "Resolution overdue by 1:05", "Next response paused". */
+  text: string;
+}
+
+/** How a running SLA clock reads at `now`; null when it has no deadline. */
+export function slaView(clock: SlaClock, now: number): SlaView | null {
+  const label = SLA_LABELS[clock.kind] ?? 'SLA';
+  if (clock.paused) return { kind: clock.kind, tone: 'paused', text: `${label} paused` };
+  const due = finiteOrNull(clock.due_at);
+  if (due === null) return null;
+  const left = due - now;
+  if (left > 0) {
+    const warnAt = finiteOrNull(clock.warn_at);
+    const tone: SlaTone = warnAt !== null && now >= warnAt ? 'warn' : 'ok';
+    // Counting down: a second is shown until it has fully passed.
+    return { kind: clock.kind, tone, text: `${label} due in ${formatClock(Math.ceil(left / 1000))}` };
+  }
+  return { kind: clock.kind, tone: 'overdue', text: `${label} overdue by ${formatClock(Math.floor(-left / 1000))}` };
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HttpBackend, SESSION_STORAGE_KEY, eventsUrl, newClientId, normalizeServerUrl } from './httpBackend';
 import { BackendError } from './errors';
-import { agent, conversation, detail, message } from '../test/fixtures';
+import { agent, canned, colleagues, conversation, detail, message, team } from '../test/fixtures';
 
 const BASE = 'http://127.0.0.1:8080';
 const TOKEN = 'tok-123';
@@ -342,6 +342,99 @@ describe('HttpBackend', () => {
       url: `${BASE}/v1/me/availability`,
       method: 'PUT',
       body: { availability: 'away' },
+    });
+  });
+
+  it('claim POSTs /v1/conversations/{id}/claim and returns the conversation', async () => {
+    await loggedIn();
+    const mine = conversation({ id: 9, state: 'assigned', assignee_id: agent.id });
+    fetchMock.mockResolvedValueOnce(json(mine));
+    await expect(backend.claim(9)).resolves.toEqual(mine);
+    const req = lastRequest();
+    expect(req).toMatchObject({ url: `${BASE}/v1/conversations/9/claim`, method: 'POST', body: undefined });
+    expect(req.headers.Authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('claim refused with already_claimed keeps the owner', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(
+      json({ code: 'already_claimed', message: 'taken', details: { owner: { id: 8, name: 'Maya Ruiz' } } }, 409),
+    );
+    await expect(backend.claim(9)).rejects.toMatchObject({
+      code: 'already_claimed',
+      details: { owner: { id: 8, name: 'Maya Ruiz' } },
+    });
+  });
+
+  it('transfer POSTs {agent_id, note} or {team_id, note}: exactly one target', async () => {
+    await loggedIn();
+    const moved = conversation({ id: 9, assignee_id: 8 });
+    fetchMock.mockImplementation(async () => json(moved));
+    await expect(backend.transfer(9, 8, null, 'Refund approved')).resolves.toEqual(moved);
+    expect(lastRequest()).toMatchObject({
+      url: `${BASE}/v1/conversations/9/transfer`,
+      method: 'POST',
+      body: { agent_id: 8, note: 'Refund approved' },
+    });
+    expect(lastRequest().body).not.toHaveProperty('team_id');
+    await backend.transfer(9, null, 2, 'For billing');
+    expect(lastRequest().body).toEqual({ team_id: 2, note: 'For billing' });
+  });
+
+  it('addNote POSTs {text, client_id} to /notes with a fresh UUID', async () => {
+    await loggedIn();
+    const note = message({ direction: 'note', author: 'agent', kind: 'note', text: '@maya see above' });
+    fetchMock.mockResolvedValueOnce(json(note, 201));
+    await expect(backend.addNote(9, '@maya see above')).resolves.toEqual(note);
+    const req = lastRequest();
+    expect(req).toMatchObject({ url: `${BASE}/v1/conversations/9/notes`, method: 'POST' });
+    expect(req.body.text).toBe('@maya see above');
+    expect(req.body.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('setLabels PUTs the labels as a JSON array', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json(conversation({ id: 9, labels: ['vip'] })));
+    await expect(backend.setLabels(9, ['vip'])).resolves.toMatchObject({ labels: ['vip'] });
+    expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/conversations/9/labels`, method: 'PUT', body: ['vip'] });
+    fetchMock.mockResolvedValueOnce(json(conversation({ id: 9, labels: [] })));
+    await backend.setLabels(9, []);
+    expect(lastRequest().body).toEqual([]);
+  });
+
+  it('cannedResponses, agents and teams GET their lists', async () => {
+    await loggedIn();
+    fetchMock
+      .mockResolvedValueOnce(json([canned()]))
+      .mockResolvedValueOnce(json(colleagues))
+      .mockResolvedValueOnce(json([team()]));
+    await expect(backend.cannedResponses()).resolves.toEqual([canned()]);
+    expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/canned-responses`, method: 'GET' });
+    await expect(backend.agents()).resolves.toEqual(colleagues);
+    expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/agents`, method: 'GET' });
+    await expect(backend.teams()).resolves.toEqual([team()]);
+    expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/teams`, method: 'GET' });
+  });
+
+  it('renderCanned POSTs {conversation_id} to /canned-responses/{id}/render', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(json({ text: 'Hi Maria', missing: [] }));
+    await expect(backend.renderCanned(5, 9)).resolves.toEqual({ text: 'Hi Maria', missing: [] });
+    expect(lastRequest()).toMatchObject({
+      url: `${BASE}/v1/canned-responses/5/render`,
+      method: 'POST',
+      body: { conversation_id: 9 },
+    });
+  });
+
+  it('setPresence PUTs {state} and accepts 204', async () => {
+    await loggedIn();
+    fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
+    await expect(backend.setPresence(9, 'draft')).resolves.toBeUndefined();
+    expect(lastRequest()).toMatchObject({
+      url: `${BASE}/v1/conversations/9/presence`,
+      method: 'PUT',
+      body: { state: 'draft' },
     });
   });
 
@@ -703,6 +796,31 @@ describe('HttpBackend', () => {
 
     socket.receive({ type: 'poke', cursor: 6 });
     expect(changes).toHaveBeenCalledWith([]);
+  });
+
+  it('presence and mentioned frames go to onLive listeners, not onChange', async () => {
+    const live = vi.fn();
+    const changes = vi.fn();
+    const unsubscribe = await backend.onLive(live);
+    await backend.onChange(changes);
+    await loggedIn();
+    const socket = FakeSocket.instances[0];
+    socket.receive({ type: 'hello', cursor: 5 });
+    changes.mockClear();
+
+    const presence = { type: 'presence', conversation_id: 3, agent_id: 8, agent_name: 'Maya Ruiz', state: 'viewing' };
+    const mention = { type: 'mentioned', conversation_id: 3, message_id: 77, by_name: 'Ben Okafor' };
+    socket.receive(presence);
+    socket.receive(mention);
+    socket.receive({ type: 'something_new', conversation_id: 3 });
+    socket.receive({ type: 'presence', conversation_id: 3, agent_id: 8, state: 'moonwalking' });
+    socket.onmessage?.(new MessageEvent('message', { data: 'null' }));
+    expect(live.mock.calls).toEqual([[presence], [mention]]);
+    expect(changes).not.toHaveBeenCalled();
+
+    unsubscribe();
+    socket.receive(presence);
+    expect(live).toHaveBeenCalledTimes(2);
   });
 
   it('reconnects with backoff after the socket drops and reports disconnection', async () => {

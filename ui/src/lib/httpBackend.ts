@@ -1,16 +1,23 @@
 import type { AttachmentFile, UploadedAttachment } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { BackendError, SESSION_ENDED_CODES, errorDetails, isErrorCode, toBackendError, type ErrorCode } from './errors';
+import { parseLiveEvent } from './live';
 import type {
   Agent,
+  AgentProfile,
   Availability,
+  CannedResponse,
   Conversation,
   ConversationDetail,
+  LiveEvent,
   LoginResponse,
   Message,
+  PresenceState,
   RefreshRequest,
   RefreshResponse,
+  RenderedResponse,
   Session,
+  Team,
   Template,
 } from './types';
 
@@ -34,6 +41,7 @@ export const TOKEN_RENEW_MARGIN_MS = 30_000;
 /** Failures that say nothing about the session: the refresh may work next time. */
 const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['network', 'upstream', 'internal', 'rate_limited']);
 
+/** `hello` / `poke`; any other frame (`presence`, `mentioned`, newer types) goes to `parseLiveEvent`. */
 type EventFrame = { type: 'hello'; cursor: number } | { type: 'poke'; cursor: number };
 
 export interface HttpBackendOptions {
@@ -170,6 +178,7 @@ export class HttpBackend implements IBackend {
   private readonly changeListeners = new Set<(ids: number[]) => void>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private readonly openListeners = new Set<(id: number) => void>();
+  private readonly liveListeners = new Set<(event: LiveEvent) => void>();
 
   /** Object URLs handed out by `media()`, revoked on logout. */
   private readonly objectUrls = new Set<string>();
@@ -456,6 +465,53 @@ export class HttpBackend implements IBackend {
     });
   }
 
+  claim(conversationId: number): Promise<Conversation> {
+    return this.request<Conversation>('POST', `/v1/conversations/${conversationId}/claim`);
+  }
+
+  /** Exactly one of `agent_id` / `team_id` is sent. */
+  transfer(conversationId: number, agentId: number | null, teamId: number | null, note: string): Promise<Conversation> {
+    const body: Record<string, unknown> = { note };
+    if (agentId !== null) body.agent_id = agentId;
+    else if (teamId !== null) body.team_id = teamId;
+    return this.request<Conversation>('POST', `/v1/conversations/${conversationId}/transfer`, body);
+  }
+
+  /** `POST /v1/conversations/{id}/notes`, with a fresh idempotency key. */
+  addNote(conversationId: number, text: string): Promise<Message> {
+    return this.request<Message>('POST', `/v1/conversations/${conversationId}/notes`, {
+      text,
+      client_id: newClientId(),
+    });
+  }
+
+  setLabels(conversationId: number, labels: string[]): Promise<Conversation> {
+    return this.request<Conversation>('PUT', `/v1/conversations/${conversationId}/labels`, labels);
+  }
+
+  cannedResponses(): Promise<CannedResponse[]> {
+    return this.request<CannedResponse[]>('GET', '/v1/canned-responses');
+  }
+
+  renderCanned(id: number, conversationId: number): Promise<RenderedResponse> {
+    return this.request<RenderedResponse>('POST', `/v1/canned-responses/${id}/render`, {
+      conversation_id: conversationId,
+    });
+  }
+
+  agents(): Promise<AgentProfile[]> {
+    return this.request<AgentProfile[]>('GET', '/v1/agents');
+  }
+
+  teams(): Promise<Team[]> {
+    return this.request<Team[]>('GET', '/v1/teams');
+  }
+
+  /** Over REST rather than the socket: it works (and fails visibly) while the socket is down. */
+  async setPresence(conversationId: number, state: PresenceState): Promise<void> {
+    await this.request<void>('PUT', `/v1/conversations/${conversationId}/presence`, { state });
+  }
+
   /** When activity was last reported (ms since epoch), to report at most every 30 s. */
   private lastActivity = 0;
 
@@ -564,6 +620,11 @@ export class HttpBackend implements IBackend {
     return () => this.openListeners.delete(cb);
   }
 
+  async onLive(cb: (event: LiveEvent) => void): Promise<Unsubscribe> {
+    this.liveListeners.add(cb);
+    return () => this.liveListeners.delete(cb);
+  }
+
   private setConnected(connected: boolean): void {
     if (this.connected === connected) return;
     this.connected = connected;
@@ -637,21 +698,25 @@ export class HttpBackend implements IBackend {
     this.socket = socket;
     socket.onmessage = (ev: MessageEvent) => {
       if (this.socket !== socket) return;
-      let frame: EventFrame;
+      let data: unknown;
       try {
-        frame = JSON.parse(String(ev.data)) as EventFrame;
+        data = JSON.parse(String(ev.data));
       } catch {
         return;
       }
-      if (frame.type === 'hello') {
+      const frame = data as EventFrame | null;
+      if (frame?.type === 'hello') {
         this.attempt = 0;
         this.setConnected(true);
         // After a (re)connect we may have missed pokes: reload if the cursor moved.
         if (this.cursor !== frame.cursor) this.emitChange([]);
         this.cursor = frame.cursor;
-      } else if (frame.type === 'poke') {
+      } else if (frame?.type === 'poke') {
         this.cursor = frame.cursor;
         this.emitChange([]);
+      } else {
+        const event = parseLiveEvent(data);
+        if (event) for (const cb of [...this.liveListeners]) cb(event);
       }
     };
     socket.onclose = () => {

@@ -3,12 +3,21 @@ import type { IBackend, Unsubscribe } from './backend';
 import { clearMediaCache } from './mediaCache';
 import { BackendError, SESSION_ENDED_CODES, errorMessage, toBackendError } from './errors';
 import { sortMessages } from './format';
+import { Lazy } from './lazy.svelte';
+import { PresenceReporter, type PresenceEntry } from './presence';
 import type {
+  AgentProfile,
   Availability,
+  CannedResponse,
   Conversation,
   ConversationDetail,
+  LiveEvent,
+  MentionedEvent,
   Message,
+  PresenceState,
+  RenderedResponse,
   Session,
+  Team,
   Template,
 } from './types';
 
@@ -63,6 +72,24 @@ export class Inbox {
   templatesLoading = $state(false);
   templatesError = $state<BackendError | null>(null);
 
+  /** Colleagues (not this agent) on each conversation, from live presence events. */
+  presence = $state<Record<number, PresenceEntry[]>>({});
+  /** @mentions of this agent not yet dismissed, oldest first. */
+  mentions = $state<MentionedEvent[]>([]);
+  /**
+   * Why the conversation that was open is not any more (a teammate claimed it, it was
+   * transferred away): shown where the thread was.
+   */
+  gone = $state<string | null>(null);
+
+  /** Loaded when first needed, once per login. */
+  readonly agents: Lazy<AgentProfile[]>;
+  readonly teams: Lazy<Team[]>;
+  readonly cannedResponses: Lazy<CannedResponse[]>;
+
+  private readonly presenceReporter: PresenceReporter;
+  /** Why a conversation may be about to leave the list (said in `gone` if it does). */
+  private goneReasons: Record<number, string> = {};
   private unsubscribers: Unsubscribe[] = [];
   private listSeq = 0;
   private threadSeq = 0;
@@ -72,6 +99,11 @@ export class Inbox {
 
   constructor(backend: IBackend) {
     this.backend = backend;
+    const handled = (e: BackendError) => this.endedSession(e);
+    this.agents = new Lazy(() => backend.agents(), handled);
+    this.teams = new Lazy(() => backend.teams(), handled);
+    this.cannedResponses = new Lazy(() => backend.cannedResponses(), handled);
+    this.presenceReporter = new PresenceReporter((id, state) => this.sendPresence(id, state));
   }
 
   get agentId(): number | null {
@@ -91,8 +123,11 @@ export class Inbox {
         this.backend.onChange((ids) => this.handleChange(ids)),
         this.backend.onConnection((connected) => {
           this.connected = connected;
+          // Events may be missed while disconnected: who is where is unknown.
+          if (!connected) this.presence = {};
         }),
         this.backend.onOpenConversation((id) => this.handleOpen(id)),
+        this.backend.onLive((event) => this.handleLive(event)),
       ]);
       if (this.stopped) subs.forEach((u) => u());
       else this.unsubscribers.push(...subs);
@@ -113,6 +148,7 @@ export class Inbox {
 
   stop(): void {
     this.stopped = true;
+    this.presenceReporter.stop();
     for (const u of this.unsubscribers.splice(0)) u();
   }
 
@@ -168,6 +204,14 @@ export class Inbox {
     this.templatesSeq += 1;
     this.listSeq += 1;
     this.threadSeq += 1;
+    this.agents.reset();
+    this.teams.reset();
+    this.cannedResponses.reset();
+    this.presenceReporter.stop();
+    this.presence = {};
+    this.mentions = [];
+    this.gone = null;
+    this.goneReasons = {};
   }
 
   /** True if the error ended the session (we are back on the login screen). */
@@ -183,9 +227,17 @@ export class Inbox {
     try {
       const list = await this.backend.listConversations();
       if (seq !== this.listSeq) return;
+      const before = this.conversations;
       this.conversations = list;
       this.listLoaded = true;
       this.listError = null;
+      // The open conversation left this agent's view (a teammate claimed it from the
+      // queue, it was transferred away): close it. One not listed yet (just opened from
+      // a notification or a mention) stays open.
+      const open = this.selectedId;
+      if (open !== null && !list.some((c) => c.id === open) && before.some((c) => c.id === open)) {
+        this.closeGone(open);
+      }
     } catch (err) {
       const e = toBackendError(err);
       if (seq !== this.listSeq || this.endedSession(e)) return;
@@ -198,12 +250,25 @@ export class Inbox {
       this.pendingOpen = conversationId;
       return;
     }
+    this.gone = null;
     if (this.selectedId !== conversationId) {
       this.selectedId = conversationId;
       this.thread = null;
       this.threadError = null;
     }
     await this.loadThread(conversationId);
+  }
+
+  /** The open conversation is no longer this agent's to see: back to the placeholder, saying why. */
+  private closeGone(conversationId: number): void {
+    if (this.selectedId !== conversationId) return;
+    this.threadSeq += 1;
+    this.selectedId = null;
+    this.thread = null;
+    this.threadError = null;
+    this.threadLoading = false;
+    this.gone = this.goneReasons[conversationId] ?? 'That conversation is no longer in your inbox.';
+    delete this.goneReasons[conversationId];
   }
 
   /** The newest customer message each conversation was marked read up to. */
@@ -252,6 +317,12 @@ export class Inbox {
     } catch (err) {
       const e = toBackendError(err);
       if (seq !== this.threadSeq || this.endedSession(e)) return;
+      // Gone from this agent's view (or never there): the placeholder, not an error.
+      if ((e.code === 'not_found' || e.code === 'forbidden') && this.selectedId === conversationId) {
+        this.threadLoading = false;
+        this.closeGone(conversationId);
+        return;
+      }
       this.threadError = e;
     } finally {
       if (seq === this.threadSeq) this.threadLoading = false;
@@ -269,6 +340,63 @@ export class Inbox {
 
   private handleOpen(conversationId: number): void {
     void this.select(conversationId);
+  }
+
+  private handleLive(event: LiveEvent): void {
+    if (this.phase !== 'inbox') return;
+    if (event.type === 'mentioned') {
+      if (!this.mentions.some((m) => m.message_id === event.message_id)) this.mentions.push(event);
+      // Being mentioned may have just made the conversation visible.
+      void this.refreshList();
+      return;
+    }
+    if (event.agent_id === this.agentId) return;
+    const id = event.conversation_id;
+    const others = (this.presence[id] ?? []).filter((p) => p.agent_id !== event.agent_id);
+    if (event.state !== 'left') {
+      others.push({ agent_id: event.agent_id, agent_name: event.agent_name, state: event.state, at: Date.now() });
+    }
+    if (others.length > 0) this.presence[id] = others;
+    else delete this.presence[id];
+  }
+
+  /** Colleagues on the conversation, as live events said. */
+  presenceOn(conversationId: number): PresenceEntry[] {
+    return this.presence[conversationId] ?? [];
+  }
+
+  dismissMention(messageId: number): void {
+    this.mentions = this.mentions.filter((m) => m.message_id !== messageId);
+  }
+
+  /** Open the conversation a mention is in (and forget the mention). */
+  async openMention(mention: MentionedEvent): Promise<void> {
+    this.dismissMention(mention.message_id);
+    await this.select(mention.conversation_id);
+  }
+
+  // ---- presence ---------------------------------------------------------
+
+  private sendPresence(conversationId: number, state: PresenceState): void {
+    if (this.phase !== 'inbox') return;
+    this.backend.setPresence(conversationId, state).catch(() => {
+      // Colleagues just see less: never in the agent's way.
+    });
+  }
+
+  /** The thread of the conversation is on screen. */
+  viewing(conversationId: number): void {
+    this.presenceReporter.open(conversationId);
+  }
+
+  /** The composer of the open conversation now holds `text`: typing, a draft, or nothing. */
+  composing(conversationId: number, text: string): void {
+    this.presenceReporter.input(conversationId, text);
+  }
+
+  /** The thread of the conversation was closed. */
+  leaving(conversationId: number): void {
+    this.presenceReporter.close(conversationId);
   }
 
   /**
@@ -377,6 +505,90 @@ export class Inbox {
       this.refreshList(),
       this.selectedId === conversationId ? this.loadThread(conversationId) : Promise.resolve(),
     ]);
+  }
+
+  /** Keeps the list row and the open thread in step with a conversation the server returned. */
+  private showConversation(conversation: Conversation): void {
+    const i = this.conversations.findIndex((c) => c.id === conversation.id);
+    if (i >= 0) this.conversations[i] = conversation;
+    if (this.thread && this.thread.conversation.id === conversation.id) this.thread.conversation = conversation;
+  }
+
+  /** Runs a call; on failure ends the session if it has, and rejects with a BackendError. */
+  private async attempt<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      const e = toBackendError(err);
+      this.endedSession(e);
+      throw e;
+    }
+  }
+
+  /**
+   * Take a waiting conversation. When someone else took it first (`already_claimed`)
+   * the list and thread are reloaded (it may leave the list; `gone` then says who
+   * took it) and the error is rethrown. Rejects with a BackendError.
+   */
+  async claim(conversationId: number): Promise<void> {
+    let conversation: Conversation;
+    try {
+      conversation = await this.attempt(() => this.backend.claim(conversationId));
+    } catch (err) {
+      const e = err as BackendError;
+      if (e.code === 'already_claimed') {
+        this.goneReasons[conversationId] = errorMessage(e);
+        await this.reload(conversationId);
+      }
+      throw e;
+    }
+    this.showConversation(conversation);
+    await this.reload(conversationId);
+  }
+
+  /**
+   * Hand the conversation to a colleague or a team with a note. It may then leave this
+   * agent's list (`gone` says where it went). Rejects with a BackendError.
+   */
+  async transfer(
+    conversationId: number,
+    to: { agentId: number; name: string } | { teamId: number; name: string },
+    note: string,
+  ): Promise<void> {
+    const agentId = 'agentId' in to ? to.agentId : null;
+    const teamId = 'teamId' in to ? to.teamId : null;
+    const conversation = await this.attempt(() => this.backend.transfer(conversationId, agentId, teamId, note));
+    this.goneReasons[conversationId] = `Transferred to ${to.name}.`;
+    this.showConversation(conversation);
+    await this.reload(conversationId);
+  }
+
+  /** Reload the list, and the thread if it is open. */
+  private async reload(conversationId: number): Promise<void> {
+    await Promise.all([
+      this.refreshList(),
+      this.selectedId === conversationId ? this.loadThread(conversationId) : Promise.resolve(),
+    ]);
+    delete this.goneReasons[conversationId];
+  }
+
+  /**
+   * Add an internal note (never sent to the customer). Shows it at once, then reloads.
+   * Rejects with a BackendError.
+   */
+  async addNote(conversationId: number, text: string): Promise<Message> {
+    return this.deliver(conversationId, () => this.backend.addNote(conversationId, text));
+  }
+
+  /** Replace the conversation's labels. Rejects with a BackendError. */
+  async setLabels(conversationId: number, labels: string[]): Promise<void> {
+    const conversation = await this.attempt(() => this.backend.setLabels(conversationId, labels));
+    this.showConversation(conversation);
+  }
+
+  /** A canned response filled in for the conversation. Rejects with a BackendError. */
+  renderCanned(id: number, conversationId: number): Promise<RenderedResponse> {
+    return this.attempt(() => this.backend.renderCanned(id, conversationId));
   }
 
   /**

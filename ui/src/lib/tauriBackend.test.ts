@@ -3,7 +3,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { TauriBackend } from './tauriBackend';
 import { BackendError } from './errors';
-import { agent, conversation, detail, message, session } from '../test/fixtures';
+import { agent, canned, colleagues, conversation, detail, message, session, team } from '../test/fixtures';
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
@@ -270,5 +270,89 @@ describe('TauriBackend', () => {
       { cmd: 'mark_read', args: { conversationId: 12 } },
       { cmd: 'typing', args: { conversationId: 12 } },
     ]);
+  });
+
+  it('claim passes conversationId and returns the conversation', async () => {
+    const mine = conversation({ id: 3, state: 'assigned', assignee_id: agent.id });
+    replies.claim = mine;
+    await expect(backend.claim(3)).resolves.toEqual(mine);
+    expect(appCalls()).toEqual([{ cmd: 'claim', args: { conversationId: 3 } }]);
+  });
+
+  it('claim refused as already_claimed keeps the owner in details', async () => {
+    replies.claim = {
+      reject: { code: 'already_claimed', message: 'taken', details: { owner: { id: 8, name: 'Maya Ruiz' } } },
+    };
+    const err = await backend.claim(3).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: 'already_claimed', details: { owner: { id: 8, name: 'Maya Ruiz' } } });
+  });
+
+  it('transfer passes conversationId, agentId, teamId (one of them null) and note', async () => {
+    const moved = conversation({ id: 3, assignee_id: 8 });
+    replies.transfer = moved;
+    await expect(backend.transfer(3, 8, null, 'Refund approved')).resolves.toEqual(moved);
+    await backend.transfer(3, null, 2, 'For billing');
+    expect(appCalls()).toEqual([
+      { cmd: 'transfer', args: { conversationId: 3, agentId: 8, teamId: null, note: 'Refund approved' } },
+      { cmd: 'transfer', args: { conversationId: 3, agentId: null, teamId: 2, note: 'For billing' } },
+    ]);
+  });
+
+  it('addNote calls add_note with conversationId and text and returns the note', async () => {
+    const note = message({ direction: 'note', author: 'agent', kind: 'note', text: '@maya can you check?' });
+    replies.add_note = note;
+    await expect(backend.addNote(3, '@maya can you check?')).resolves.toEqual(note);
+    expect(appCalls()).toEqual([{ cmd: 'add_note', args: { conversationId: 3, text: '@maya can you check?' } }]);
+  });
+
+  it('setLabels calls set_labels with conversationId and labels', async () => {
+    replies.set_labels = conversation({ id: 3, labels: ['vip', 'refund'] });
+    await expect(backend.setLabels(3, ['vip', 'refund'])).resolves.toMatchObject({ labels: ['vip', 'refund'] });
+    expect(appCalls()).toEqual([{ cmd: 'set_labels', args: { conversationId: 3, labels: ['vip', 'refund'] } }]);
+  });
+
+  it('cannedResponses, agents and teams call their commands without arguments', async () => {
+    replies.canned_responses = [canned()];
+    replies.agents = colleagues;
+    replies.teams = [team()];
+    await expect(backend.cannedResponses()).resolves.toEqual([canned()]);
+    await expect(backend.agents()).resolves.toEqual(colleagues);
+    await expect(backend.teams()).resolves.toEqual([team()]);
+    expect(appCalls()).toEqual([
+      { cmd: 'canned_responses', args: {} },
+      { cmd: 'agents', args: {} },
+      { cmd: 'teams', args: {} },
+    ]);
+  });
+
+  it('renderCanned passes id and conversationId and returns {text, missing}', async () => {
+    replies.render_canned = { text: 'Hi Maria, order ', missing: ['contact.order'] };
+    await expect(backend.renderCanned(5, 3)).resolves.toEqual({ text: 'Hi Maria, order ', missing: ['contact.order'] });
+    expect(appCalls()).toEqual([{ cmd: 'render_canned', args: { id: 5, conversationId: 3 } }]);
+  });
+
+  it('setPresence passes conversationId and state', async () => {
+    await backend.setPresence(3, 'typing');
+    await backend.setPresence(3, 'left');
+    expect(appCalls()).toEqual([
+      { cmd: 'set_presence', args: { conversationId: 3, state: 'typing' } },
+      { cmd: 'set_presence', args: { conversationId: 3, state: 'left' } },
+    ]);
+  });
+
+  it('onLive delivers presence and mentions from the `live` event, ignores the rest, and unsubscribes', async () => {
+    const cb = vi.fn();
+    const unlisten = await backend.onLive(cb);
+    const presence = { type: 'presence', conversation_id: 3, agent_id: 8, agent_name: 'Maya Ruiz', state: 'typing' };
+    const mention = { type: 'mentioned', conversation_id: 3, message_id: 77, by_name: 'Ben Okafor' };
+    await emit('live', presence);
+    await emit('live', mention);
+    await emit('live', { type: 'poke', cursor: 3 });
+    await emit('live', { type: 'presence', conversation_id: 3 });
+    expect(cb.mock.calls).toEqual([[presence], [mention]]);
+    unlisten();
+    await emit('live', presence);
+    expect(cb).toHaveBeenCalledTimes(2);
   });
 });

@@ -3,11 +3,28 @@ import { listen } from '@tauri-apps/api/event';
 import { bytesToBase64, type AttachmentFile } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { toBackendError } from './errors';
-import type { Agent, Availability, Conversation, ConversationDetail, Message, Session, Template } from './types';
+import { parseLiveEvent } from './live';
+import type {
+  Agent,
+  AgentProfile,
+  Availability,
+  CannedResponse,
+  Conversation,
+  ConversationDetail,
+  LiveEvent,
+  Message,
+  PresenceState,
+  RenderedResponse,
+  Session,
+  Team,
+  Template,
+} from './types';
 
 export const EVENT_CHANGED = 'inbox://changed';
 export const EVENT_CONNECTION = 'inbox://connection';
 export const EVENT_OPEN_CONVERSATION = 'inbox://open-conversation';
+/** Presence and mentions, as the server sent them (`{type: "presence" | "mentioned", ...}`). */
+export const EVENT_LIVE = 'live';
 
 interface ChangedPayload {
   conversation_ids?: number[];
@@ -109,6 +126,42 @@ export class TauriBackend implements IBackend {
     return this.call<string>('media', { messageId });
   }
 
+  claim(conversationId: number): Promise<Conversation> {
+    return this.call<Conversation>('claim', { conversationId });
+  }
+
+  transfer(conversationId: number, agentId: number | null, teamId: number | null, note: string): Promise<Conversation> {
+    return this.call<Conversation>('transfer', { conversationId, agentId, teamId, note });
+  }
+
+  addNote(conversationId: number, text: string): Promise<Message> {
+    return this.call<Message>('add_note', { conversationId, text });
+  }
+
+  setLabels(conversationId: number, labels: string[]): Promise<Conversation> {
+    return this.call<Conversation>('set_labels', { conversationId, labels });
+  }
+
+  cannedResponses(): Promise<CannedResponse[]> {
+    return this.call<CannedResponse[]>('canned_responses');
+  }
+
+  renderCanned(id: number, conversationId: number): Promise<RenderedResponse> {
+    return this.call<RenderedResponse>('render_canned', { id, conversationId });
+  }
+
+  agents(): Promise<AgentProfile[]> {
+    return this.call<AgentProfile[]>('agents');
+  }
+
+  teams(): Promise<Team[]> {
+    return this.call<Team[]>('teams');
+  }
+
+  async setPresence(conversationId: number, state: PresenceState): Promise<void> {
+    await this.call<void>('set_presence', { conversationId, state });
+  }
+
   private async subscribe<P>(event: string, handler: (payload: P) => void): Promise<Unsubscribe> {
     try {
       return await listen<P>(event, (e) => handler(e.payload));
@@ -136,6 +189,13 @@ export class TauriBackend implements IBackend {
   onOpenConversation(cb: (conversationId: number) => void): Promise<Unsubscribe> {
     return this.subscribe<OpenConversationPayload>(EVENT_OPEN_CONVERSATION, (p) => {
       if (typeof p?.conversation_id === 'number') cb(p.conversation_id);
+    });
+  }
+
+  onLive(cb: (event: LiveEvent) => void): Promise<Unsubscribe> {
+    return this.subscribe<unknown>(EVENT_LIVE, (p) => {
+      const event = parseLiveEvent(p);
+      if (event) cb(event);
     });
   }
 }

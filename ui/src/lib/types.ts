@@ -247,3 +247,90 @@ export const MAX_CAPTION_CHARS = 1024;
 /** Reply buttons of an interactive message: how many, and the length of a title. */
 export const MAX_REPLY_BUTTONS = 3;
 export const MAX_BUTTON_TITLE_CHARS = 20;
+
+/** A saved reply (`GET /v1/canned-responses`). Its body may hold `{{contact.name}}`-style variables. */
+export interface CannedResponse {
+  id: number;
+  /** null: for the whole workspace. */
+  team_id: number | null;
+  /** What the agent types after `/` to find it, e.g. `refund`. */
+  shortcut: string;
+  title: string;
+  body: string;
+}
+
+/** A canned response filled in for one conversation. */
+export interface RenderedResponse {
+  text: string;
+  /** Variables that had no value here (left empty in `text`), e.g. `contact.order`. */
+  missing: string[];
+}
+
+/** A colleague as `GET /v1/agents` lists them: role, availability and load. */
+export interface AgentProfile {
+  id: number;
+  name: string;
+  email: string;
+  role: Role;
+  availability: Availability;
+  capacity: number;
+  skills: string[];
+  /** Conversations assigned to them now. */
+  open_conversations: number;
+  team_ids: number[];
+  last_seen_at: number | null;
+}
+
+/** How a team hands out its queue (or anything newer). */
+export type RoutingStrategy = 'round_robin' | 'least_loaded' | (string & {});
+
+/** When a team works; a team without business hours is always open. */
+export interface BusinessHours {
+  utc_offset_minutes: number;
+  /** `mon`..`sun`, each with `["09:00", "17:30"]` intervals. */
+  days: Record<string, [string, string][]>;
+  /** `YYYY-MM-DD` dates when the team does not work. */
+  holidays: string[];
+}
+
+export interface Team {
+  id: number;
+  name: string;
+  /** Handoffs no rule routes go here. */
+  is_default: boolean;
+  strategy: RoutingStrategy;
+  sticky: boolean;
+  manager_id: number | null;
+  business_hours: BusinessHours | null;
+  member_ids: number[];
+}
+
+/** What an agent is doing on a conversation, as colleagues see it. */
+export type PresenceState = 'viewing' | 'typing' | 'draft' | 'left';
+
+/** Someone else is viewing, typing in or holding a draft for a conversation (`left`: stopped). */
+export interface PresenceEvent {
+  type: 'presence';
+  conversation_id: number;
+  agent_id: number;
+  agent_name: string;
+  state: PresenceState;
+}
+
+/** This agent was @mentioned in an internal note. */
+export interface MentionedEvent {
+  type: 'mentioned';
+  conversation_id: number;
+  message_id: number;
+  by_name: string;
+}
+
+/** Live, unstored events pushed by the server besides `hello` / `poke`. */
+export type LiveEvent = PresenceEvent | MentionedEvent;
+
+/** Maximum length of an internal note. */
+export const MAX_NOTE_CHARS = 10_000;
+
+/** Labels: each 1 to 50 characters, at most 20 per conversation. */
+export const MAX_LABEL_CHARS = 50;
+export const MAX_LABELS = 20;

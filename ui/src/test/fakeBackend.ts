@@ -4,12 +4,18 @@ import { attachmentKind, bytesToBase64, type AttachmentFile } from '../lib/attac
 import { BackendError } from '../lib/errors';
 import type {
   Agent,
+  AgentProfile,
   Availability,
+  CannedResponse,
   Conversation,
   ConversationDetail,
+  LiveEvent,
   MediaInfo,
   Message,
+  PresenceState,
+  RenderedResponse,
   Session,
+  Team,
   Template,
 } from '../lib/types';
 import { session as defaultSession } from './fixtures';
@@ -28,11 +34,30 @@ export class FakeBackend implements IBackend {
   mediaUrls = new Map<number, string>();
   /** What `templates()` returns. */
   templateList: Template[];
+  liveCbs = new Set<(event: LiveEvent) => void>();
+  /** What `agents()`, `teams()` and `cannedResponses()` return. */
+  agentList: AgentProfile[];
+  teamList: Team[];
+  cannedList: CannedResponse[];
+  /** `missing` of `renderCanned()` by canned response id (default: none). */
+  cannedMissing = new Map<number, string[]>();
   private nextPending = -1;
 
-  constructor(init: { session?: Session | null; details?: ConversationDetail[]; templates?: Template[] } = {}) {
+  constructor(
+    init: {
+      session?: Session | null;
+      details?: ConversationDetail[];
+      templates?: Template[];
+      agents?: AgentProfile[];
+      teams?: Team[];
+      canned?: CannedResponse[];
+    } = {},
+  ) {
     this.currentSession = init.session === undefined ? defaultSession : init.session;
     this.templateList = structuredClone(init.templates ?? []);
+    this.agentList = structuredClone(init.agents ?? []);
+    this.teamList = structuredClone(init.teams ?? []);
+    this.cannedList = structuredClone(init.canned ?? []);
     const details = init.details ?? [];
     for (const d of details) this.threads.set(d.conversation.id, structuredClone(d));
     this.conversations = details.map((d) => structuredClone(d.conversation));
@@ -218,6 +243,96 @@ export class FakeBackend implements IBackend {
     return url;
   });
 
+  /** Like the server: the queued conversation becomes the caller's. */
+  claim = vi.fn(async (conversationId: number): Promise<Conversation> => {
+    this.fail('claim');
+    const me = this.currentSession?.agent.id ?? null;
+    return this.update(conversationId, { state: 'assigned', assignee_id: me }, { status: 'assigned', assignee_id: me });
+  });
+
+  /** To a colleague: theirs at once; to a team: back in that team's queue. */
+  transfer = vi.fn(
+    async (conversationId: number, agentId: number | null, teamId: number | null, note: string): Promise<Conversation> => {
+      this.fail('transfer');
+      if ((agentId === null) === (teamId === null)) throw new BackendError('invalid_input', 'one of agent_id, team_id');
+      if (note.trim() === '') throw new BackendError('invalid_input', 'a transfer needs a note');
+      return agentId !== null
+        ? this.update(
+            conversationId,
+            { state: 'assigned', assignee_id: agentId },
+            { status: 'assigned', assignee_id: agentId, transfer_note: note },
+          )
+        : this.update(
+            conversationId,
+            { state: 'waiting', assignee_id: null, team_id: teamId },
+            { status: 'waiting', assignee_id: null, team_id: teamId, transfer_note: note },
+          );
+    },
+  );
+
+  addNote = vi.fn(async (conversationId: number, text: string): Promise<Message> => {
+    this.fail('addNote');
+    const m = this.pending(conversationId, 'note', text);
+    const note: Partial<Message> = { direction: 'note', status: 'received' };
+    this.patch(conversationId, m.id, note);
+    return { ...m, ...note };
+  });
+
+  setLabels = vi.fn(async (conversationId: number, labels: string[]): Promise<Conversation> => {
+    this.fail('setLabels');
+    return this.update(conversationId, { labels: [...labels] });
+  });
+
+  cannedResponses = vi.fn(async (): Promise<CannedResponse[]> => {
+    this.fail('cannedResponses');
+    return structuredClone(this.cannedList);
+  });
+
+  /** Fills `{{contact.name}}`; every other variable is reported missing (or as `cannedMissing` says). */
+  renderCanned = vi.fn(async (id: number, conversationId: number): Promise<RenderedResponse> => {
+    this.fail('renderCanned');
+    const canned = this.cannedList.find((c) => c.id === id);
+    if (!canned) throw new BackendError('not_found', `canned response ${id} not found`);
+    const name = this.threads.get(conversationId)?.conversation.contact.name ?? '';
+    const missing: string[] = [];
+    const text = canned.body.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_all, key: string) => {
+      if (key === 'contact.name' && name !== '') return name;
+      if (!missing.includes(key)) missing.push(key);
+      return '';
+    });
+    return { text, missing: this.cannedMissing.get(id) ?? missing };
+  });
+
+  agents = vi.fn(async (): Promise<AgentProfile[]> => {
+    this.fail('agents');
+    return structuredClone(this.agentList);
+  });
+
+  teams = vi.fn(async (): Promise<Team[]> => {
+    this.fail('teams');
+    return structuredClone(this.teamList);
+  });
+
+  setPresence = vi.fn(async (_conversationId: number, _state: PresenceState): Promise<void> => {
+    this.fail('setPresence');
+  });
+
+  /** Changes the conversation (thread and list row) and its open handoff; returns the conversation. */
+  private update(
+    conversationId: number,
+    fields: Partial<Conversation>,
+    handoff: Partial<ConversationDetail['handoffs'][number]> = {},
+  ): Conversation {
+    const d = this.threads.get(conversationId);
+    if (!d) throw new BackendError('not_found', `conversation ${conversationId} not found`);
+    Object.assign(d.conversation, fields, { updated_at: Date.now() });
+    const open = d.handoffs.find((h) => h.id === d.conversation.active_handoff_id);
+    if (open) Object.assign(open, handoff);
+    const row = this.conversations.find((c) => c.id === conversationId);
+    if (row) Object.assign(row, structuredClone(d.conversation));
+    return structuredClone(d.conversation);
+  }
+
   onChange = vi.fn(async (cb: (ids: number[]) => void) => {
     this.changeCbs.add(cb);
     return () => void this.changeCbs.delete(cb);
@@ -232,6 +347,15 @@ export class FakeBackend implements IBackend {
     this.openCbs.add(cb);
     return () => void this.openCbs.delete(cb);
   });
+
+  onLive = vi.fn(async (cb: (event: LiveEvent) => void) => {
+    this.liveCbs.add(cb);
+    return () => void this.liveCbs.delete(cb);
+  });
+
+  emitLive(event: LiveEvent): void {
+    for (const cb of this.liveCbs) cb(event);
+  }
 
   emitChange(ids: number[] = []): void {
     for (const cb of this.changeCbs) cb(ids);

@@ -1,4 +1,14 @@
-import type { Agent, Conversation, ConversationDetail, Handoff, Message, Session } from '../lib/types';
+import type {
+  Agent,
+  AgentProfile,
+  CannedResponse,
+  Conversation,
+  ConversationDetail,
+  Handoff,
+  Message,
+  Session,
+  Team,
+} from '../lib/types';
 
 export const NOW = Date.UTC(2025, 2, 12, 15, 0, 0);
 
@@ -165,6 +175,56 @@ export function detail(overrides: Partial<ConversationDetail> = {}): Conversatio
       message({ id: 7, conversation_id: conv.id, kind: 'image', text: null, sent_at: NOW - 2 * 60_000 }),
     ],
     handoffs: [handoff({ conversation_id: conv.id })],
+    ...overrides,
+  };
+}
+
+/** A colleague as `agents()` lists them; `agent` (Ana, id 7) by default. */
+export function agentProfile(overrides: Partial<AgentProfile> = {}): AgentProfile {
+  return {
+    id: agent.id,
+    name: agent.name,
+    email: agent.email,
+    role: 'agent',
+    availability: 'online',
+    capacity: 5,
+    skills: [],
+    open_conversations: 1,
+    team_ids: [1],
+    last_seen_at: NOW,
+    ...overrides,
+  };
+}
+
+/** The workspace's people: Ana (you), Maya, Ben (a manager), Olga (a viewer). */
+export const colleagues: AgentProfile[] = [
+  agentProfile(),
+  agentProfile({ id: 8, name: 'Maya Ruiz', email: 'maya.ruiz@example.com', open_conversations: 3 }),
+  agentProfile({ id: 9, name: 'Ben Okafor', email: 'ben@example.com', role: 'manager', availability: 'away', open_conversations: 0 }),
+  agentProfile({ id: 10, name: 'Olga Kim', email: 'olga.k@example.com', role: 'viewer' }),
+];
+
+export function team(overrides: Partial<Team> = {}): Team {
+  return {
+    id: 1,
+    name: 'Support',
+    is_default: true,
+    strategy: 'round_robin',
+    sticky: false,
+    manager_id: 9,
+    business_hours: null,
+    member_ids: [7, 8, 9],
+    ...overrides,
+  };
+}
+
+export function canned(overrides: Partial<CannedResponse> = {}): CannedResponse {
+  return {
+    id: 1,
+    team_id: null,
+    shortcut: 'hello',
+    title: 'Greeting',
+    body: 'Hi {{contact.name}}, thanks for reaching out!',
     ...overrides,
   };
 }

@@ -72,16 +72,21 @@ pub async fn calendar(conn: &mut AnyConnection, team: Option<i64>) -> AppResult<
     }))
 }
 
+/// Starts a `kind` clock for `h` under policy `p` through the team's calendar `cal`.
 async fn start_clock(
     state: &AppState,
     conn: &mut AnyConnection,
     h: &Handoff,
     workspace_id: i64,
+    (p, cal): (&SlaPolicy, &Calendar),
     kind: SlaKind,
-    target_secs: u64,
 ) -> AppResult<()> {
-    let p = policy(conn, workspace_id).await?;
-    let cal = calendar(conn, h.team_id.map(|t| t.0)).await?;
+    let t = p.targets(h.priority);
+    let target_secs = match kind {
+        SlaKind::FirstResponse => t.first_response_secs,
+        SlaKind::NextResponse => t.next_response_secs,
+        SlaKind::Resolution => t.resolution_secs,
+    };
     let now = state.clock.now_ms();
     let target_ms = target_secs as i64 * 1000;
     let warn_at = cal.add(now, (target_ms as f64 * p.warning_ratio) as i64);
@@ -106,9 +111,10 @@ async fn start_clock(
 
 /// At escalation: the first-response and resolution clocks start.
 pub async fn start(state: &AppState, conn: &mut AnyConnection, h: &Handoff, workspace_id: i64) -> AppResult<()> {
-    let t = policy(conn, workspace_id).await?.targets(h.priority);
-    start_clock(state, conn, h, workspace_id, SlaKind::FirstResponse, t.first_response_secs).await?;
-    start_clock(state, conn, h, workspace_id, SlaKind::Resolution, t.resolution_secs).await
+    let p = policy(conn, workspace_id).await?;
+    let cal = calendar(conn, h.team_id.map(|t| t.0)).await?;
+    start_clock(state, conn, h, workspace_id, (&p, &cal), SlaKind::FirstResponse).await?;
+    start_clock(state, conn, h, workspace_id, (&p, &cal), SlaKind::Resolution).await
 }
 
 /// An agent answered: the first- and next-response clocks stop; the resolution clock
@@ -200,8 +206,8 @@ pub async fn customer_wrote(state: &AppState, conn: &mut AnyConnection, conv: &C
     .await?
     .is_some();
     if first_done && !next_running {
-        let t = policy(conn, ws).await?.targets(h.priority);
-        start_clock(state, conn, &h, ws, SlaKind::NextResponse, t.next_response_secs).await?;
+        let p = policy(conn, ws).await?;
+        start_clock(state, conn, &h, ws, (&p, &cal), SlaKind::NextResponse).await?;
     }
     state.db.record_change(conn, ws, "handoff", hid.0, conv.id.0).await?;
     Ok(())

@@ -223,3 +223,9 @@ pub async fn set_presence(
 ) -> Result<(), CoreError> {
     inbox.set_presence(ConversationId(conversation_id), state).await
 }
+
+/// Full-text search of the local copy (offline too).
+#[tauri::command]
+pub async fn search(inbox: State<'_, Inbox>, query: String) -> Result<Vec<inbox_core::SearchHit>, CoreError> {
+    inbox.search(&query).await
+}

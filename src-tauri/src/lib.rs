@@ -56,6 +56,7 @@ pub fn run() {
             commands::agents,
             commands::teams,
             commands::set_presence,
+            commands::search,
             commands::connection_status,
             commands::mark_read,
             commands::typing,

@@ -433,6 +433,11 @@ impl Inbox {
         Ok(c)
     }
 
+    /// Searches the local copy (works offline): contacts, labels and message text.
+    pub async fn search(&self, query: &str) -> CoreResult<Vec<crate::store::SearchHit>> {
+        self.0.store.search(query, 50).await
+    }
+
     pub async fn canned_responses(&self) -> CoreResult<Vec<CannedResponse>> {
         self.api()?.canned_responses().await
     }

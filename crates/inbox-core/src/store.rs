@@ -106,7 +106,8 @@ impl LocalStore {
     /// Forgets everything (another account or server, or a logout).
     pub async fn clear(&self) -> CoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        for table in ["meta", "conversations", "messages", "handoffs", "outbox", "notified", "notified_keys"] {
+        for table in ["meta", "conversations", "messages", "handoffs", "outbox", "notified", "notified_keys", "search"]
+        {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -127,6 +128,17 @@ impl LocalStore {
             .execute(&mut *tx)
             .await?;
         }
+        for c in &sync.conversations {
+            let mut body = vec![c.contact.display_name()];
+            body.extend(c.contact.wa_id.iter().cloned());
+            body.extend(c.labels.iter().cloned());
+            index(&mut tx, c.id.0, 0, &body.join(" ")).await?;
+        }
+        for m in &sync.messages {
+            if let Some(text) = m.text.as_deref().filter(|t| !t.trim().is_empty()) {
+                index(&mut tx, m.conversation_id.0, m.id.0, text).await?;
+            }
+        }
         for m in &sync.messages {
             sqlx::query(
                 "INSERT INTO messages (id, conversation_id, sent_at, client_id, data) VALUES (?, ?, ?, ?, ?) \
@@ -146,7 +158,7 @@ impl LocalStore {
         }
         for id in &sync.removed {
             // No longer ours to see (a teammate took it from the queue, ...).
-            for table in ["messages", "handoffs"] {
+            for table in ["messages", "handoffs", "search"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE conversation_id = ?"))
                     .bind(id.0)
                     .execute(&mut *tx)
@@ -294,6 +306,38 @@ impl LocalStore {
     }
 
     /// Marks a handoff as announced; `true` the first time only.
+    /// Full-text search of the local copy: every word must match (as a prefix), best
+    /// matches first, at most `limit`.
+    pub async fn search(&self, query: &str, limit: i64) -> CoreResult<Vec<SearchHit>> {
+        let terms: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric() && c != '+')
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
+            .collect();
+        if terms.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(
+            "SELECT conversation_id, message_id, snippet(search, 2, '[', ']', '…', 10) AS snip FROM search \
+             WHERE search MATCH ? ORDER BY rank LIMIT ?",
+        )
+        .bind(terms.join(" "))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let message_id: i64 = r.get("message_id");
+                SearchHit {
+                    conversation_id: ConversationId(r.get("conversation_id")),
+                    message_id: (message_id != 0).then_some(MessageId(message_id)),
+                    snippet: r.get("snip"),
+                }
+            })
+            .collect())
+    }
+
     /// Records that `key` was announced; `false` when it already was.
     pub async fn mark_notified_key(&self, key: &str) -> CoreResult<bool> {
         let r = sqlx::query("INSERT INTO notified_keys (key) VALUES (?) ON CONFLICT DO NOTHING")
@@ -310,6 +354,31 @@ impl LocalStore {
             .await?;
         Ok(r.rows_affected() == 1)
     }
+}
+
+/// One search result: a conversation (by its contact or labels) or one of its messages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchHit {
+    pub conversation_id: ConversationId,
+    pub message_id: Option<MessageId>,
+    /// The matching text with the matches in `[brackets]`.
+    pub snippet: String,
+}
+
+/// Replaces the search row of (conversation, message). Rows are keyed by rowid (the
+/// message id, or minus the conversation id for its own row), so replacing one is a
+/// lookup, not a scan.
+async fn index(tx: &mut sqlx::SqliteConnection, conversation_id: i64, message_id: i64, body: &str) -> CoreResult<()> {
+    let rowid = if message_id == 0 { -conversation_id } else { message_id };
+    sqlx::query("DELETE FROM search WHERE rowid = ?").bind(rowid).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO search (rowid, conversation_id, message_id, body) VALUES (?, ?, ?, ?)")
+        .bind(rowid)
+        .bind(conversation_id)
+        .bind(message_id)
+        .bind(body)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -668,3 +668,38 @@ async fn sla_warnings_on_my_conversations_are_announced_once() {
     inbox.pull().await.unwrap();
     assert_eq!(rec.sla.lock().unwrap().iter().filter(|a| a.clock.kind == SlaKind::FirstResponse).count(), 2);
 }
+
+/// The local copy is searchable offline: by contact name, by number, by words in
+/// messages (without accents, by prefix), by label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_copy_is_searchable() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+    inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    let id = assigned_conversation(&stack, &inbox, "5511900000123").await;
+    stack.sandbox.sandbox.customer_says("5511900000123", "Amelia", "O pedido número 4471 não chegou").await.unwrap();
+    eventually(10, "the message locally", || async {
+        inbox
+            .thread(id)
+            .await
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.contains("4471")))
+            .then_some(())
+    })
+    .await;
+    inbox.set_labels(id, vec!["Entrega".into()]).await.unwrap();
+    let hits = inbox.search("numero 447").await.unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].conversation_id, id);
+    assert!(hits[0].message_id.is_some() && hits[0].snippet.contains("[número]"), "{hits:?}");
+    assert!(inbox.search("amelia").await.unwrap().iter().any(|h| h.conversation_id == id && h.message_id.is_none()));
+    assert!(inbox.search("5511900000123").await.unwrap().iter().any(|h| h.conversation_id == id));
+    assert!(inbox.search("entrega").await.unwrap().iter().any(|h| h.conversation_id == id));
+    assert!(inbox.search("\"unbalanced").await.unwrap().is_empty());
+    assert!(inbox.search("   ").await.unwrap().is_empty());
+}

@@ -10,6 +10,7 @@ import type {
   Message,
   PresenceState,
   RenderedResponse,
+  SearchHit,
   Session,
   Team,
   Template,
@@ -33,6 +34,12 @@ export interface IBackend {
   /** Newest activity first. */
   listConversations(): Promise<Conversation[]>;
   getThread(conversationId: number): Promise<ConversationDetail>;
+  /**
+   * Conversations (and, on the desktop, messages) matching every word of `query`
+   * (case- and accent-insensitive, word prefixes), best first. The desktop searches
+   * its local copy (works offline); the browser, the conversations it has loaded.
+   */
+  search(query: string): Promise<SearchHit[]>;
   /**
    * Send a text reply; with `replyTo` (a message id of this conversation) it quotes
    * that message. Returns the pending message.

@@ -120,6 +120,41 @@ describe('HttpBackend', () => {
     expect(req.body).toBeUndefined();
   });
 
+  it('search matches the loaded conversations client-side (accents, prefixes, every word), no request', async () => {
+    await loggedIn();
+    await expect(backend.search('maria')).resolves.toEqual([]);
+    const list = [
+      conversation({
+        id: 2,
+        contact: { id: 2, wa_id: '4915112345678', bsuid: null, name: 'Zoë Çelik' },
+        labels: ['Billing'],
+        last_message_preview: 'Where is my refund?',
+      }),
+      conversation({ id: 1 }),
+    ];
+    fetchMock.mockResolvedValueOnce(json(list));
+    await backend.listConversations();
+    fetchMock.mockClear();
+
+    await expect(backend.search('zoe CEL')).resolves.toEqual([
+      { conversation_id: 2, message_id: null, snippet: '[Zoë] [Çelik]' },
+    ]);
+    await expect(backend.search('bill refun')).resolves.toEqual([
+      { conversation_id: 2, message_id: null, snippet: '[Billing] · Where is my [refund]?' },
+    ]);
+    await expect(backend.search('49151')).resolves.toEqual([
+      { conversation_id: 2, message_id: null, snippet: '[4915112345678]' },
+    ]);
+    await expect(backend.search('maría person')).resolves.toEqual([
+      { conversation_id: 1, message_id: null, snippet: '[Maria] Lopez · I want to talk to a [person]' },
+    ]);
+    await expect(backend.search('zoe person')).resolves.toEqual([]);
+    expect(fetchMock).not.toHaveBeenCalled();
+
+    await backend.logout();
+    await expect(backend.search('zoe')).resolves.toEqual([]);
+  });
+
   it('media GETs /v1/media/{id} with the bearer token and returns an object URL, revoked on logout', async () => {
     await loggedIn();
     const createObjectURL = vi.fn((_blob: Blob) => 'blob:http://localhost/1234');

@@ -2,6 +2,7 @@ import type { AttachmentFile, UploadedAttachment } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { BackendError, SESSION_ENDED_CODES, errorDetails, isErrorCode, toBackendError, type ErrorCode } from './errors';
 import { parseLiveEvent } from './live';
+import { searchConversations } from './search';
 import type {
   Agent,
   AgentProfile,
@@ -16,6 +17,7 @@ import type {
   RefreshRequest,
   RefreshResponse,
   RenderedResponse,
+  SearchHit,
   Session,
   Team,
   Template,
@@ -179,6 +181,9 @@ export class HttpBackend implements IBackend {
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private readonly openListeners = new Set<(id: number) => void>();
   private readonly liveListeners = new Set<(event: LiveEvent) => void>();
+
+  /** The last conversation list loaded: what `search()` searches. */
+  private loaded: Conversation[] = [];
 
   /** Object URLs handed out by `media()`, revoked on logout. */
   private readonly objectUrls = new Set<string>();
@@ -385,8 +390,15 @@ export class HttpBackend implements IBackend {
     this.forget();
   }
 
-  listConversations(): Promise<Conversation[]> {
-    return this.request<Conversation[]>('GET', '/v1/conversations');
+  async listConversations(): Promise<Conversation[]> {
+    const list = await this.request<Conversation[]>('GET', '/v1/conversations');
+    this.loaded = list;
+    return list;
+  }
+
+  /** No local database here: searches the conversations last loaded (contact, number, labels, last message). */
+  async search(query: string): Promise<SearchHit[]> {
+    return searchConversations(this.loaded, query);
   }
 
   getThread(conversationId: number): Promise<ConversationDetail> {
@@ -592,6 +604,7 @@ export class HttpBackend implements IBackend {
   private forget(reason: BackendError | null = null): void {
     this.stopEvents();
     this.revokeObjectUrls();
+    this.loaded = [];
     this.auth = null;
     this.endedBy = reason;
     try {

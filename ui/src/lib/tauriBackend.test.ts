@@ -57,6 +57,21 @@ describe('TauriBackend', () => {
     ]);
   });
 
+  it('search invokes `search` with {query} and returns the hits', async () => {
+    const hits = [
+      { conversation_id: 2, message_id: 41, snippet: 'my [refund] please' },
+      { conversation_id: 3, message_id: null, snippet: '[Refund]' },
+    ];
+    replies.search = hits;
+    await expect(backend.search('refund')).resolves.toEqual(hits);
+    expect(appCalls()).toEqual([{ cmd: 'search', args: { query: 'refund' } }]);
+  });
+
+  it('search rejects with a BackendError', async () => {
+    replies.search = { reject: { code: 'internal', message: 'fts broke' } };
+    await expect(backend.search('x')).rejects.toMatchObject({ code: 'internal' });
+  });
+
   it('logout calls `logout`', async () => {
     await backend.logout();
     expect(appCalls().map((c) => c.cmd)).toEqual(['logout']);

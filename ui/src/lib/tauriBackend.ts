@@ -15,6 +15,7 @@ import type {
   Message,
   PresenceState,
   RenderedResponse,
+  SearchHit,
   Session,
   Team,
   Template,
@@ -65,6 +66,11 @@ export class TauriBackend implements IBackend {
 
   getThread(conversationId: number): Promise<ConversationDetail> {
     return this.call<ConversationDetail>('get_thread', { conversationId });
+  }
+
+  /** Full-text search of the local SQLite copy. */
+  search(query: string): Promise<SearchHit[]> {
+    return this.call<SearchHit[]>('search', { query });
   }
 
   sendReply(conversationId: number, text: string, replyTo?: number | null): Promise<Message> {

@@ -334,3 +334,13 @@ export const MAX_NOTE_CHARS = 10_000;
 /** Labels: each 1 to 50 characters, at most 20 per conversation. */
 export const MAX_LABEL_CHARS = 50;
 export const MAX_LABELS = 20;
+
+/**
+ * One search result. `message_id` null: the conversation itself matched (contact,
+ * labels, ...). `snippet` wraps the matched words in `[` `]`.
+ */
+export interface SearchHit {
+  conversation_id: number;
+  message_id: number | null;
+  snippet: string;
+}

@@ -14,10 +14,12 @@ import type {
   Message,
   PresenceState,
   RenderedResponse,
+  SearchHit,
   Session,
   Team,
   Template,
 } from '../lib/types';
+import { searchConversations } from '../lib/search';
 import { session as defaultSession } from './fixtures';
 
 /** In-memory IBackend for component tests. Every method is a vi spy. */
@@ -41,6 +43,8 @@ export class FakeBackend implements IBackend {
   cannedList: CannedResponse[];
   /** `missing` of `renderCanned()` by canned response id (default: none). */
   cannedMissing = new Map<number, string[]>();
+  /** What `search()` returns; null: it searches `conversations` as the browser backend does. */
+  searchHits: SearchHit[] | null = null;
   private nextPending = -1;
 
   constructor(
@@ -97,6 +101,11 @@ export class FakeBackend implements IBackend {
     const d = this.threads.get(conversationId);
     if (!d) throw new BackendError('not_found', `conversation ${conversationId} not found`);
     return structuredClone(d);
+  });
+
+  search = vi.fn(async (query: string): Promise<SearchHit[]> => {
+    this.fail('search');
+    return structuredClone(this.searchHits ?? searchConversations(this.conversations, query));
   });
 
   markRead = vi.fn(async (_conversationId: number): Promise<void> => {

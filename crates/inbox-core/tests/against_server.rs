@@ -276,6 +276,19 @@ impl Relay {
     }
 }
 
+/// The admin sets `agent`'s capacity to 0: escalations wait in the queue.
+async fn no_room(stack: &TestStack, agent: AgentId) {
+    let omar = stack.login("omar@demo.handoff.dev").await;
+    let r = reqwest::Client::new()
+        .patch(format!("{}/v1/agents/{agent}", stack.url()))
+        .bearer_auth(omar.token.expose())
+        .json(&json!({ "capacity": 0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 async fn assigned_conversation(stack: &TestStack, inbox: &Inbox, wa_id: &str) -> ConversationId {
     stack.sandbox.sandbox.customer_says(wa_id, "Amelia", "can I speak to someone").await.unwrap();
     eventually(10, "an assigned conversation locally", || async {
@@ -469,16 +482,7 @@ async fn a_conversation_a_teammate_claims_leaves_the_local_copy() {
     let session = inbox.login(&stack.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
     wait_connected(&rec).await;
     // Ana is online but has no room: the escalation waits in her team's queue.
-    let omar = stack.login("omar@demo.handoff.dev").await;
-    let http = reqwest::Client::new();
-    let r = http
-        .patch(format!("{}/v1/agents/{}", stack.url(), session.agent.id))
-        .bearer_auth(omar.token.expose())
-        .json(&json!({ "capacity": 0 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    no_room(&stack, session.agent.id).await;
     stack.sandbox.sandbox.customer_says("5511900000001", "Bia", "I need a person").await.unwrap();
     let id = eventually(10, "the queued conversation locally", || async {
         inbox.conversations().await.unwrap().into_iter().find(|c| c.state == ConversationState::Waiting).map(|c| c.id)
@@ -486,7 +490,7 @@ async fn a_conversation_a_teammate_claims_leaves_the_local_copy() {
     .await;
     assert!(!inbox.thread(id).await.unwrap().messages.is_empty());
     let ben = stack.login("ben@demo.handoff.dev").await;
-    let r = http
+    let r = reqwest::Client::new()
         .post(format!("{}/v1/conversations/{id}/claim", stack.url()))
         .bearer_auth(ben.token.expose())
         .send()
@@ -551,18 +555,11 @@ async fn teamwork_from_the_app() {
     let (ana, ana_rec, ana_s, _d1) = open("ana@demo.handoff.dev").await;
     let (ben, ben_rec, ben_s, _d2) = open("ben@demo.handoff.dev").await;
     // Nobody has room: the escalation waits in the queue both see.
+    for id in [ana_s.agent.id, ben_s.agent.id] {
+        no_room(&stack, id).await;
+    }
     let omar = stack.login("omar@demo.handoff.dev").await;
     let http = reqwest::Client::new();
-    for id in [ana_s.agent.id, ben_s.agent.id] {
-        let r = http
-            .patch(format!("{}/v1/agents/{id}", stack.url()))
-            .bearer_auth(omar.token.expose())
-            .json(&json!({ "capacity": 0 }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-    }
     stack.sandbox.sandbox.customer_says("5511900000077", "Caio", "a person please").await.unwrap();
     let id = eventually(10, "the queued conversation in both apps", || async {
         let a = ana.conversations().await.unwrap().into_iter().find(|c| c.state == ConversationState::Waiting);

@@ -185,7 +185,9 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> AppResult<
         token.ok_or_else(|| AppError::new(ErrorCode::Unauthorized, "log in first: no bearer token was given"))?;
     let mut conn = state.db.pool.acquire().await?;
     let row = sqlx::query(
-        "SELECT id, workspace_id, agent_id, kind, name, expires_at, revoked_at, session_id, scopes FROM tokens WHERE token_hash = $1",
+        "SELECT t.id, t.workspace_id, t.agent_id, t.kind, t.name, t.expires_at, t.revoked_at, t.session_id, t.scopes, \
+           s.last_used_at AS session_used_at \
+         FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1",
     )
     .bind(token_hash(&token))
     .fetch_optional(&mut *conn)
@@ -205,14 +207,17 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> AppResult<
         ("session", Some(agent_id)) => {
             let agent = store::agent_by_id(&mut conn, AgentId(agent_id)).await?;
             let session_id: Option<i64> = row.try_get("session_id")?;
-            if let Some(s) = session_id {
-                // Seen: the session list shows when each device was last used.
-                sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $3")
-                    .bind(now_ms())
-                    .bind(s)
-                    .bind(now_ms() - 60_000)
-                    .execute(&mut *conn)
-                    .await?;
+            let used: Option<i64> = row.try_get("session_used_at")?;
+            if let (Some(s), Some(used)) = (session_id, used) {
+                // Seen: the session list shows when each device was last used. Written
+                // at most once a minute, not on every request.
+                if used < now_ms() - 60_000 {
+                    sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
+                        .bind(now_ms())
+                        .bind(s)
+                        .execute(&mut *conn)
+                        .await?;
+                }
             }
             Ok(Caller::Agent { agent, token_id: row.try_get("id")?, session_id })
         }

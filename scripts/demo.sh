@@ -9,7 +9,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-export HANDOFF_LISTEN=127.0.0.1:8080 HANDOFF_DATA_DIR="$state/server" HANDOFF_DEMO=true \
+export HANDOFF_LISTEN=127.0.0.1:8080 HANDOFF_DATA_DIR="$state/server" HANDOFF_DEMO=true HANDOFF_WEB_DIR=ui/dist \
        HANDOFF_GRAPH_API_BASE=http://127.0.0.1:8090
 export SANDBOX_LISTEN=127.0.0.1:8090 SANDBOX_WEBHOOK_URL=http://127.0.0.1:8080/webhooks/whatsapp
 
@@ -23,7 +23,7 @@ curl -fsS http://127.0.0.1:8080/healthz >/dev/null || { echo "server did not sta
 
 cat <<TXT
 Handoff demo
-  server      http://127.0.0.1:8080   (log: $state/server.log)
+  server      http://127.0.0.1:8080   (log: $state/server.log); the web inbox is there too
   sandbox     http://127.0.0.1:8090   (log: $state/sandbox.log); simulated customers write in every 15 s
   agents      ana@demo.handoff.dev, ben@demo.handoff.dev, maya@demo.handoff.dev (manager); password handoff-demo
   bot token   hoa_demo_bot_token

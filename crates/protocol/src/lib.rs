@@ -274,6 +274,13 @@ pub struct Conversation {
     /// Labels agents put on the conversation.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// The earliest deadline of a running (not stopped, not paused) SLA clock on the
+    /// open handoff: what a list shows as the countdown.
+    #[serde(default)]
+    pub sla_due_at: Option<Millis>,
+    /// That clock's kind (`first_response`, `next_response`, `resolution`).
+    #[serde(default)]
+    pub sla_kind: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

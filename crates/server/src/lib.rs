@@ -94,6 +94,12 @@ pub struct Config {
     /// Run the background workers (automation, sending, project webhooks, media, SLA,
     /// availability). Off only in the benchmark's ingest-only rounds.
     pub background_workers: bool,
+    /// The built web inbox (`ui/dist`), served at `/` so the same UI runs in a browser
+    /// from the server's own origin.
+    pub web_dir: Option<std::path::PathBuf>,
+    /// Other origins allowed to call the API from a browser (an inbox embedded in
+    /// another product). Empty: same origin only.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -121,6 +127,8 @@ impl Config {
             idle_away: None,
             access_ttl: std::time::Duration::from_secs(15 * 60),
             background_workers: true,
+            web_dir: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -244,7 +252,52 @@ pub fn router(state: AppState) -> Router {
         // Path only: a query string may hold an access token.
         tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
     });
-    openapi::add_routes(Router::new(), &state).layer(trace).with_state(state)
+    let mut router = openapi::add_routes(Router::new(), &state);
+    if let Some(dir) = &state.config.web_dir {
+        // The web inbox: files as they are, and index.html for anything else (a
+        // single-page app). API paths never reach it: they are routes above.
+        let index = tower_http::services::ServeFile::new(dir.join("index.html"));
+        let files = tower_http::services::ServeDir::new(dir).fallback(index);
+        router = router.fallback(move |req: axum::extract::Request| web_file(files.clone(), req));
+    }
+    if !state.config.cors_origins.is_empty() {
+        router = router.layer(cors(&state.config.cors_origins));
+    }
+    router.layer(trace).with_state(state)
+}
+
+/// A file of the web inbox; unknown API paths stay JSON 404s.
+async fn web_file<S>(files: S, req: axum::extract::Request) -> axum::response::Response
+where
+    S: tower::Service<axum::extract::Request, Error = std::convert::Infallible> + Clone,
+    S::Response: axum::response::IntoResponse,
+{
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    let path = req.uri().path();
+    if path.starts_with("/v1/") || path.starts_with("/webhooks/") || path.starts_with("/sandbox/") {
+        return error::AppError::not_found("route").into_response();
+    }
+    match files.oneshot(req).await {
+        Ok(resp) => resp.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+/// Browsers on these origins may call the API (bearer tokens, no cookies).
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, Method};
+    let any = origins.iter().any(|o| o == "*");
+    let layer = tower_http::cors::CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .expose_headers([HeaderName::from_static("x-handoff-error"), header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(3600));
+    if any {
+        layer.allow_origin(tower_http::cors::Any)
+    } else {
+        layer.allow_origin(origins.iter().filter_map(|o| o.parse::<axum::http::HeaderValue>().ok()).collect::<Vec<_>>())
+    }
 }
 
 /// A running server.

@@ -117,6 +117,12 @@ struct ServeArgs {
     /// Minutes an access token works before the app must refresh it.
     #[arg(long, env = "HANDOFF_ACCESS_TOKEN_MINUTES", default_value_t = 15, global = true)]
     access_token_minutes: u64,
+    /// The built web inbox to serve at `/` (`npm --prefix ui run build` makes `ui/dist`).
+    #[arg(long, env = "HANDOFF_WEB_DIR", global = true)]
+    web_dir: Option<PathBuf>,
+    /// Comma-separated origins allowed to call the API from a browser (`*` for any).
+    #[arg(long, env = "HANDOFF_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    cors_origins: Vec<String>,
 }
 
 impl ServeArgs {
@@ -178,6 +184,17 @@ impl ServeArgs {
             idle_away: (self.idle_away_secs > 0).then(|| std::time::Duration::from_secs(self.idle_away_secs)),
             access_ttl: std::time::Duration::from_secs(self.access_token_minutes.max(1) * 60),
             background_workers: true,
+            web_dir: match self.web_dir {
+                Some(dir) if dir.join("index.html").is_file() => Some(dir),
+                Some(dir) => anyhow::bail!("--web-dir {}: no index.html there (build the UI first)", dir.display()),
+                None => None,
+            },
+            cors_origins: self
+                .cors_origins
+                .into_iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
         })
     }
 }

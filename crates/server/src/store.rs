@@ -38,6 +38,10 @@ pub const CONVERSATION_SELECT: &str = "SELECT c.id, c.workspace_id, c.state, c.p
     c.active_handoff_id, c.last_message_preview, c.last_message_at, c.last_inbound_at, c.created_at, c.updated_at, c.labels, \
     (SELECT we.status FROM workflow_executions we WHERE we.conversation_id = c.id ORDER BY we.updated_at DESC, we.id DESC LIMIT 1) AS exec_status, \
     (SELECT MAX(h.resolved_at) FROM handoffs h WHERE h.conversation_id = c.id) AS last_resolved_at, \
+    (SELECT s.due_at FROM sla_clocks s WHERE s.handoff_id = c.active_handoff_id AND s.stopped_at IS NULL \
+      AND s.paused_at IS NULL AND s.due_at IS NOT NULL ORDER BY s.due_at LIMIT 1) AS sla_due_at, \
+    (SELECT s.kind FROM sla_clocks s WHERE s.handoff_id = c.active_handoff_id AND s.stopped_at IS NULL \
+      AND s.paused_at IS NULL AND s.due_at IS NOT NULL ORDER BY s.due_at LIMIT 1) AS sla_kind, \
     ch.phone_number_id, k.id AS contact_id, k.wa_id, k.bsuid, k.name AS contact_name, k.attributes AS contact_attributes \
     FROM conversations c JOIN contacts k ON k.id = c.contact_id JOIN channels ch ON ch.id = c.channel_id";
 
@@ -74,6 +78,8 @@ pub fn conversation_from_row(r: &AnyRow) -> AppResult<Conversation> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         labels: serde_json::from_str(&r.try_get::<String, _>("labels")?).unwrap_or_default(),
+        sla_due_at: r.try_get("sla_due_at")?,
+        sla_kind: r.try_get("sla_kind")?,
     })
 }
 

@@ -111,6 +111,10 @@ async fn clocks_warn_breach_reassign_and_pause(backend: Backend) {
     assert_eq!(first.target_ms, 60_000);
     assert_eq!(first.due_at.unwrap() - first.started_at, 60_000);
     assert_eq!(first.warn_at.unwrap() - first.started_at, 45_000);
+    // The conversation carries the nearest running deadline for lists.
+    let c = api.ok("GET", &format!("/v1/conversations/{conv}"), &omar, None).await["conversation"].clone();
+    assert_eq!(c["sla_due_at"], json!(first.due_at.unwrap()));
+    assert_eq!(c["sla_kind"], "first_response");
 
     // 44 s: nothing yet. 46 s: the warning, once.
     assert_eq!(advance(&stack, 44).await, 0);
@@ -143,6 +147,8 @@ async fn clocks_warn_breach_reassign_and_pause(backend: Backend) {
     assert!(clock(&stack, conv, SlaKind::FirstResponse).await.unwrap().stopped_at.is_some());
     let res = clock(&stack, conv, SlaKind::Resolution).await.unwrap();
     assert!(res.paused && res.due_at.is_none());
+    let c = api.ok("GET", &format!("/v1/conversations/{conv}"), &omar, None).await["conversation"].clone();
+    assert_eq!(c["sla_due_at"], Value::Null, "no running clock while the customer owes an answer");
     assert_eq!(advance(&stack, 3600).await, 0, "a paused resolution clock does not breach");
 
     // The customer writes: the resolution clock resumes with what it had left (600 s
@@ -156,6 +162,9 @@ async fn clocks_warn_breach_reassign_and_pause(backend: Backend) {
     let left = res.due_at.unwrap() - now;
     assert!((600_000 - 121_000 - 3_000..=600_000 - 121_000).contains(&left), "resolution left {left} ms");
     assert_eq!(next.target_ms, 120_000);
+    let c = api.ok("GET", &format!("/v1/conversations/{conv}"), &omar, None).await["conversation"].clone();
+    assert_eq!(c["sla_due_at"], json!(next.due_at.unwrap()), "the next response is due before the resolution");
+    assert_eq!(c["sla_kind"], "next_response");
     assert_eq!(advance(&stack, 91).await, 1, "next-response warning at 75%");
     assert_eq!(advance(&stack, 30).await, 1, "next-response breach");
     let breaches = eventually(10, "two breaches", || async {

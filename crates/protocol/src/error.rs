@@ -64,6 +64,11 @@ error_codes! {
     MarketingOptOut = "marketing_opt_out",
     /// Somebody else took the conversation first; `details.owner` names them.
     AlreadyClaimed = "already_claimed",
+    /// This `Idempotency-Key` was applied before; its result was not kept (the server
+    /// stopped in between). The change is in place: treat it as done.
+    AlreadyApplied = "already_applied",
+    /// A request with this `Idempotency-Key` is running now.
+    InProgress = "in_progress",
     /// Too many attempts (logins): wait `details.retry_after_secs` and try again.
     RateLimited = "rate_limited",
     /// The same unique key exists already.

@@ -709,6 +709,7 @@ pub async fn resolve(
     let data = json!({ "conversation_id": conv.id, "handoff": handoff, "resolved_by": resolved_by });
     hooks::emit(&mut tx, conv.workspace_id.0, Some(conv.id.0), "conversation.resolved", data).await?;
     return_to_automation(state, &mut tx, &handoff, json!({ "reason": "resolved", "resolved_by": resolved_by })).await?;
+    crate::mutations::seal(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(conversation = conv.id.0, "resolved: back to automation");
     state.changed(conv.workspace_id.0).await;

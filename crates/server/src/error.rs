@@ -57,7 +57,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         Forbidden | InvalidVerifyToken => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         AlreadyEscalated | NotEscalated | NotAssignee | AutomationPaused | Conflict | WindowClosed
-        | TemplateNotApproved | MarketingOptOut | AlreadyClaimed => StatusCode::CONFLICT,
+        | TemplateNotApproved | MarketingOptOut | AlreadyClaimed | AlreadyApplied | InProgress => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Upstream => StatusCode::BAD_GATEWAY,
         Network | Keyring | LocalStore | NotLoggedIn | Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -24,6 +24,7 @@ pub mod hours;
 pub mod ingest;
 pub mod leads;
 pub mod media;
+pub mod mutations;
 pub mod numbers;
 pub mod openapi;
 pub mod outbound;

@@ -67,6 +67,8 @@ pub struct RouteDoc {
     pub access: Access,
     pub request: Option<fn(&mut SchemaGenerator) -> Schema>,
     pub response: Option<fn(&mut SchemaGenerator) -> Schema>,
+    /// Honours an `Idempotency-Key` header: applied once, retries get the same answer.
+    pub idempotent: bool,
 }
 
 fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
@@ -74,7 +76,7 @@ fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
 }
 
 macro_rules! api_routes {
-    ($( $method:ident $path:literal => $handler:expr, $access:expr, $summary:literal $(, req: $req:ty)? $(, res: $res:ty)? $(, layer: $layer:expr)? ; )*) => {
+    ($( $method:ident $path:literal => $handler:expr, $access:expr, $summary:literal $(, req: $req:ty)? $(, res: $res:ty)? $(, layer: $layer:expr)? $(, idempotent: $idem:literal)? ; )*) => {
         /// The operations, in the order they are declared.
         pub fn routes() -> Vec<RouteDoc> {
             vec![$(RouteDoc {
@@ -84,6 +86,7 @@ macro_rules! api_routes {
                 access: $access,
                 request: api_routes!(@schema $($req)?),
                 response: api_routes!(@schema $($res)?),
+                idempotent: false $(|| $idem)?,
             }),*]
         }
 
@@ -92,6 +95,11 @@ macro_rules! api_routes {
             $(
                 let method_router: MethodRouter<AppState> = $method($handler);
                 $( let method_router = method_router.layer($layer); )?
+                $( let method_router = if $idem {
+                    method_router.layer(axum::middleware::from_fn_with_state(state.clone(), crate::mutations::idempotent))
+                } else {
+                    method_router
+                }; )?
                 let method_router = match $access {
                     Access::Public => method_router,
                     access => method_router.route_layer(axum::middleware::from_fn_with_state((state.clone(), access), guard)),
@@ -158,14 +166,15 @@ api_routes! {
     post "/v1/conversations/{id}/handoff" => api::handoff, Write(WRITE), "Hand a conversation to people",
         req: HandoffRequest, res: Handoff;
     post "/v1/conversations/{id}/resolve" => api::resolve, Worker, "Resolve: back to automation (assignee or manager)",
-        req: ResolveRequest;
+        req: ResolveRequest, idempotent: true;
     post "/v1/conversations/{id}/assign" => api::assign, Manager, "Assign or override (the team's managers)",
-        req: api::AssignRequest, res: Conversation;
-    post "/v1/conversations/{id}/claim" => routing_api::claim, Worker, "Take a queued conversation", res: Conversation;
+        req: api::AssignRequest, res: Conversation, idempotent: true;
+    post "/v1/conversations/{id}/claim" => routing_api::claim, Worker, "Take a queued conversation", res: Conversation,
+        idempotent: true;
     post "/v1/conversations/{id}/unassign" => routing_api::unassign, Worker, "Back to the queue (owner or manager)",
-        res: Conversation;
+        res: Conversation, idempotent: true;
     post "/v1/conversations/{id}/transfer" => routing_api::transfer, Worker, "Transfer with a note (owner or manager)",
-        req: TransferRequest, res: Conversation;
+        req: TransferRequest, res: Conversation, idempotent: true;
     post "/v1/conversations/{id}/notes" => collab::add_note, Worker, "An internal note, with @mentions",
         req: NoteRequest, res: Message;
     put "/v1/conversations/{id}/labels" => collab::put_labels, Worker, "Set the labels", req: Vec<String>,
@@ -314,6 +323,14 @@ pub fn document() -> Value {
                 json!({ "name": name, "in": "path", "required": true, "schema": { "type": ty } })
             })
             .collect();
+        let mut params = params;
+        if r.idempotent {
+            params.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "A client mutation id: the change is applied once; a retry gets the first answer (header `idempotent-replayed: true`) or 409 `already_applied`.",
+                "schema": { "type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9._:-]+$" }
+            }));
+        }
         if !params.is_empty() {
             op["parameters"] = json!(params);
         }

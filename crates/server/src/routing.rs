@@ -450,6 +450,7 @@ pub async fn claim(state: &AppState, caller: &Agent, id: ConversationId) -> AppR
     crate::audit::record(&mut tx, caller, "conversation.claimed", "conversation", id.0, json!({ "handoff_id": h.id }))
         .await?;
     let conv = store::conversation(&mut tx, id).await?;
+    crate::mutations::seal(&mut tx).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
     Ok(conv)
@@ -482,6 +483,7 @@ pub async fn assign(state: &AppState, caller: &Agent, id: ConversationId, target
     )
     .await?;
     let conv = store::conversation(&mut tx, id).await?;
+    crate::mutations::seal(&mut tx).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
     Ok(conv)
@@ -537,6 +539,7 @@ pub async fn unassign(state: &AppState, caller: &Agent, id: ConversationId) -> A
     let h = store::handoff(&mut tx, h.id).await?;
     try_assign(state, &mut tx, h.id, Some(previous)).await?;
     let conv = store::conversation(&mut tx, id).await?;
+    crate::mutations::seal(&mut tx).await?;
     tx.commit().await?;
     state.changed(conv.workspace_id.0).await;
     Ok(conv)
@@ -604,6 +607,7 @@ pub async fn transfer(
     crate::audit::record(&mut tx, caller, "conversation.transferred", "conversation", id.0, data).await?;
     state.db.record_change(&mut tx, ws, "handoff", h.id.0, id.0).await?;
     let conv = store::conversation(&mut tx, id).await?;
+    crate::mutations::seal(&mut tx).await?;
     tx.commit().await?;
     state.changed(ws).await;
     Ok(conv)

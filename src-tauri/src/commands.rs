@@ -5,7 +5,7 @@ use handoff_protocol::{
     Agent, AgentId, AgentProfile, Availability, CannedResponse, Conversation, ConversationDetail, ConversationId,
     Message, MessageId, PresenceState, RenderedResponse, SecretString, Team, TeamId,
 };
-use inbox_core::{CoreError, Inbox, Session};
+use inbox_core::{CoreError, Inbox, OutboxEntry, Session};
 use tauri::State;
 
 /// Demo and end-to-end runs start logged in: `HANDOFF_AUTOLOGIN_URL`,
@@ -180,6 +180,22 @@ pub async fn transfer(
 #[tauri::command]
 pub async fn add_note(inbox: State<'_, Inbox>, conversation_id: i64, text: String) -> Result<Message, CoreError> {
     inbox.add_note(ConversationId(conversation_id), &text).await
+}
+
+/// Changes made in the app that wait for the server, or that it refused (with why).
+#[tauri::command]
+pub async fn outbox(inbox: State<'_, Inbox>) -> Result<Vec<OutboxEntry>, CoreError> {
+    inbox.outbox().await
+}
+
+#[tauri::command]
+pub async fn discard_change(inbox: State<'_, Inbox>, client_id: String) -> Result<(), CoreError> {
+    inbox.discard(&client_id).await
+}
+
+#[tauri::command]
+pub async fn retry_change(inbox: State<'_, Inbox>, client_id: String) -> Result<(), CoreError> {
+    inbox.retry(&client_id).await
 }
 
 #[tauri::command]

@@ -291,12 +291,22 @@ impl ApiClient {
         self.call(Method::POST, &format!("/v1/conversations/{id}/handoff"), Some(req)).await
     }
 
-    pub async fn claim(&self, id: ConversationId) -> CoreResult<Conversation> {
-        self.call::<(), _>(Method::POST, &format!("/v1/conversations/{id}/claim"), None).await
+    /// A POST applied once on the server whatever the retries (`Idempotency-Key`).
+    async fn call_once<B: Serialize, T: DeserializeOwned>(&self, path: &str, key: &str, body: &B) -> CoreResult<T> {
+        let req = self.http.post(format!("{}{}", self.base, path)).header("idempotency-key", key).json(body);
+        self.answer(req).await
     }
 
-    pub async fn transfer(&self, id: ConversationId, req: &TransferRequest) -> CoreResult<Conversation> {
-        self.call(Method::POST, &format!("/v1/conversations/{id}/transfer"), Some(req)).await
+    pub async fn claim(&self, id: ConversationId, key: &str) -> CoreResult<Conversation> {
+        self.call_once(&format!("/v1/conversations/{id}/claim"), key, &serde_json::json!({})).await
+    }
+
+    pub async fn transfer(&self, id: ConversationId, req: &TransferRequest, key: &str) -> CoreResult<Conversation> {
+        self.call_once(&format!("/v1/conversations/{id}/transfer"), key, req).await
+    }
+
+    pub async fn resolve_once(&self, id: ConversationId, note: Option<String>, key: &str) -> CoreResult<()> {
+        self.call_once(&format!("/v1/conversations/{id}/resolve"), key, &ResolveRequest { note }).await
     }
 
     pub async fn add_note(&self, id: ConversationId, req: &NoteRequest) -> CoreResult<Message> {

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use crate::api::{normalise_server_url, ApiClient, Tokens};
 use crate::error::{CoreError, CoreResult};
 use crate::secrets::SecretStore;
-use crate::store::LocalStore;
+use crate::store::{LocalStore, OutboxEntry, OutboxKind};
 
 /// Who is logged in, where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +116,29 @@ struct Inner {
 
 /// Activity is reported at most this often.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(30);
+
+/// What became of a change: applied on the server now, or waiting in the outbox.
+enum Outcome {
+    /// With the server's answer when this call's flush applied it.
+    Applied(OutboxEntry, Option<Box<Applied>>),
+    Queued(OutboxEntry),
+}
+
+/// The server's answer to an outbox change.
+enum Applied {
+    Message(Message),
+    Conversation(Conversation),
+    Done,
+}
+
+impl Applied {
+    fn conversation(self: Box<Self>) -> Option<Conversation> {
+        match *self {
+            Applied::Conversation(c) => Some(c),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Inbox(Arc<Inner>);
@@ -398,12 +421,60 @@ impl Inbox {
         self.api()?.typing(id).await
     }
 
+    /// Writes a change to the outbox, then applies it now if the server is reachable.
+    /// Online, a refusal comes back as the error and the entry is dropped (the caller
+    /// still holds the draft). Offline, it waits, shown as pending; it is applied when
+    /// the connection returns, in order, once (client id / Idempotency-Key), or kept
+    /// with the server's reason if refused then.
+    async fn change(
+        &self,
+        kind: OutboxKind,
+        id: ConversationId,
+        text: &str,
+        payload: Option<serde_json::Value>,
+    ) -> CoreResult<Outcome> {
+        // No local check that the conversation is still here: the server has the last
+        // word (a claim that lost a race must hear who won, not "not found").
+        self.api()?;
+        let entry = self.0.store.queue(kind, id, &new_client_id(), text, None, payload).await?;
+        self.0.listener.changed(vec![id]);
+        let mut answers = std::collections::HashMap::new();
+        if self.is_connected() {
+            answers = self.flush().await?;
+        }
+        let now = self.0.store.outbox(Some(id)).await?.into_iter().find(|e| e.client_id == entry.client_id);
+        match now {
+            None => {
+                let answer = answers.remove(&entry.client_id).map(Box::new);
+                Ok(Outcome::Applied(entry, answer))
+            }
+            Some(e) if e.state == "failed" => {
+                self.0.store.outbox_done(&e.client_id).await?;
+                self.0.listener.changed(vec![id]);
+                Err(CoreError::Api(e.error.unwrap_or_else(|| ApiError::new(ErrorCode::Internal, "refused"))))
+            }
+            Some(e) => Ok(Outcome::Queued(e)),
+        }
+    }
+
+    async fn local_conversation(&self, id: ConversationId) -> CoreResult<Conversation> {
+        self.0
+            .store
+            .conversation(id)
+            .await?
+            .ok_or_else(|| CoreError::Api(ApiError::new(ErrorCode::NotFound, "this conversation left your inbox")))
+    }
+
     /// Takes a queued conversation (`already_claimed`, with the owner, when someone was
-    /// faster); the local copy follows at once.
+    /// faster); offline, the claim waits in the outbox.
     pub async fn claim(&self, id: ConversationId) -> CoreResult<Conversation> {
-        let c = self.api()?.claim(id).await?;
-        self.pull().await?;
-        Ok(c)
+        match self.change(OutboxKind::Claim, id, "", None).await? {
+            Outcome::Applied(_, answer) => match answer.and_then(|a| a.conversation()) {
+                Some(c) => Ok(c),
+                None => self.local_conversation(id).await,
+            },
+            Outcome::Queued(_) => self.local_conversation(id).await,
+        }
     }
 
     /// Hands the conversation to an agent or a team's queue, with a note for them.
@@ -414,17 +485,42 @@ impl Inbox {
         team_id: Option<TeamId>,
         note: &str,
     ) -> CoreResult<Conversation> {
-        let c = self.api()?.transfer(id, &TransferRequest { agent_id, team_id, note: note.to_owned() }).await?;
-        self.pull().await?;
-        Ok(c)
+        if note.trim().is_empty() {
+            return Err(CoreError::Invalid(
+                ErrorCode::InvalidInput,
+                "a transfer needs a note for whoever receives it".into(),
+            ));
+        }
+        if agent_id.is_some() == team_id.is_some() {
+            return Err(CoreError::Invalid(ErrorCode::InvalidInput, "transfer to one agent or one team".into()));
+        }
+        let c = self.local_conversation(id).await?;
+        let target = serde_json::json!({ "agent_id": agent_id, "team_id": team_id });
+        match self.change(OutboxKind::Transfer, id, note.trim(), Some(target)).await? {
+            Outcome::Applied(_, answer) => match answer.and_then(|a| a.conversation()) {
+                Some(c) => Ok(c),
+                // Transferred away, the conversation may have left this inbox.
+                None => Ok(self.0.store.conversation(id).await?.unwrap_or(c)),
+            },
+            Outcome::Queued(_) => Ok(c),
+        }
     }
 
     /// An internal note (never sent to the customer); `@handle` mentions a colleague.
+    /// Offline it waits in the outbox, shown as a pending note.
     pub async fn add_note(&self, id: ConversationId, text: &str) -> CoreResult<Message> {
-        let m =
-            self.api()?.add_note(id, &NoteRequest { text: text.to_owned(), client_id: Some(new_client_id()) }).await?;
-        self.pull().await?;
-        Ok(m)
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(CoreError::Invalid(ErrorCode::InvalidInput, "the note is empty".into()));
+        }
+        let entry = match self.change(OutboxKind::Note, id, text, None).await? {
+            Outcome::Applied(e, Some(answer)) => match *answer {
+                Applied::Message(m) => return Ok(m),
+                _ => e,
+            },
+            Outcome::Applied(e, _) | Outcome::Queued(e) => e,
+        };
+        Ok(self.0.store.message_by_client_id(&entry.client_id).await?.unwrap_or_else(|| entry.as_message()))
     }
 
     pub async fn set_labels(&self, id: ConversationId, labels: Vec<String>) -> CoreResult<Conversation> {
@@ -459,9 +555,37 @@ impl Inbox {
         self.api()?.set_presence(id, state).await
     }
 
+    /// Resolves (back to automation); offline, the resolve waits in the outbox.
     pub async fn resolve(&self, id: ConversationId, note: Option<String>) -> CoreResult<()> {
-        self.api()?.resolve(id, note.filter(|n| !n.trim().is_empty())).await?;
-        self.pull().await?;
+        let note = note.map(|n| n.trim().to_owned()).unwrap_or_default();
+        self.change(OutboxKind::Resolve, id, &note, None).await?;
+        Ok(())
+    }
+
+    /// Every change waiting in the outbox or refused by the server, oldest first.
+    pub async fn outbox(&self) -> CoreResult<Vec<OutboxEntry>> {
+        self.0.store.outbox(None).await
+    }
+
+    /// Gives up a waiting or refused change (its draft is the caller's to keep).
+    pub async fn discard(&self, client_id: &str) -> CoreResult<()> {
+        let id =
+            self.0.store.outbox(None).await?.into_iter().find(|e| e.client_id == client_id).map(|e| e.conversation_id);
+        self.0.store.outbox_done(client_id).await?;
+        if let Some(id) = id {
+            self.0.listener.changed(vec![id]);
+        }
+        Ok(())
+    }
+
+    /// Sends a refused change again (e.g. after claiming the conversation back).
+    pub async fn retry(&self, client_id: &str) -> CoreResult<()> {
+        if !self.0.store.outbox_retry(client_id).await? {
+            return Err(CoreError::Api(ApiError::new(ErrorCode::NotFound, "nothing to retry")));
+        }
+        if self.is_connected() {
+            self.flush_outbox().await?;
+        }
         Ok(())
     }
 
@@ -555,27 +679,72 @@ impl Inbox {
         Ok(changed)
     }
 
-    /// Sends pending outbox replies in order. Stops at the first network failure (they
-    /// stay pending); a refusal marks that reply failed with the server's reason.
+    /// Applies pending outbox changes in order. Stops at the first network failure
+    /// (they stay pending); a refusal marks that change failed with the server's reason.
     pub async fn flush_outbox(&self) -> CoreResult<()> {
+        self.flush().await.map(|_| ())
+    }
+
+    /// [`Self::flush_outbox`], with the server's answers by client id.
+    async fn flush(&self) -> CoreResult<std::collections::HashMap<String, Applied>> {
         let _guard = self.0.flush_lock.lock().await;
+        let mut answers = std::collections::HashMap::new();
         let api = self.api()?;
         let store = &self.0.store;
         let mut changed = BTreeSet::new();
+        let mut pull = false;
         for entry in store.outbox(None).await?.into_iter().filter(|e| e.state == "pending") {
-            let req = SendMessageRequest {
-                client_id: entry.client_id.clone(),
-                text: entry.text.clone(),
-                reply_to: entry.reply_to.map(MessageId),
-                ..Default::default()
+            let id = entry.conversation_id;
+            let key = entry.client_id.as_str();
+            let result: CoreResult<Applied> = match entry.kind {
+                OutboxKind::Reply => {
+                    let req = SendMessageRequest {
+                        client_id: entry.client_id.clone(),
+                        text: entry.text.clone(),
+                        reply_to: entry.reply_to.map(MessageId),
+                        ..Default::default()
+                    };
+                    api.send(id, &req).await.map(Applied::Message)
+                }
+                OutboxKind::Note => api
+                    .add_note(id, &NoteRequest { text: entry.text.clone(), client_id: Some(entry.client_id.clone()) })
+                    .await
+                    .map(Applied::Message),
+                OutboxKind::Claim => api.claim(id, key).await.map(Applied::Conversation),
+                OutboxKind::Transfer => {
+                    let target = entry.payload.clone().unwrap_or_default();
+                    let req = TransferRequest {
+                        agent_id: target["agent_id"].as_i64().map(AgentId),
+                        team_id: target["team_id"].as_i64().map(TeamId),
+                        note: entry.text.clone(),
+                    };
+                    api.transfer(id, &req, key).await.map(Applied::Conversation)
+                }
+                OutboxKind::Resolve => {
+                    let note = Some(entry.text.clone()).filter(|n| !n.is_empty());
+                    api.resolve_once(id, note, key).await.map(|_| Applied::Done)
+                }
             };
-            match api.send(entry.conversation_id, &req).await {
-                Ok(m) => {
+            match result {
+                Ok(Applied::Message(m)) => {
                     store.reply_sent(entry.local_id, &m).await?;
-                    changed.insert(entry.conversation_id);
+                    changed.insert(id);
+                    answers.insert(entry.client_id.clone(), Applied::Message(m));
+                }
+                // Applied (now, or before and the answer was lost): done all the same.
+                Ok(answer @ (Applied::Conversation(_) | Applied::Done)) => {
+                    store.outbox_done(key).await?;
+                    changed.insert(id);
+                    pull = true;
+                    answers.insert(entry.client_id.clone(), answer);
+                }
+                Err(CoreError::Api(ApiError { code: ErrorCode::AlreadyApplied, .. })) => {
+                    store.outbox_done(key).await?;
+                    changed.insert(id);
+                    pull = true;
                 }
                 Err(CoreError::Network(e)) => {
-                    tracing::info!(error = %e, "offline: replies stay queued");
+                    tracing::info!(error = %e, "offline: changes stay queued");
                     break;
                 }
                 Err(e) if e.is_auth() => {
@@ -584,15 +753,22 @@ impl Inbox {
                 }
                 Err(CoreError::Api(e)) => {
                     store.fail_reply(entry.local_id, &e).await?;
-                    changed.insert(entry.conversation_id);
+                    changed.insert(id);
                 }
                 Err(other) => return Err(other),
+            }
+        }
+        if pull {
+            // The server changed the conversation: bring the local copy in step now
+            // rather than at the next poke.
+            if let Err(e) = self.pull().await {
+                tracing::info!(error = %e, "pull after the outbox failed");
             }
         }
         if !changed.is_empty() {
             self.0.listener.changed(changed.into_iter().collect());
         }
-        Ok(())
+        Ok(answers)
     }
 
     fn start_sync(&self) {
@@ -602,6 +778,11 @@ impl Inbox {
         }
         let me = self.clone();
         *task = Some(tokio::spawn(async move { me.run_sync().await }));
+    }
+
+    /// Stops syncing and sending (the app is closing; the outbox stays on disk).
+    pub fn close(&self) {
+        self.stop_sync();
     }
 
     fn stop_sync(&self) {

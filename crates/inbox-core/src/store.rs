@@ -16,13 +16,51 @@ pub struct LocalStore {
     pool: SqlitePool,
 }
 
-/// A reply waiting in the outbox.
-#[derive(Debug, Clone, PartialEq)]
+/// What an outbox entry does on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    Reply,
+    Note,
+    Claim,
+    Transfer,
+    Resolve,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Reply => "reply",
+            OutboxKind::Note => "note",
+            OutboxKind::Claim => "claim",
+            OutboxKind::Transfer => "transfer",
+            OutboxKind::Resolve => "resolve",
+        }
+    }
+
+    fn parse(s: &str) -> OutboxKind {
+        match s {
+            "note" => OutboxKind::Note,
+            "claim" => OutboxKind::Claim,
+            "transfer" => OutboxKind::Transfer,
+            "resolve" => OutboxKind::Resolve,
+            _ => OutboxKind::Reply,
+        }
+    }
+}
+
+/// A change made in the app, waiting to be applied on the server (or refused by it,
+/// with the reason, the draft kept).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutboxEntry {
     pub local_id: i64,
     pub client_id: String,
+    pub kind: OutboxKind,
     pub conversation_id: ConversationId,
+    /// A reply's or note's text; a transfer's note; a resolve's note.
     pub text: String,
+    /// A transfer's target (`{"agent_id": .., "team_id": ..}`).
+    pub payload: Option<serde_json::Value>,
     /// The server id of the message this reply quotes.
     pub reply_to: Option<i64>,
     pub created_at: Millis,
@@ -32,14 +70,15 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
-    /// How the thread shows it: a message with a negative id.
+    /// How the thread shows a reply or note: a message with a negative id.
     pub fn as_message(&self) -> Message {
+        let note = self.kind == OutboxKind::Note;
         Message {
             id: MessageId(-self.local_id),
             conversation_id: self.conversation_id,
             wamid: None,
             client_id: Some(self.client_id.clone()),
-            direction: Direction::Outbound,
+            direction: if note { Direction::Note } else { Direction::Outbound },
             author: Author::Agent,
             agent_id: None,
             kind: "text".into(),
@@ -184,6 +223,15 @@ impl LocalStore {
         Ok(())
     }
 
+    /// A message the server has, by the client id the app gave it.
+    pub async fn message_by_client_id(&self, client_id: &str) -> CoreResult<Option<Message>> {
+        let row = sqlx::query("SELECT data FROM messages WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| from_json(r.get::<&str, _>("data"))).transpose()
+    }
+
     pub async fn conversation(&self, id: ConversationId) -> CoreResult<Option<Conversation>> {
         let row =
             sqlx::query("SELECT data FROM conversations WHERE id = ?").bind(id.0).fetch_optional(&self.pool).await?;
@@ -206,7 +254,13 @@ impl LocalStore {
             .await?;
         let mut messages: Vec<Message> =
             rows.iter().map(|r| from_json(r.get::<&str, _>("data"))).collect::<CoreResult<_>>()?;
-        messages.extend(self.outbox(Some(id)).await?.iter().map(OutboxEntry::as_message));
+        messages.extend(
+            self.outbox(Some(id))
+                .await?
+                .iter()
+                .filter(|e| matches!(e.kind, OutboxKind::Reply | OutboxKind::Note))
+                .map(OutboxEntry::as_message),
+        );
         let rows = sqlx::query("SELECT data FROM handoffs WHERE conversation_id = ? ORDER BY id")
             .bind(id.0)
             .fetch_all(&self.pool)
@@ -222,22 +276,40 @@ impl LocalStore {
         text: &str,
         reply_to: Option<i64>,
     ) -> CoreResult<OutboxEntry> {
+        self.queue(OutboxKind::Reply, conversation_id, client_id, text, reply_to, None).await
+    }
+
+    /// Writes a change to the outbox (before anything is sent: it survives a crash).
+    pub async fn queue(
+        &self,
+        kind: OutboxKind,
+        conversation_id: ConversationId,
+        client_id: &str,
+        text: &str,
+        reply_to: Option<i64>,
+        payload: Option<serde_json::Value>,
+    ) -> CoreResult<OutboxEntry> {
         let created_at = now_ms();
         let row = sqlx::query(
-            "INSERT INTO outbox (client_id, conversation_id, text, reply_to, created_at) VALUES (?, ?, ?, ?, ?) RETURNING local_id",
+            "INSERT INTO outbox (client_id, kind, conversation_id, text, reply_to, payload, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING local_id",
         )
         .bind(client_id)
+        .bind(kind.as_str())
         .bind(conversation_id.0)
         .bind(text)
         .bind(reply_to)
+        .bind(payload.as_ref().map(|p| p.to_string()))
         .bind(created_at)
         .fetch_one(&self.pool)
         .await?;
         Ok(OutboxEntry {
             local_id: row.get("local_id"),
             client_id: client_id.to_owned(),
+            kind,
             conversation_id,
             text: text.to_owned(),
+            payload,
             reply_to,
             created_at,
             state: "pending".into(),
@@ -245,10 +317,29 @@ impl LocalStore {
         })
     }
 
+    /// The change is applied on the server (or the person gave it up).
+    pub async fn outbox_done(&self, client_id: &str) -> CoreResult<()> {
+        sqlx::query("DELETE FROM outbox WHERE client_id = ?").bind(client_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Tries a refused change again (after the person fixed what was wrong).
+    pub async fn outbox_retry(&self, client_id: &str) -> CoreResult<bool> {
+        let n = sqlx::query(
+            "UPDATE outbox SET state = 'pending', error_code = NULL, error_message = NULL, error_details = NULL \
+             WHERE client_id = ? AND state = 'failed'",
+        )
+        .bind(client_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
     /// Outbox entries, oldest first (of one conversation, or all).
     pub async fn outbox(&self, conversation: Option<ConversationId>) -> CoreResult<Vec<OutboxEntry>> {
         let rows = sqlx::query(
-            "SELECT local_id, client_id, conversation_id, text, reply_to, created_at, state, error_code, error_message FROM outbox \
+            "SELECT local_id, client_id, kind, conversation_id, text, reply_to, payload, created_at, state, error_code, error_message, error_details FROM outbox \
              WHERE (? IS NULL OR conversation_id = ?) ORDER BY local_id",
         )
         .bind(conversation.map(|c| c.0))
@@ -260,13 +351,17 @@ impl LocalStore {
                 let code: Option<String> = r.get("error_code");
                 let error = code.map(|c| {
                     let code = serde_json::from_value(serde_json::Value::String(c)).unwrap_or(ErrorCode::Internal);
-                    ApiError::new(code, r.get::<Option<String>, _>("error_message").unwrap_or_default())
+                    let mut e = ApiError::new(code, r.get::<Option<String>, _>("error_message").unwrap_or_default());
+                    e.details = r.get::<Option<&str>, _>("error_details").and_then(|d| serde_json::from_str(d).ok());
+                    e
                 });
                 Ok(OutboxEntry {
                     local_id: r.get("local_id"),
                     client_id: r.get("client_id"),
+                    kind: OutboxKind::parse(r.get::<&str, _>("kind")),
                     conversation_id: ConversationId(r.get("conversation_id")),
                     text: r.get("text"),
+                    payload: r.get::<Option<&str>, _>("payload").and_then(|p| serde_json::from_str(p).ok()),
                     reply_to: r.get("reply_to"),
                     created_at: r.get("created_at"),
                     state: r.get("state"),
@@ -278,9 +373,12 @@ impl LocalStore {
 
     /// The server refused this reply: keep the draft, say why.
     pub async fn fail_reply(&self, local_id: i64, error: &ApiError) -> CoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', error_code = ?, error_message = ? WHERE local_id = ?")
-            .bind(error.code.as_str())
-            .bind(&error.message)
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', error_code = ?, error_message = ?, error_details = ? WHERE local_id = ?",
+        )
+        .bind(error.code.as_str())
+        .bind(&error.message)
+        .bind(error.details.as_ref().map(|d| d.to_string()))
             .bind(local_id)
             .execute(&self.pool)
             .await?;

@@ -8,7 +8,9 @@ use std::time::Duration;
 use handoff_protocol::*;
 use handoff_server::testkit::{eventually, TestStack};
 use handoff_server::Backend;
-use inbox_core::{CoreError, Escalation, Inbox, InboxListener, KeyringStore, SecretStore, SlaAlert, Tokens};
+use inbox_core::{
+    CoreError, Escalation, Inbox, InboxListener, KeyringStore, OutboxKind, SecretStore, SlaAlert, Tokens,
+};
 use serde_json::json;
 
 #[derive(Default)]
@@ -699,4 +701,228 @@ async fn the_local_copy_is_searchable() {
     assert!(inbox.search("entrega").await.unwrap().iter().any(|h| h.conversation_id == id));
     assert!(inbox.search("\"unbalanced").await.unwrap().is_empty());
     assert!(inbox.search("   ").await.unwrap().is_empty());
+}
+
+/// Claims, notes, replies, resolves and transfers made offline wait in the outbox
+/// (across a restart), then apply once and in order; one the server refuses stays,
+/// with its reason, until the agent retries or discards it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_teamwork_waits_in_the_outbox_and_applies_once() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let relay = Relay::start(stack.server.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = keyring();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    let me = inbox.login(&relay.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap().agent.id;
+    wait_connected(&rec).await;
+    let mine = assigned_conversation(&stack, &inbox, "5511900000101").await;
+    // Then Ana has no room: two more escalations wait in the queue she sees.
+    no_room(&stack, me).await;
+    for wa in ["5511900000102", "5511900000103"] {
+        stack.sandbox.sandbox.customer_says(wa, "Queued customer", "a person please").await.unwrap();
+    }
+    let queued = eventually(10, "two queued conversations locally", || async {
+        let q: Vec<ConversationId> = inbox
+            .conversations()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.state == ConversationState::Waiting)
+            .map(|c| c.id)
+            .collect();
+        (q.len() == 2).then_some(q)
+    })
+    .await;
+    let (q1, q2) = (queued[0], queued[1]);
+    let ben = stack.login("ben@demo.handoff.dev").await;
+    let http = reqwest::Client::new();
+
+    relay.cut();
+    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
+        .await;
+    // Offline: everything returns at once and waits.
+    let c = inbox.claim(q1).await.unwrap();
+    assert_eq!(c.state, ConversationState::Waiting, "not claimed yet: only queued");
+    let note = inbox.add_note(q1, "@ben I have this one").await.unwrap();
+    assert_eq!((note.direction, note.status), (Direction::Note, DeliveryStatus::Queued));
+    inbox.send_reply(q1, "Hi, Ana here. Let me look.", None).await.unwrap();
+    inbox.resolve(q1, Some("answered".into())).await.unwrap();
+    inbox.claim(q2).await.unwrap();
+    inbox.transfer(mine, Some(AgentId(ben.agent.id.0)), None, "Needs a refund, over to you").await.unwrap();
+    let kinds: Vec<OutboxKind> = inbox.outbox().await.unwrap().iter().map(|e| e.kind).collect();
+    use OutboxKind::*;
+    assert_eq!(kinds, [Claim, Note, Reply, Resolve, Claim, Transfer]);
+    let t = inbox.thread(q1).await.unwrap();
+    assert!(t.messages.iter().any(|m| m.direction == Direction::Note && m.status == DeliveryStatus::Queued));
+    // Meanwhile Ben takes the second queued conversation.
+    let r = http
+        .post(format!("{}/v1/conversations/{q2}/claim", stack.url()))
+        .bearer_auth(ben.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The app restarts while offline: the outbox is still there.
+    inbox.close();
+    drop(inbox);
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    assert_eq!(inbox.outbox().await.unwrap().len(), 6);
+    inbox.session().await.unwrap().expect("session restored");
+
+    relay.restore();
+    wait_connected(&rec).await;
+    let left = eventually(20, "the outbox to drain to the refused claim", || async {
+        let out = inbox.outbox().await.unwrap();
+        (out.len() == 1 && out[0].state == "failed").then_some(out)
+    })
+    .await;
+    assert_eq!((left[0].kind, left[0].conversation_id), (Claim, q2));
+    let error = left[0].error.clone().unwrap();
+    assert_eq!(error.code, ErrorCode::AlreadyClaimed);
+
+    // On the server, each change once, in order.
+    let pool = &stack.server.state.db.pool;
+    let count = |sql: &'static str, id: i64| async move {
+        use sqlx::Row;
+        sqlx::query(sql).bind(id).fetch_one(pool).await.unwrap().try_get::<i64, _>(0).unwrap()
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'conversation.claimed' AND entity_id = $1", q1.0).await,
+        1
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM messages WHERE direction = 'note' AND conversation_id = $1", q1.0).await, 1);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND author = 'agent' AND conversation_id = $1",
+            q1.0
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM handoffs WHERE status = 'resolved' AND conversation_id = $1", q1.0).await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'conversation.transferred' AND entity_id = $1", mine.0)
+            .await,
+        1
+    );
+    let sent = stack.sandbox.sandbox.sent().await;
+    assert_eq!(sent.iter().filter(|s| s.body["text"]["body"] == "Hi, Ana here. Let me look.").count(), 1);
+
+    // The refused claim: retried, refused again (Ben still has it); then discarded.
+    inbox.retry(&left[0].client_id).await.unwrap();
+    let again = inbox.outbox().await.unwrap();
+    assert_eq!((again.len(), again[0].state.as_str()), (1, "failed"));
+    inbox.discard(&again[0].client_id).await.unwrap();
+    assert!(inbox.outbox().await.unwrap().is_empty());
+
+    // Ben's claim took it out of Ana's inbox; online, a refusal comes straight back and
+    // nothing is left queued.
+    assert!(inbox.conversations().await.unwrap().iter().all(|c| c.id != q2));
+    let err = inbox.claim(q2).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AlreadyClaimed);
+    assert_eq!(err.to_api_error().details.unwrap()["owner"]["name"], ben.agent.name);
+    let err = inbox.resolve(q1, None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotEscalated, "already resolved: the server says so at once");
+    assert!(inbox.outbox().await.unwrap().is_empty());
+    inbox.logout().await.unwrap();
+}
+
+/// 200 replies written offline are sent when the network returns; the app is killed
+/// (SIGKILL, a separate process) in the middle of sending them, restarted, and the
+/// customer still gets each reply exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_offline_replies_apply_once_across_a_kill_mid_flush() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let relay = Relay::start(stack.server.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let namespace = format!("test-{}-{:08x}", std::process::id(), rand_u32());
+    let secrets = Arc::new(KeyringStore::with_namespace(&namespace));
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    inbox.login(&relay.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    let id = assigned_conversation(&stack, &inbox, "5511900000200").await;
+    relay.cut();
+    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
+        .await;
+    for i in 0..200 {
+        inbox.send_reply(id, &format!("offline reply {i:03}"), None).await.unwrap();
+    }
+    assert_eq!(inbox.outbox().await.unwrap().len(), 200);
+    inbox.close();
+    drop(inbox);
+
+    // Another process (the app) starts sending when the network returns, and is killed.
+    relay.restore();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_inbox-sync"))
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .env("HANDOFF_KEYRING_NAMESPACE", &namespace)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pool = &stack.server.state.db.pool;
+    let on_server = || async {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM messages WHERE text LIKE 'offline reply %'")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
+    };
+    eventually(30, "some replies on the server", || async { (on_server().await >= 20).then_some(()) }).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let at_kill = on_server().await;
+    assert!(at_kill < 200, "killed in the middle of the flush ({at_kill} of 200 sent)");
+
+    // Restarted, the app sends the rest; nothing twice.
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    inbox.session().await.unwrap().expect("session restored");
+    eventually(60, "the outbox to drain", || async { inbox.outbox().await.unwrap().is_empty().then_some(()) }).await;
+    let rows: Vec<(String, i64)> = {
+        use sqlx::Row;
+        sqlx::query("SELECT text, COUNT(*) AS n FROM messages WHERE text LIKE 'offline reply %' GROUP BY text")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.try_get("text").unwrap(), r.try_get("n").unwrap()))
+            .collect()
+    };
+    assert_eq!(rows.len(), 200, "every reply reached the server");
+    assert!(
+        rows.iter().all(|(_, n)| *n == 1),
+        "none twice: {:?}",
+        rows.iter().filter(|(_, n)| *n > 1).collect::<Vec<_>>()
+    );
+    // And the customer (the Graph API) got each exactly once, in order.
+    let sent = eventually(60, "200 replies at the Graph API", || async {
+        let texts: Vec<String> = stack
+            .sandbox
+            .sandbox
+            .sent()
+            .await
+            .iter()
+            .filter_map(|s| {
+                s.body["text"]["body"].as_str().filter(|t| t.starts_with("offline reply")).map(String::from)
+            })
+            .collect();
+        (texts.len() >= 200).then_some(texts)
+    })
+    .await;
+    assert_eq!(sent.len(), 200);
+    let mut sorted = sent.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 200, "each reply sent once");
+    inbox.logout().await.unwrap();
 }

@@ -5,7 +5,7 @@ use handoff_protocol::{
     Agent, AgentId, AgentProfile, Availability, CannedResponse, Conversation, ConversationDetail, ConversationId,
     Message, MessageId, PresenceState, RenderedResponse, SecretString, Team, TeamId,
 };
-use inbox_core::{CoreError, Inbox, OutboxEntry, Session};
+use inbox_core::{CoreError, Inbox, OutboxEntry, SavedServer, Session};
 use tauri::State;
 
 /// Demo and end-to-end runs start logged in: `HANDOFF_AUTOLOGIN_URL`,
@@ -244,4 +244,71 @@ pub async fn set_presence(
 #[tauri::command]
 pub async fn search(inbox: State<'_, Inbox>, query: String) -> Result<Vec<inbox_core::SearchHit>, CoreError> {
     inbox.search(&query).await
+}
+
+/// The conversation on screen while the window has focus (`None` otherwise): its news
+/// needs no desktop notification.
+#[tauri::command]
+pub fn set_focus(inbox: State<'_, Inbox>, conversation_id: Option<i64>) {
+    inbox.set_focus(conversation_id.map(ConversationId));
+}
+
+#[tauri::command]
+pub fn do_not_disturb(inbox: State<'_, Inbox>) -> bool {
+    inbox.do_not_disturb()
+}
+
+#[tauri::command]
+pub async fn set_do_not_disturb(app: tauri::AppHandle, inbox: State<'_, Inbox>, on: bool) -> Result<(), CoreError> {
+    crate::tray::set_do_not_disturb(&app, inbox.inner(), on).await;
+    Ok(())
+}
+
+fn autostart_error(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Internal(format!("start at login: {e}"))
+}
+
+/// Whether the app starts (in the tray) when the person logs in to the computer.
+#[tauri::command]
+pub fn start_at_login(app: tauri::AppHandle) -> Result<bool, CoreError> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+#[tauri::command]
+pub fn set_start_at_login(app: tauri::AppHandle, on: bool) -> Result<bool, CoreError> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    if on { launcher.enable() } else { launcher.disable() }.map_err(autostart_error)?;
+    launcher.is_enabled().map_err(autostart_error)
+}
+
+/// Opens the small always-on-top reply window for a conversation.
+#[tauri::command]
+pub fn open_quick_reply(app: tauri::AppHandle, conversation_id: i64) {
+    crate::listener::open_quick_reply(&app, ConversationId(conversation_id));
+}
+
+/// Closes the calling window (the quick-reply window when its reply is sent).
+#[tauri::command]
+pub fn close_window(window: tauri::WebviewWindow) {
+    if window.label() != "main" {
+        let _ = window.close();
+    }
+}
+
+/// The servers and accounts this app signed in to (for switching).
+#[tauri::command]
+pub async fn saved_servers(inbox: State<'_, Inbox>) -> Result<Vec<SavedServer>, CoreError> {
+    inbox.saved_servers().await
+}
+
+#[tauri::command]
+pub async fn switch_server(inbox: State<'_, Inbox>, server_url: String, email: String) -> Result<Session, CoreError> {
+    inbox.switch_server(&server_url, &email).await
+}
+
+#[tauri::command]
+pub async fn forget_server(inbox: State<'_, Inbox>, server_url: String, email: String) -> Result<(), CoreError> {
+    inbox.forget_server(&server_url, &email).await
 }

@@ -28,18 +28,29 @@ pub struct Session {
     pub workspace_name: String,
 }
 
-/// A conversation that just became this agent's: what a notification announces.
+/// A conversation that just became this agent's, or that waits in their team's queue:
+/// what a notification announces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Escalation {
     pub conversation: Conversation,
     pub handoff: Option<Handoff>,
+    /// `true`: waiting in the queue for anyone of the team to claim; `false`: assigned
+    /// to this agent.
+    pub queued: bool,
 }
+
+/// Escalations older than this when the app first hears of them (after a night
+/// offline, at the start of a shift) are not announced one by one.
+pub const STALE_AFTER_MS: i64 = 15 * 60 * 1000;
+/// More announcements than this from one pull become a single summary.
+pub const SUMMARY_OVER: usize = 3;
 
 impl Escalation {
     /// Title and body of the desktop notification.
     pub fn notification_text(&self) -> (String, String) {
         let who = self.conversation.contact.display_name();
-        let title = format!("{who} needs a person");
+        let title =
+            if self.queued { format!("{who} is waiting in the queue") } else { format!("{who} needs a person") };
         let body = match &self.handoff {
             Some(h) => match &h.summary {
                 Some(s) => format!("{}\n{s}", h.reason),
@@ -91,6 +102,9 @@ pub trait InboxListener: Send + Sync + 'static {
     fn connection(&self, connected: bool);
     /// A conversation was escalated to this agent (after the first sync of a session).
     fn escalated(&self, escalation: Escalation);
+    /// Several escalations at once (a backlog, the start of a shift): one notification
+    /// instead of a flood. `assigned` are this agent's, `queued` wait in the queue.
+    fn escalations_summary(&self, _assigned: usize, _queued: usize) {}
     /// The server no longer accepts the session (expired or revoked token).
     fn session_ended(&self, error: &CoreError);
     /// Live-only news: someone else is viewing, typing or drafting in a conversation,
@@ -112,6 +126,10 @@ struct Inner {
     connected: AtomicBool,
     /// When activity was last reported to the server.
     last_activity: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The conversation on screen while the window has focus (its news needs no
+    /// notification).
+    focused: std::sync::Mutex<Option<ConversationId>>,
+    do_not_disturb: AtomicBool,
 }
 
 /// Activity is reported at most this often.
@@ -164,7 +182,7 @@ impl Inbox {
         listener: Arc<dyn InboxListener>,
     ) -> CoreResult<Inbox> {
         let store = LocalStore::open(&data_dir.join("inbox.db")).await?;
-        Ok(Inbox(Arc::new(Inner {
+        let inbox = Inbox(Arc::new(Inner {
             store,
             secrets,
             listener,
@@ -174,7 +192,35 @@ impl Inbox {
             flush_lock: tokio::sync::Mutex::new(()),
             connected: AtomicBool::new(false),
             last_activity: std::sync::Mutex::new(None),
-        })))
+            focused: std::sync::Mutex::new(None),
+            do_not_disturb: AtomicBool::new(false),
+        }));
+        let dnd = inbox.0.store.meta("do_not_disturb").await?.as_deref() == Some("1");
+        inbox.0.do_not_disturb.store(dnd, Ordering::SeqCst);
+        Ok(inbox)
+    }
+
+    /// Which conversation the person is looking at (`None`: the window is not focused
+    /// or shows no thread). News there needs no notification.
+    pub fn set_focus(&self, conversation: Option<ConversationId>) {
+        *self.0.focused.lock().expect("not poisoned") = conversation;
+    }
+
+    /// Do not disturb: no desktop notifications at all (remembered across restarts).
+    /// What arrives meanwhile is not announced later either.
+    pub async fn set_do_not_disturb(&self, on: bool) -> CoreResult<()> {
+        self.0.store.set_meta("do_not_disturb", if on { "1" } else { "0" }).await?;
+        self.0.do_not_disturb.store(on, Ordering::SeqCst);
+        Ok(())
+    }
+
+    pub fn do_not_disturb(&self) -> bool {
+        self.0.do_not_disturb.load(Ordering::SeqCst)
+    }
+
+    /// Whether news about `conversation` deserves a desktop notification now.
+    pub fn should_notify(&self, conversation: ConversationId) -> bool {
+        !self.do_not_disturb() && *self.0.focused.lock().expect("not poisoned") != Some(conversation)
     }
 
     pub fn store(&self) -> &LocalStore {
@@ -239,28 +285,150 @@ impl Inbox {
         if email.trim().is_empty() || password.is_empty() {
             return Err(CoreError::Invalid(ErrorCode::InvalidInput, "enter your email and password".into()));
         }
+        if let Some((current, e)) = self.saved_session().await? {
+            let other = current.server_url != url || !e.eq_ignore_ascii_case(email.trim());
+            let waiting = self.0.store.outbox(None).await?.len();
+            if other && waiting > 0 {
+                return Err(CoreError::Invalid(
+                    ErrorCode::PendingChanges,
+                    format!(
+                        "{waiting} changes made offline still wait to be sent to {}; go online or discard them first",
+                        current.server_url
+                    ),
+                ));
+            }
+        }
         let resp = ApiClient::new(&url, None)?.login(email.trim(), password).await?;
-        self.stop_sync();
+        let tokens = Tokens { access: Some(resp.token.clone()), refresh: resp.refresh_token.clone() };
+        self.start_session(&url, &resp.agent.email, tokens, Some((resp.agent.id, resp.workspace_name))).await
+    }
+
+    /// Makes (`url`, `email`) with `tokens` the running session: the local copy is
+    /// kept if it is the same account, else cleared, but never while changes made
+    /// offline wait to be sent.
+    async fn start_session(
+        &self,
+        url: &str,
+        email: &str,
+        tokens: Tokens,
+        known: Option<(AgentId, String)>,
+    ) -> CoreResult<Session> {
         let s = &self.0.store;
-        let same = s.meta("server_url").await?.as_deref() == Some(url.as_str())
+        let api = ApiClient::with_tokens(url, tokens.clone(), Some(self.keep_tokens(url, email)))?;
+        let (agent_id, workspace_name) = match known {
+            Some(k) => k,
+            None => {
+                let me = api.me().await?;
+                let ws = s
+                    .saved_servers()
+                    .await?
+                    .into_iter()
+                    .find(|x| x.server_url == url && x.email.eq_ignore_ascii_case(email))
+                    .map(|x| x.workspace_name)
+                    .unwrap_or_default();
+                (me.id, ws)
+            }
+        };
+        let same = s.meta("server_url").await?.as_deref() == Some(url)
             && s.meta("agent").await?.and_then(|a| serde_json::from_str::<Agent>(&a).ok()).map(|a| a.id)
-                == Some(resp.agent.id);
+                == Some(agent_id);
+        if !same {
+            let waiting = s.outbox(None).await?.len();
+            if waiting > 0 {
+                let at = s.meta("server_url").await?.unwrap_or_default();
+                return Err(CoreError::Invalid(
+                    ErrorCode::PendingChanges,
+                    format!(
+                        "{waiting} changes made offline still wait to be sent to {at}; go online or discard them first"
+                    ),
+                ));
+            }
+        }
+        self.stop_sync();
         if !same {
             s.clear().await?;
         }
         let secrets = self.0.secrets.clone();
-        let tokens = Tokens { access: Some(resp.token.clone()), refresh: resp.refresh_token.clone() };
-        let (key, saved) = (account(&url, &resp.agent.email), tokens.to_secret());
+        let (key, saved) = (account(url, email), tokens.to_secret());
         blocking(move || secrets.set(&key, &saved)).await?;
-        let api = ApiClient::with_tokens(&url, tokens, Some(self.keep_tokens(&url, &resp.agent.email)))?;
-        let agent = api.set_availability(Availability::Online).await.unwrap_or(resp.agent);
-        s.set_meta("server_url", &url).await?;
+        let agent = match api.set_availability(Availability::Online).await {
+            Ok(a) => a,
+            Err(_) => api.me().await?,
+        };
+        s.set_meta("server_url", url).await?;
         s.set_meta("email", &agent.email).await?;
         s.set_meta("agent", &serde_json::to_string(&agent).map_err(|e| CoreError::Internal(e.to_string()))?).await?;
-        s.set_meta("workspace_name", &resp.workspace_name).await?;
+        s.set_meta("workspace_name", &workspace_name).await?;
+        s.remember_server(&crate::store::SavedServer {
+            server_url: url.to_owned(),
+            email: agent.email.clone(),
+            workspace_name: workspace_name.clone(),
+            agent_name: agent.name.clone(),
+            last_used_at: crate::store::now_ms(),
+            signed_in: true,
+            current: true,
+        })
+        .await?;
         *self.0.api.write().expect("not poisoned") = Some(api);
         self.start_sync();
-        Ok(Session { server_url: url, agent, workspace_name: resp.workspace_name })
+        Ok(Session { server_url: url.to_owned(), agent, workspace_name })
+    }
+
+    /// The servers and accounts this app signed in to, most recent first: which one
+    /// runs now, and which can be switched to without a password.
+    pub async fn saved_servers(&self) -> CoreResult<Vec<crate::store::SavedServer>> {
+        let current = self.saved_session().await?.map(|(s, email)| (s.server_url, email));
+        let mut list = self.0.store.saved_servers().await?;
+        for server in &mut list {
+            let secrets = self.0.secrets.clone();
+            let key = account(&server.server_url, &server.email);
+            server.signed_in = blocking(move || secrets.get(&key)).await?.is_some();
+            server.current =
+                current.as_ref().is_some_and(|(u, e)| *u == server.server_url && e.eq_ignore_ascii_case(&server.email));
+        }
+        Ok(list)
+    }
+
+    /// Switches to another saved sign-in (its tokens are still in the keyring); the
+    /// current one stays signed in for switching back. `not_logged_in` when that
+    /// sign-in needs the password again.
+    pub async fn switch_server(&self, server_url: &str, email: &str) -> CoreResult<Session> {
+        let url = normalise_server_url(server_url)?;
+        if let Some((s, e)) = self.saved_session().await? {
+            if s.server_url == url && e.eq_ignore_ascii_case(email) && self.api().is_ok() {
+                return Ok(s);
+            }
+        }
+        let secrets = self.0.secrets.clone();
+        let key = account(&url, email);
+        let Some(saved) = blocking(move || secrets.get(&key)).await? else {
+            return Err(CoreError::NotLoggedIn);
+        };
+        self.start_session(&url, email, Tokens::from_secret(&saved), None).await
+    }
+
+    /// Signs a saved, not current, sign-in out (revoking its token) and forgets it.
+    pub async fn forget_server(&self, server_url: &str, email: &str) -> CoreResult<()> {
+        let url = normalise_server_url(server_url)?;
+        if let Some((s, e)) = self.saved_session().await? {
+            if s.server_url == url && e.eq_ignore_ascii_case(email) {
+                return Err(CoreError::Invalid(
+                    ErrorCode::InvalidInput,
+                    "this is the current sign-in: log out instead".into(),
+                ));
+            }
+        }
+        let secrets = self.0.secrets.clone();
+        let key = account(&url, email);
+        if let Some(saved) = blocking(move || secrets.get(&key)).await? {
+            if let Ok(api) = ApiClient::with_tokens(&url, Tokens::from_secret(&saved), None) {
+                let _ = api.logout().await;
+            }
+            let secrets = self.0.secrets.clone();
+            let key = account(&url, email);
+            blocking(move || secrets.delete(&key)).await?;
+        }
+        self.0.store.forget_server(&url, email).await
     }
 
     /// Goes offline, revokes the token on the server, forgets it and the local data.
@@ -633,12 +801,21 @@ impl Inbox {
             changed.extend(resp.removed.iter().copied());
             for c in &resp.conversations {
                 changed.insert(c.id);
-                if let (ConversationState::Assigned, Some(who), Some(h)) = (c.state, c.assignee_id, c.active_handoff_id)
-                {
-                    if who == me && store.mark_notified(h).await? && announcing {
-                        let handoff = resp.handoffs.iter().find(|x| x.id == h).cloned();
-                        escalations.push(Escalation { conversation: c.clone(), handoff });
-                    }
+                let Some(h) = c.active_handoff_id else { continue };
+                // Mine, or waiting in a queue I may claim from (the server sends the
+                // queue only to its team).
+                let (key, queued) = match (c.state, c.assignee_id) {
+                    (ConversationState::Assigned, Some(who)) if who == me => (None, false),
+                    (ConversationState::Waiting, None) => (Some(format!("queue:{}", h.0)), true),
+                    _ => continue,
+                };
+                let first_time = match &key {
+                    None => store.mark_notified(h).await?,
+                    Some(k) => store.mark_notified_key(k).await?,
+                };
+                if first_time && announcing {
+                    let handoff = resp.handoffs.iter().find(|x| x.id == h).cloned();
+                    escalations.push(Escalation { conversation: c.clone(), handoff, queued });
                 }
             }
             // SLA warnings and breaches on this agent's conversations, each announced once.
@@ -670,13 +847,30 @@ impl Inbox {
         if !changed.is_empty() {
             self.0.listener.changed(changed.clone());
         }
-        for e in escalations {
-            self.0.listener.escalated(e);
+        self.announce(escalations, alerts);
+        Ok(changed)
+    }
+
+    /// Hands the pull's news to the listener: nothing while do-not-disturb is on or
+    /// for the thread on screen, nothing stale, and one summary instead of a flood.
+    fn announce(&self, escalations: Vec<Escalation>, alerts: Vec<SlaAlert>) {
+        let now = crate::store::now_ms();
+        let fresh: Vec<Escalation> = escalations
+            .into_iter()
+            .filter(|e| e.handoff.as_ref().is_none_or(|h| now - h.requested_at < STALE_AFTER_MS))
+            .filter(|e| self.should_notify(e.conversation.id))
+            .collect();
+        if fresh.len() > SUMMARY_OVER {
+            let queued = fresh.iter().filter(|e| e.queued).count();
+            self.0.listener.escalations_summary(fresh.len() - queued, queued);
+        } else {
+            for e in fresh {
+                self.0.listener.escalated(e);
+            }
         }
-        for a in alerts {
+        for a in alerts.into_iter().filter(|a| self.should_notify(a.conversation.id)) {
             self.0.listener.sla_alert(a);
         }
-        Ok(changed)
     }
 
     /// Applies pending outbox changes in order. Stops at the first network failure

@@ -15,4 +15,4 @@ pub use api::{ApiClient, Tokens};
 pub use error::{CoreError, CoreResult};
 pub use inbox::{Escalation, Inbox, InboxListener, Session, SlaAlert};
 pub use secrets::{KeyringStore, SecretStore};
-pub use store::{LocalStore, OutboxEntry, OutboxKind, SearchHit};
+pub use store::{LocalStore, OutboxEntry, OutboxKind, SavedServer, SearchHit};

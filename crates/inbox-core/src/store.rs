@@ -16,6 +16,20 @@ pub struct LocalStore {
     pool: SqlitePool,
 }
 
+/// A server and account this app signed in to.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SavedServer {
+    pub server_url: String,
+    pub email: String,
+    pub workspace_name: String,
+    pub agent_name: String,
+    pub last_used_at: Millis,
+    /// Its tokens are in the keyring: switching needs no password.
+    pub signed_in: bool,
+    /// The session this app runs now.
+    pub current: bool,
+}
+
 /// What an outbox entry does on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -236,6 +250,62 @@ impl LocalStore {
         let row =
             sqlx::query("SELECT data FROM conversations WHERE id = ?").bind(id.0).fetch_optional(&self.pool).await?;
         row.map(|r| from_json(r.get::<&str, _>("data"))).transpose()
+    }
+
+    /// Remembers a sign-in for the server list.
+    pub async fn remember_server(&self, s: &SavedServer) -> CoreResult<()> {
+        sqlx::query(
+            "INSERT INTO saved_servers (server_url, email, workspace_name, agent_name, last_used_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (server_url, email) DO UPDATE SET workspace_name = excluded.workspace_name, \
+             agent_name = excluded.agent_name, last_used_at = excluded.last_used_at",
+        )
+        .bind(&s.server_url)
+        .bind(&s.email)
+        .bind(&s.workspace_name)
+        .bind(&s.agent_name)
+        .bind(s.last_used_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Saved sign-ins, most recently used first.
+    pub async fn saved_servers(&self) -> CoreResult<Vec<SavedServer>> {
+        let rows = sqlx::query(
+            "SELECT server_url, email, workspace_name, agent_name, last_used_at FROM saved_servers ORDER BY last_used_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| SavedServer {
+                server_url: r.get("server_url"),
+                email: r.get("email"),
+                workspace_name: r.get("workspace_name"),
+                agent_name: r.get("agent_name"),
+                last_used_at: r.get("last_used_at"),
+                signed_in: false,
+                current: false,
+            })
+            .collect())
+    }
+
+    pub async fn forget_server(&self, server_url: &str, email: &str) -> CoreResult<()> {
+        sqlx::query("DELETE FROM saved_servers WHERE server_url = ? AND email = ?")
+            .bind(server_url)
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many conversations wait in the queue (the tray shows it).
+    pub async fn waiting_count(&self) -> CoreResult<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM conversations WHERE json_extract(data, '$.state') = 'waiting'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.get("n"))
     }
 
     /// The inbox: newest activity first.

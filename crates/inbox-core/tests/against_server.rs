@@ -20,6 +20,7 @@ struct Recorder {
     changes: Mutex<usize>,
     live: Mutex<Vec<ServerEvent>>,
     sla: Mutex<Vec<SlaAlert>>,
+    summaries: Mutex<Vec<(usize, usize)>>,
 }
 
 impl InboxListener for Recorder {
@@ -33,6 +34,9 @@ impl InboxListener for Recorder {
         self.escalations.lock().unwrap().push(e);
     }
     fn session_ended(&self, _e: &CoreError) {}
+    fn escalations_summary(&self, assigned: usize, queued: usize) {
+        self.summaries.lock().unwrap().push((assigned, queued));
+    }
     fn live(&self, e: &ServerEvent) {
         self.live.lock().unwrap().push(e.clone());
     }
@@ -925,4 +929,169 @@ async fn two_hundred_offline_replies_apply_once_across_a_kill_mid_flush() {
     sorted.dedup();
     assert_eq!(sorted.len(), 200, "each reply sent once");
     inbox.logout().await.unwrap();
+}
+
+/// Who is notified of what: the team queue, not the thread on screen, nothing while
+/// do-not-disturb is on, nothing stale after a long time offline, and one summary
+/// instead of a flood.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_follow_focus_do_not_disturb_and_freshness() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let relay = Relay::start(stack.server.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = keyring();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), secrets.clone(), rec.clone()).await.unwrap();
+    let me = inbox.login(&relay.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap().agent.id;
+    wait_connected(&rec).await;
+    no_room(&stack, me).await;
+    let queued_notices = |wa: &'static str| {
+        let rec = rec.clone();
+        move || {
+            let rec = rec.clone();
+            async move {
+                rec.escalations
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e.queued && e.conversation.contact.wa_id.as_deref() == Some(wa))
+                    .count()
+            }
+        }
+    };
+    let waiting = |wa: &'static str| {
+        let inbox = inbox.clone();
+        move || {
+            let inbox = inbox.clone();
+            async move {
+                inbox
+                    .conversations()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|c| c.contact.wa_id.as_deref() == Some(wa) && c.state == ConversationState::Waiting)
+            }
+        }
+    };
+
+    // The team's queue: announced once, as queued.
+    stack.sandbox.sandbox.customer_says("5511900000301", "Bia", "a person please").await.unwrap();
+    let first = eventually(10, "the queue notification", || async {
+        let n = queued_notices("5511900000301")().await;
+        (n > 0).then_some(n)
+    })
+    .await;
+    assert_eq!(first, 1);
+    let bia = waiting("5511900000301")().await.unwrap().id;
+    let (title, _) = rec.escalations.lock().unwrap()[0].notification_text();
+    assert_eq!(title, "Bia is waiting in the queue");
+
+    // Do not disturb (remembered across restarts): nothing.
+    inbox.set_do_not_disturb(true).await.unwrap();
+    stack.sandbox.sandbox.customer_says("5511900000302", "Caio", "a person please").await.unwrap();
+    eventually(10, "Caio in the queue locally", waiting("5511900000302")).await;
+    assert_eq!(queued_notices("5511900000302")().await, 0);
+    let again = Inbox::open(tempfile::tempdir().unwrap().path(), secrets.clone(), rec.clone()).await.unwrap();
+    assert!(!again.do_not_disturb(), "a fresh data dir starts with notifications on");
+    inbox.set_do_not_disturb(false).await.unwrap();
+
+    // The thread on screen: its news needs no notification. Bia is resolved, then
+    // asks again while Ana looks at her thread.
+    inbox.claim(bia).await.unwrap();
+    inbox.resolve(bia, None).await.unwrap();
+    inbox.set_focus(Some(bia));
+    stack.sandbox.sandbox.customer_says("5511900000301", "Bia", "a person again please").await.unwrap();
+    eventually(10, "Bia back in the queue", waiting("5511900000301")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(queued_notices("5511900000301")().await, 1, "no second notice for the focused thread");
+    inbox.set_focus(None);
+
+    // A long time offline: four new escalations and one stale one arrive in one
+    // catch-up. The stale one is not announced; the rest become one summary.
+    relay.cut();
+    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
+        .await;
+    for wa in ["5511900000310", "5511900000311", "5511900000312", "5511900000313", "5511900000314"] {
+        stack.sandbox.sandbox.customer_says(wa, "Backlog", "a person please").await.unwrap();
+    }
+    let pool = &stack.server.state.db.pool;
+    eventually(10, "five new handoffs", || async {
+        use sqlx::Row;
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM handoffs h JOIN conversations c ON c.id = h.conversation_id \
+                                  JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id LIKE '55119000003__' AND k.wa_id >= '5511900000310'")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        (n == 5).then_some(())
+    })
+    .await;
+    sqlx::query("UPDATE handoffs SET requested_at = requested_at - 3600000 WHERE conversation_id = \
+                 (SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = '5511900000314')")
+        .execute(pool)
+        .await
+        .unwrap();
+    let before = rec.escalations.lock().unwrap().len();
+    relay.restore();
+    wait_connected(&rec).await;
+    eventually(10, "one summary", || async { (!rec.summaries.lock().unwrap().is_empty()).then_some(()) }).await;
+    assert_eq!(*rec.summaries.lock().unwrap(), [(0, 4)]);
+    assert_eq!(rec.escalations.lock().unwrap().len(), before, "no single notices besides the summary");
+    inbox.logout().await.unwrap();
+}
+
+/// Two servers: the app remembers both sign-ins, switches between them without a
+/// password, refuses to switch while changes wait to be sent, and forgets one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_saved_servers() {
+    let one = TestStack::start(Backend::Sqlite).await;
+    let two = TestStack::start(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Arc::new(Recorder::default());
+    let inbox = Inbox::open(dir.path(), keyring(), rec.clone()).await.unwrap();
+    inbox.login(&one.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&rec).await;
+    let on_one = assigned_conversation(&one, &inbox, "5511900000401").await;
+    inbox.login(&two.url(), "ben@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    let servers = inbox.saved_servers().await.unwrap();
+    assert_eq!(servers.len(), 2);
+    assert_eq!((servers[0].server_url.as_str(), servers[0].current), (two.url().as_str(), true));
+    assert_eq!(
+        (servers[1].email.as_str(), servers[1].current, servers[1].signed_in),
+        ("ana@demo.handoff.dev", false, true)
+    );
+    assert_eq!(servers[1].agent_name, "Ana Alvarez");
+    assert!(
+        inbox.conversations().await.unwrap().iter().all(|c| c.contact.wa_id.as_deref() != Some("5511900000401")),
+        "the local copy is the second server's now"
+    );
+
+    // Back to the first server, no password: its conversations come back.
+    let s = inbox.switch_server(&one.url(), "ana@demo.handoff.dev").await.unwrap();
+    assert_eq!(s.agent.email, "ana@demo.handoff.dev");
+    eventually(10, "the first server's conversation", || async {
+        inbox.conversations().await.unwrap().into_iter().find(|c| c.contact.wa_id.as_deref() == Some("5511900000401"))
+    })
+    .await;
+
+    // A change waits to be sent (the first server is down): no switching away.
+    inbox.close();
+    inbox.store().queue(OutboxKind::Claim, on_one, "pending-claim", "", None, None).await.unwrap();
+    let err = inbox.switch_server(&two.url(), "ben@demo.handoff.dev").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PendingChanges);
+    let err = inbox.login(&two.url(), "ben@demo.handoff.dev", "handoff-demo".into()).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PendingChanges);
+    inbox.discard("pending-claim").await.unwrap();
+
+    // Forgetting the other sign-in revokes it: switching then needs the password.
+    inbox.forget_server(&two.url(), "ben@demo.handoff.dev").await.unwrap();
+    assert_eq!(inbox.saved_servers().await.unwrap().len(), 1);
+    let err = inbox.switch_server(&two.url(), "ben@demo.handoff.dev").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotLoggedIn);
+    let err = inbox.forget_server(&one.url(), "ana@demo.handoff.dev").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput, "the current sign-in is logged out, not forgotten");
+    inbox.logout().await.unwrap();
+    let after = inbox.saved_servers().await.unwrap();
+    assert_eq!((after.len(), after[0].signed_in), (1, false), "kept for the login form, without tokens");
 }

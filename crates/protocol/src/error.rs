@@ -81,6 +81,9 @@ error_codes! {
     Keyring = "keyring",
     /// The local database failed (desktop app).
     LocalStore = "local_store",
+    /// Changes made offline still wait to be sent (desktop app): go online, or discard
+    /// them, before signing in elsewhere.
+    PendingChanges = "pending_changes",
     /// Not logged in (desktop app).
     NotLoggedIn = "not_logged_in",
     Internal = "internal",

@@ -60,7 +60,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | TemplateNotApproved | MarketingOptOut | AlreadyClaimed | AlreadyApplied | InProgress => StatusCode::CONFLICT,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Upstream => StatusCode::BAD_GATEWAY,
-        Network | Keyring | LocalStore | NotLoggedIn | Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Network | Keyring | LocalStore | NotLoggedIn | PendingChanges | Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -10,7 +10,7 @@ pkgs=(
   build-essential pkg-config curl libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev
   xvfb x11-utils xdotool webkit2gtk-driver dbus-x11 dunst gnome-keyring libsecret-tools keyutils imagemagick
-  postgresql python3 python3-venv nodejs npm
+  postgresql python3 python3-venv nodejs npm chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,3 +23,6 @@ scripts/desktop-session.sh cargo test --workspace "${features[@]}"
 step "Desktop app end to end (tauri-driver + WebKitWebDriver under Xvfb)"
 cargo build --workspace --bins "${features[@]}"
 scripts/desktop-session.sh target/e2e-venv/bin/pytest -v -p no:cacheprovider tests/e2e
+
+step "Web inbox end to end (Playwright + Debian's Chromium against handoff-server and the sandbox)"
+scripts/web-e2e.sh

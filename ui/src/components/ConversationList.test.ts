@@ -31,6 +31,7 @@ function threeConversations() {
         assignee_id: null,
         active_handoff_id: null,
         contact: { id: 1, wa_id: null, bsuid: 'US.1234567890', name: null },
+        last_message_at: NOW - 3 * 3_600_000,
       }),
       handoffs: [],
     }),
@@ -171,9 +172,9 @@ describe('ConversationList', () => {
   it('search: "/" focuses the field; no matches; errors', async () => {
     const user = userEvent.setup();
     const backend = new FakeBackend({ details: threeConversations() });
-    const inbox = new Inbox(backend);
-    await inbox.start();
-    render(ConversationList, { inbox });
+    // "/" is an app-wide shortcut (lib/shortcuts.ts), handled by the App.
+    render(App, { backend });
+    await screen.findAllByTestId('conversation-item');
     const input = screen.getByRole('searchbox', { name: 'Search conversations' });
 
     await user.keyboard('/');
@@ -192,9 +193,8 @@ describe('ConversationList', () => {
 
   it('search: "/" typed in another text field stays there', async () => {
     const user = userEvent.setup();
-    const inbox = new Inbox(new FakeBackend({ details: threeConversations() }));
-    await inbox.start();
-    render(ConversationList, { inbox });
+    render(App, { backend: new FakeBackend({ details: threeConversations() }) });
+    await screen.findAllByTestId('conversation-item');
     const other = document.createElement('textarea');
     document.body.appendChild(other);
     await user.click(other);

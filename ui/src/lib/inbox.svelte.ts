@@ -5,6 +5,8 @@ import { BackendError, SESSION_ENDED_CODES, errorMessage, toBackendError } from 
 import { sortMessages } from './format';
 import { Lazy } from './lazy.svelte';
 import { PresenceReporter, type PresenceEntry } from './presence';
+import { SeenStore, seenKey } from './unread.svelte';
+import { isTauri } from './selectBackend';
 import type {
   AgentProfile,
   Availability,
@@ -26,12 +28,23 @@ export type Phase = 'starting' | 'login' | 'inbox';
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8080';
 const LAST_SERVER_KEY = 'handoff-inbox.server-url';
 
+/**
+ * Where the login form points first: the page's own origin when the built web inbox is
+ * served over http(s) by the Handoff server (`HANDOFF_WEB_DIR`), else `DEFAULT_SERVER_URL`
+ * (the desktop app, and the Vite dev server, which serves no API).
+ */
+export function defaultServerUrl(win: Window = window, dev: boolean = import.meta.env.DEV): string {
+  if (dev || isTauri(win)) return DEFAULT_SERVER_URL;
+  const { protocol, origin } = win.location;
+  return protocol === 'http:' || protocol === 'https:' ? origin : DEFAULT_SERVER_URL;
+}
+
 /** The server URL used for the last successful login, else the default. */
 export function lastServerUrl(): string {
   try {
-    return localStorage.getItem(LAST_SERVER_KEY) || DEFAULT_SERVER_URL;
+    return localStorage.getItem(LAST_SERVER_KEY) || defaultServerUrl();
   } catch {
-    return DEFAULT_SERVER_URL;
+    return defaultServerUrl();
   }
 }
 
@@ -81,6 +94,9 @@ export class Inbox {
    * transferred away): shown where the thread was.
    */
   gone = $state<string | null>(null);
+
+  /** What each conversation was last opened up to (unread marks), per server and agent. */
+  readonly seen = new SeenStore();
 
   /** Loaded when first needed, once per login. */
   readonly agents: Lazy<AgentProfile[]>;
@@ -149,6 +165,7 @@ export class Inbox {
   stop(): void {
     this.stopped = true;
     this.presenceReporter.stop();
+    this.seen.unload();
     for (const u of this.unsubscribers.splice(0)) u();
   }
 
@@ -178,6 +195,7 @@ export class Inbox {
   private async enter(session: Session): Promise<void> {
     this.session = session;
     this.phase = 'inbox';
+    this.seen.load(seenKey(session.server_url, session.agent.id));
     const open = this.pendingOpen;
     this.pendingOpen = null;
     await this.refreshList();
@@ -212,6 +230,7 @@ export class Inbox {
     this.mentions = [];
     this.gone = null;
     this.goneReasons = {};
+    this.seen.unload();
   }
 
   /** True if the error ended the session (we are back on the login screen). */
@@ -251,6 +270,9 @@ export class Inbox {
       return;
     }
     this.gone = null;
+    // Opened: read up to what the list knows at once (the thread may say more).
+    const listed = this.conversations.find((c) => c.id === conversationId);
+    if (listed) this.seen.mark(conversationId, listed.last_inbound_at);
     if (this.selectedId !== conversationId) {
       this.selectedId = conversationId;
       this.thread = null;
@@ -310,6 +332,8 @@ export class Inbox {
       if (seq !== this.threadSeq || this.selectedId !== conversationId) return;
       this.thread = { ...detail, messages: sortMessages(detail.messages) };
       this.threadError = null;
+      // On screen: whatever the customer wrote is seen.
+      this.seen.mark(conversationId, detail.conversation.last_inbound_at);
       this.markReadIfMine(this.thread);
       // Keep the list row in step with what the thread shows.
       const i = this.conversations.findIndex((c) => c.id === conversationId);

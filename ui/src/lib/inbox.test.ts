@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Inbox } from './inbox.svelte';
 import { BackendError } from './errors';
 import { FakeBackend } from '../test/fakeBackend';
-import { colleagues, conversation, detail } from '../test/fixtures';
+import { agent, colleagues, conversation, detail, session } from '../test/fixtures';
 
 async function signedIn() {
   const backend = new FakeBackend({
@@ -79,5 +79,33 @@ describe('Inbox: live events', () => {
     inbox.viewing(2);
     expect(backend.setPresence).toHaveBeenCalledTimes(1);
     inbox.stop();
+  });
+});
+
+describe('Inbox: unread marks', () => {
+  it('opening marks seen for this agent on this server; another agent’s marks are their own', async () => {
+    const inbox1 = await signedIn();
+    const c = inbox1.inbox.conversations.find((x) => x.id === 1)!;
+    expect(inbox1.inbox.seen.isUnread(c)).toBe(true);
+    await inbox1.inbox.select(1);
+    expect(inbox1.inbox.seen.isUnread(c)).toBe(false);
+    expect(inbox1.inbox.seen.isUnread(inbox1.inbox.conversations.find((x) => x.id === 2)!)).toBe(true);
+
+    // Logged out: nothing is known until the next login, which finds the marks again.
+    await inbox1.inbox.logout();
+    expect(inbox1.inbox.seen.isUnread(c)).toBe(true);
+    await inbox1.inbox.login('http://127.0.0.1:8080', 'ana@example.com', 'pw');
+    expect(inbox1.inbox.seen.isUnread(c)).toBe(false);
+    inbox1.inbox.stop();
+
+    // A colleague on the same machine has not read it.
+    const other = new FakeBackend({
+      details: [detail({ conversation: conversation({ id: 1 }) })],
+      session: { ...session, agent: { ...agent, id: 8, name: 'Maya Ruiz' } },
+    });
+    const inbox2 = new Inbox(other);
+    await inbox2.start();
+    expect(inbox2.seen.isUnread(inbox2.conversations[0])).toBe(true);
+    inbox2.stop();
   });
 });

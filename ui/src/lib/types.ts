@@ -69,6 +69,13 @@ export interface Conversation {
   updated_at: number;
   /** Labels agents put on the conversation (older servers omit it: treat as []). */
   labels?: string[];
+  /**
+   * When the earliest running SLA clock of the active handoff is due (ms); null or
+   * absent when none runs (older servers omit it).
+   */
+  sla_due_at?: number | null;
+  /** Which clock `sla_due_at` is: `first_response` or `resolution` (or anything newer). */
+  sla_kind?: string | null;
 }
 
 export interface Message {

@@ -203,8 +203,14 @@ impl ApiClient {
         self.call(Method::POST, "/v1/me/heartbeat", Some(&serde_json::json!({ "active": active }))).await
     }
 
-    pub async fn sync(&self, cursor: i64) -> CoreResult<SyncResponse> {
-        self.call::<(), _>(Method::GET, &format!("/v1/sync?cursor={cursor}"), None).await
+    /// Changes after `cursor`; with `snapshot` (the last conversation id of the
+    /// previous page, 0 to begin) a page of the bootstrap snapshot instead.
+    pub async fn sync(&self, cursor: i64, snapshot: Option<i64>) -> CoreResult<SyncResponse> {
+        let path = match snapshot {
+            Some(after) => format!("/v1/sync?cursor={cursor}&snapshot={after}"),
+            None => format!("/v1/sync?cursor={cursor}"),
+        };
+        self.call::<(), _>(Method::GET, &path, None).await
     }
 
     pub async fn conversations(&self) -> CoreResult<Vec<Conversation>> {

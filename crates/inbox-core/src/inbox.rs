@@ -793,8 +793,21 @@ impl Inbox {
         let mut changed = BTreeSet::new();
         let mut escalations = Vec::new();
         let mut alerts = Vec::new();
-        loop {
-            let resp = api.sync(store.cursor().await?).await?;
+        let fetch = |cursor: i64, snapshot: Option<i64>| {
+            let api = api.clone();
+            tokio::spawn(async move { api.sync(cursor, snapshot).await })
+        };
+        let mut snapshot = store.next_snapshot().await?;
+        let mut next = Some(fetch(store.cursor().await?, snapshot));
+        while let Some(page) = next.take() {
+            let was_snapshot = snapshot.is_some();
+            let resp = page.await.map_err(|e| CoreError::Internal(e.to_string()))??;
+            snapshot = resp.snapshot_after;
+            // Fetch the next page while this one is stored. A finished snapshot goes on
+            // with the changes made while it was read.
+            if resp.has_more || was_snapshot {
+                next = Some(fetch(resp.cursor, snapshot));
+            }
             store.apply(&resp).await?;
             changed.extend(resp.messages.iter().map(|m| m.conversation_id));
             changed.extend(resp.handoffs.iter().map(|h| h.conversation_id));
@@ -835,9 +848,6 @@ impl Inbox {
                         alerts.push(SlaAlert { conversation: conv.clone(), clock: clock.clone() });
                     }
                 }
-            }
-            if !resp.has_more {
-                break;
             }
         }
         if !announcing {

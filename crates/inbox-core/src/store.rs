@@ -156,6 +156,15 @@ impl LocalStore {
         Ok(self.meta("cursor").await?.and_then(|c| c.parse().ok()).unwrap_or(0))
     }
 
+    /// How the next pull starts: a bootstrap snapshot page (`Some(after)`) on an empty
+    /// copy or an unfinished bootstrap, else changes after the cursor (`None`).
+    pub async fn next_snapshot(&self) -> CoreResult<Option<i64>> {
+        if let Some(after) = self.meta("snapshot_after").await?.and_then(|a| a.parse().ok()) {
+            return Ok(Some(after));
+        }
+        Ok((self.cursor().await? == 0).then_some(0))
+    }
+
     /// Forgets everything (another account or server, or a logout).
     pub async fn clear(&self) -> CoreResult<()> {
         let mut tx = self.pool.begin().await?;
@@ -167,48 +176,67 @@ impl LocalStore {
         Ok(())
     }
 
-    /// Applies one pull: upserts rows and moves the cursor, in one transaction.
+    /// Applies one pull: upserts rows and moves the cursor, in one transaction. Rows go
+    /// in as one JSON array per table (`json_each`), a handful of statements per pull
+    /// whatever its size: a bootstrap of 100,000 messages is not 100,000 round trips.
     pub async fn apply(&self, sync: &SyncResponse) -> CoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        for c in &sync.conversations {
-            sqlx::query(
-                "INSERT INTO conversations (id, sort_at, data) VALUES (?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET sort_at = excluded.sort_at, data = excluded.data",
-            )
-            .bind(c.id.0)
-            .bind(c.last_message_at.unwrap_or(c.created_at))
-            .bind(to_json(c)?)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let conversations = to_json(&sync.conversations)?;
+        let messages = to_json(&sync.messages)?;
+        let handoffs = to_json(&sync.handoffs)?;
+        let mut search = Vec::with_capacity(sync.conversations.len() + sync.messages.len());
         for c in &sync.conversations {
             let mut body = vec![c.contact.display_name()];
             body.extend(c.contact.wa_id.iter().cloned());
             body.extend(c.labels.iter().cloned());
-            index(&mut tx, c.id.0, 0, &body.join(" ")).await?;
+            search.push(serde_json::json!({ "r": -c.id.0, "c": c.id.0, "m": 0, "b": body.join(" ") }));
         }
         for m in &sync.messages {
             if let Some(text) = m.text.as_deref().filter(|t| !t.trim().is_empty()) {
-                index(&mut tx, m.conversation_id.0, m.id.0, text).await?;
+                search.push(serde_json::json!({ "r": m.id.0, "c": m.conversation_id.0, "m": m.id.0, "b": text }));
             }
         }
-        for m in &sync.messages {
-            sqlx::query(
-                "INSERT INTO messages (id, conversation_id, sent_at, client_id, data) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at, data = excluded.data",
-            )
-            .bind(m.id.0)
-            .bind(m.conversation_id.0)
-            .bind(m.sent_at)
-            .bind(&m.client_id)
-            .bind(to_json(m)?)
+        let search = to_json(&search)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, sort_at, data) \
+             SELECT json_extract(value, '$.id'), \
+                    COALESCE(json_extract(value, '$.last_message_at'), json_extract(value, '$.created_at')), value \
+             FROM json_each(?) WHERE true \
+             ON CONFLICT (id) DO UPDATE SET sort_at = excluded.sort_at, data = excluded.data",
+        )
+        .bind(&conversations)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM search WHERE rowid IN (SELECT json_extract(value, '$.r') FROM json_each(?))")
+            .bind(&search)
             .execute(&mut *tx)
             .await?;
-            if let Some(cid) = &m.client_id {
-                // The server has it: the outbox entry is done.
-                sqlx::query("DELETE FROM outbox WHERE client_id = ?").bind(cid).execute(&mut *tx).await?;
-            }
-        }
+        sqlx::query(
+            "INSERT INTO search (rowid, conversation_id, message_id, body) \
+             SELECT json_extract(value, '$.r'), json_extract(value, '$.c'), json_extract(value, '$.m'), json_extract(value, '$.b') \
+             FROM json_each(?)",
+        )
+        .bind(&search)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, sent_at, client_id, data) \
+             SELECT json_extract(value, '$.id'), json_extract(value, '$.conversation_id'), json_extract(value, '$.sent_at'), \
+                    json_extract(value, '$.client_id'), value \
+             FROM json_each(?) WHERE true \
+             ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at, data = excluded.data",
+        )
+        .bind(&messages)
+        .execute(&mut *tx)
+        .await?;
+        // The server has them: those outbox entries are done.
+        sqlx::query(
+            "DELETE FROM outbox WHERE client_id IN \
+             (SELECT json_extract(value, '$.client_id') FROM json_each(?) WHERE json_extract(value, '$.client_id') IS NOT NULL)",
+        )
+        .bind(&messages)
+        .execute(&mut *tx)
+        .await?;
         for id in &sync.removed {
             // No longer ours to see (a teammate took it from the queue, ...).
             for table in ["messages", "handoffs", "search"] {
@@ -219,20 +247,34 @@ impl LocalStore {
             }
             sqlx::query("DELETE FROM conversations WHERE id = ?").bind(id.0).execute(&mut *tx).await?;
         }
-        for h in &sync.handoffs {
-            sqlx::query("INSERT INTO handoffs (id, conversation_id, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
-                .bind(h.id.0)
-                .bind(h.conversation_id.0)
-                .bind(to_json(h)?)
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query(
+            "INSERT INTO handoffs (id, conversation_id, data) \
+             SELECT json_extract(value, '$.id'), json_extract(value, '$.conversation_id'), value FROM json_each(?) WHERE true \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+        )
+        .bind(&handoffs)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(sync.cursor.to_string())
         .execute(&mut *tx)
         .await?;
+        // Where a bootstrap snapshot stopped, so a restart resumes it.
+        match sync.snapshot_after {
+            Some(after) => {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ('snapshot_after', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(after.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM meta WHERE key = 'snapshot_after'").execute(&mut *tx).await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -297,6 +339,13 @@ impl LocalStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// How many conversations and messages the local copy holds.
+    pub async fn counts(&self) -> CoreResult<(i64, i64)> {
+        let c: i64 = sqlx::query("SELECT COUNT(*) AS n FROM conversations").fetch_one(&self.pool).await?.get("n");
+        let m: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages").fetch_one(&self.pool).await?.get("n");
+        Ok((c, m))
     }
 
     /// How many conversations wait in the queue (the tray shows it).
@@ -536,19 +585,6 @@ pub struct SearchHit {
 /// Replaces the search row of (conversation, message). Rows are keyed by rowid (the
 /// message id, or minus the conversation id for its own row), so replacing one is a
 /// lookup, not a scan.
-async fn index(tx: &mut sqlx::SqliteConnection, conversation_id: i64, message_id: i64, body: &str) -> CoreResult<()> {
-    let rowid = if message_id == 0 { -conversation_id } else { message_id };
-    sqlx::query("DELETE FROM search WHERE rowid = ?").bind(rowid).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO search (rowid, conversation_id, message_id, body) VALUES (?, ?, ?, ?)")
-        .bind(rowid)
-        .bind(conversation_id)
-        .bind(message_id)
-        .bind(body)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
 #[cfg(unix)]
 fn restrict_file(path: &Path) -> CoreResult<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

@@ -655,6 +655,10 @@ pub struct SyncResponse {
     /// from the queue, it was transferred away): drop the local copy.
     #[serde(default)]
     pub removed: Vec<ConversationId>,
+    /// A snapshot (`snapshot=` in the query) has more pages: ask again with
+    /// `snapshot=<this>` and the same `cursor`.
+    #[serde(default)]
+    pub snapshot_after: Option<i64>,
 }
 
 /// Sent by the server over the `/v1/events` WebSocket. Data-free: a client that sees a

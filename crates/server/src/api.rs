@@ -91,7 +91,14 @@ pub struct SyncQuery {
     cursor: i64,
     #[serde(default)]
     limit: Option<i64>,
+    /// Bootstrap: instead of replaying the change log from the start, send what the
+    /// caller may see now, conversation by conversation after this id (0 to begin).
+    #[serde(default)]
+    snapshot: Option<i64>,
 }
+
+/// Conversations per snapshot page (each with its whole history).
+const SNAPSHOT_PAGE: i64 = 200;
 
 /// Pull by cursor: everything that changed after `cursor` and that the caller may see.
 pub async fn sync(
@@ -102,6 +109,37 @@ pub async fn sync(
     let limit = q.limit.unwrap_or(500).clamp(1, 2000);
     let agent = &caller.agent;
     let mut conn = state.db.pool.acquire().await?;
+    if let Some(after) = q.snapshot {
+        // The cursor of the snapshot is taken before its first page is read: what
+        // changes while the pages are fetched is sent again by the pulls after it
+        // (upserts, so twice is harmless).
+        let cursor = if after == 0 || q.cursor == 0 {
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes WHERE workspace_id = $1")
+                .bind(agent.workspace_id.0)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get::<i64, _>("seq")?
+        } else {
+            q.cursor
+        };
+        let page_size = q.limit.unwrap_or(SNAPSHOT_PAGE).clamp(1, 1000);
+        let ids = store::visible_page(&mut conn, agent, after, page_size + 1).await?;
+        let more = ids.len() as i64 > page_size;
+        let ids: Vec<i64> = ids.into_iter().take(page_size as usize).collect();
+        let snapshot_after = if more { ids.last().copied() } else { None };
+        let messages = store::messages_of(&mut conn, &ids).await?;
+        let handoffs = store::handoffs_of(&mut conn, &ids).await?;
+        let conversations = store::conversations_by_ids(&mut conn, &ids).await?;
+        return Ok(Json(SyncResponse {
+            cursor,
+            has_more: more,
+            conversations,
+            messages,
+            handoffs,
+            removed: vec![],
+            snapshot_after,
+        }));
+    }
     let rows = sqlx::query(
         "SELECT seq, entity, entity_id, conversation_id FROM changes WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
@@ -145,7 +183,7 @@ pub async fn sync(
     handoffs.extend(store::handoffs_by_ids(&mut conn, &single).await?);
     let conversations = store::conversations_by_ids(&mut conn, &visible.into_iter().collect::<Vec<_>>()).await?;
     let removed = removed.into_iter().map(ConversationId).collect();
-    Ok(Json(SyncResponse { cursor, has_more, conversations, messages, handoffs, removed }))
+    Ok(Json(SyncResponse { cursor, has_more, conversations, messages, handoffs, removed, snapshot_after: None }))
 }
 
 pub async fn list_conversations(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Conversation>>> {

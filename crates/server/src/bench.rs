@@ -30,7 +30,7 @@ pub struct Figures {
     pub max: Duration,
 }
 
-fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
+pub fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
     latencies.sort();
     let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
     Figures {
@@ -54,7 +54,7 @@ async fn post_one(client: &reqwest::Client, url: &str, body: &[u8], sig: &str) -
 }
 
 /// Closed loop: every body once, `concurrency` requests in flight.
-async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> anyhow::Result<Figures> {
+pub async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> anyhow::Result<Figures> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let started = Instant::now();
     let latencies: Vec<Duration> = futures_util::stream::iter(bodies.iter())
@@ -76,7 +76,7 @@ async fn drive(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> a
 
 /// Open loop: body `i` is due at `start + i / rate`; its latency counts from when it was
 /// due, so a stalled server cannot hide its queue (no coordinated omission).
-async fn drive_steady(url: &str, bodies: &[(Vec<u8>, String)], rate: f64) -> anyhow::Result<Figures> {
+pub async fn drive_steady(url: &str, bodies: &[(Vec<u8>, String)], rate: f64) -> anyhow::Result<Figures> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let start = tokio::time::Instant::now() + Duration::from_millis(20);
     let mut tasks = Vec::with_capacity(bodies.len());

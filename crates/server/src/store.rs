@@ -322,6 +322,26 @@ const AGENT_SEES: &str = "(assignee_id = $2 \
      OR (status = 'waiting' AND team_id IN (SELECT team_id FROM team_members WHERE agent_id = $2)) \
      OR conversation_id IN (SELECT conversation_id FROM conversation_watchers WHERE agent_id = $2))";
 
+/// A page of the conversations `agent` may see, by id after `after`.
+pub async fn visible_page(conn: &mut AnyConnection, agent: &Agent, after: i64, limit: i64) -> AppResult<Vec<i64>> {
+    let who = match agent.role {
+        Role::Admin | Role::Manager | Role::Viewer => "$2 = $2",
+        Role::Agent => AGENT_SEES,
+    };
+    let sql = format!(
+        "SELECT DISTINCT conversation_id FROM handoffs WHERE workspace_id = $1 AND conversation_id > $3 AND {who} \
+         ORDER BY conversation_id LIMIT $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(agent.workspace_id.0)
+        .bind(agent.id.0)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| r.try_get::<i64, _>("conversation_id").map_err(Into::into)).collect()
+}
+
 /// Of `conversation_ids`, those `agent` may see (see [`AGENT_SEES`]).
 pub async fn visible_conversations(
     conn: &mut AnyConnection,

@@ -312,3 +312,9 @@ pub async fn switch_server(inbox: State<'_, Inbox>, server_url: String, email: S
 pub async fn forget_server(inbox: State<'_, Inbox>, server_url: String, email: String) -> Result<(), CoreError> {
     inbox.forget_server(&server_url, &email).await
 }
+
+/// Brings the main window forward (even from the tray) on a conversation.
+#[tauri::command]
+pub fn show_conversation(app: tauri::AppHandle, conversation_id: i64) {
+    crate::listener::open_conversation(&app, ConversationId(conversation_id));
+}

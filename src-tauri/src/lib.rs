@@ -122,6 +122,7 @@ pub fn run() {
             commands::start_at_login,
             commands::set_start_at_login,
             commands::open_quick_reply,
+            commands::show_conversation,
             commands::close_window,
             commands::saved_servers,
             commands::switch_server,

@@ -832,7 +832,7 @@ async fn process_pending(state: &AppState) -> AppResult<usize> {
 }
 
 /// Messages automation handles per transaction.
-const AUTOMATION_GROUP: usize = 8;
+const AUTOMATION_GROUP: usize = 32;
 
 async fn process_group(
     state: &AppState,

@@ -78,9 +78,11 @@ pub fn queue() -> (Queue, mpsc::Receiver<Delivery>) {
 /// webhook deliveries wait for the committer they step aside (at most `MAX_YIELD`), so
 /// Meta's requests, which hold a connection open until we answer, go first. SQLite has
 /// one writer; without this, each worker transaction slipping in between two batches
-/// delays a whole batch of deliveries.
+/// delays a whole batch of deliveries. The wait is short: under steady traffic some
+/// delivery is nearly always in flight, and a long step-aside starves the workers (an
+/// escalation then waits seconds behind the backlog for the bot to see it).
 pub async fn make_way(state: &AppState) {
-    const MAX_YIELD: std::time::Duration = std::time::Duration::from_millis(500);
+    const MAX_YIELD: std::time::Duration = std::time::Duration::from_millis(10);
     let started = tokio::time::Instant::now();
     while state.ingest_in_flight.load(Ordering::Relaxed) > 0 && started.elapsed() < MAX_YIELD {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
@@ -275,5 +275,61 @@ describe('App: conversations that leave the inbox', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Transfer' }));
     expect(await screen.findByTestId('conversation-gone')).toHaveTextContent('Transferred to Maya Ruiz.');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+});
+
+describe('App: which thread is on screen (desktop notifications)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    delete (document as { visibilityState?: unknown }).visibilityState;
+  });
+
+  function setHidden(hidden: boolean) {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }
+
+  it('tells the backend the open conversation while the window has focus, else null', async () => {
+    const hasFocus = vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    const user = userEvent.setup();
+    const backend = backendWithTwo();
+    render(App, { backend });
+    await user.click((await screen.findAllByTestId('conversation-item'))[0]);
+    await screen.findByTestId('thread');
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(1));
+
+    // The window loses the focus: every conversation may notify.
+    hasFocus.mockReturnValue(false);
+    window.dispatchEvent(new Event('blur'));
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(null));
+
+    hasFocus.mockReturnValue(true);
+    window.dispatchEvent(new Event('focus'));
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(1));
+
+    // Minimised / hidden.
+    setHidden(true);
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(null));
+    setHidden(false);
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(1));
+
+    // Another conversation.
+    await user.click(screen.getAllByTestId('conversation-item')[1]);
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(2));
+
+    // Signed out: nothing on screen.
+    await user.click(screen.getByRole('button', { name: 'Log out' }));
+    await screen.findByLabelText('Password');
+    await waitFor(() => expect(backend.setFocus).toHaveBeenLastCalledWith(null));
+  });
+
+  it('without the focus, the open conversation is not reported', async () => {
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    const user = userEvent.setup();
+    const backend = backendWithTwo();
+    render(App, { backend });
+    await user.click((await screen.findAllByTestId('conversation-item'))[0]);
+    await screen.findByTestId('thread');
+    expect(backend.setFocus.mock.calls.every(([id]) => id === null)).toBe(true);
   });
 });

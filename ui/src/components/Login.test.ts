@@ -6,7 +6,7 @@ import Login from './Login.svelte';
 import { Inbox } from '../lib/inbox.svelte';
 import { BackendError } from '../lib/errors';
 import { FakeBackend } from '../test/fakeBackend';
-import { conversation, detail } from '../test/fixtures';
+import { conversation, detail, savedServer } from '../test/fixtures';
 
 describe('Login', () => {
   beforeEach(() => localStorage.clear());
@@ -81,5 +81,91 @@ describe('Login', () => {
     expect(await screen.findByTestId('inbox')).toBeInTheDocument();
     expect(screen.queryByLabelText('Password')).not.toBeInTheDocument();
     await waitFor(() => expect(screen.getAllByTestId('conversation-item')).toHaveLength(1));
+  });
+});
+
+describe('Login: saved sign-ins (desktop)', () => {
+  beforeEach(() => localStorage.clear());
+
+  const eu = savedServer({
+    server_url: 'https://eu.example.com',
+    workspace_name: 'EU Support',
+    agent_name: 'Ana EU',
+    current: false,
+  });
+  const old = savedServer({
+    server_url: 'https://old.example.com',
+    email: 'ana@old.example.com',
+    workspace_name: 'Old Co',
+    agent_name: 'Ana Old',
+    current: false,
+    signed_in: false,
+  });
+
+  function signedOut(desktop = true) {
+    return new FakeBackend({ session: null, desktop, details: [detail()], savedServers: [eu, old] });
+  }
+
+  it('lists the accounts this computer signed in to', async () => {
+    render(App, { backend: signedOut() });
+    const items = await screen.findAllByTestId('saved-sign-in');
+    expect(items).toHaveLength(2);
+    expect(items[0]).toHaveTextContent('Ana EU');
+    expect(items[0]).toHaveTextContent('EU Support · https://eu.example.com');
+    expect(items[0]).toHaveTextContent('Signed in');
+    expect(items[1]).toHaveTextContent('Password needed');
+  });
+
+  it('one still signed in: a click switches to it and enters the inbox, no password', async () => {
+    const user = userEvent.setup();
+    const backend = signedOut();
+    render(App, { backend });
+    await user.click((await screen.findAllByTestId('saved-sign-in'))[0]);
+    expect(backend.switchServer).toHaveBeenCalledWith('https://eu.example.com', 'ana@example.com');
+    expect(await screen.findByTestId('inbox')).toBeInTheDocument();
+    expect(screen.getByTestId('workspace-name')).toHaveTextContent('EU Support');
+    expect(backend.login).not.toHaveBeenCalled();
+  });
+
+  it('one that needs its password: the form is filled in and the password field focused', async () => {
+    const user = userEvent.setup();
+    const backend = signedOut();
+    render(App, { backend });
+    await user.click((await screen.findAllByTestId('saved-sign-in'))[1]);
+    expect(screen.getByLabelText('Server URL')).toHaveValue('https://old.example.com');
+    expect(screen.getByLabelText('Email')).toHaveValue('ana@old.example.com');
+    await waitFor(() => expect(screen.getByLabelText('Password')).toHaveFocus());
+    expect(backend.switchServer).not.toHaveBeenCalled();
+  });
+
+  it('signed out meanwhile (not_logged_in): asks for the password instead', async () => {
+    const user = userEvent.setup();
+    const backend = signedOut();
+    backend.failures.set('switchServer', new BackendError('not_logged_in', 'no tokens'));
+    render(App, { backend });
+    await user.click((await screen.findAllByTestId('saved-sign-in'))[0]);
+    await waitFor(() => expect(screen.getByLabelText('Password')).toHaveFocus());
+    expect(screen.getByLabelText('Server URL')).toHaveValue('https://eu.example.com');
+    expect(screen.getAllByTestId('saved-sign-in')[0]).toHaveTextContent('Password needed');
+    expect(screen.queryByTestId('inbox')).not.toBeInTheDocument();
+  });
+
+  it('pending_changes: says so in words', async () => {
+    const user = userEvent.setup();
+    const backend = signedOut();
+    backend.failures.set('switchServer', new BackendError('pending_changes', '2 changes wait for http://x'));
+    render(App, { backend });
+    await user.click((await screen.findAllByTestId('saved-sign-in'))[0]);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveAttribute('data-error-code', 'pending_changes');
+    expect(alert).toHaveTextContent('Changes made offline still wait to be sent; go online or discard them first.');
+  });
+
+  it('not in the browser', async () => {
+    const backend = signedOut(false);
+    render(App, { backend });
+    await screen.findByLabelText('Password');
+    expect(screen.queryByTestId('saved-sign-in')).not.toBeInTheDocument();
+    expect(backend.savedServers).not.toHaveBeenCalled();
   });
 });

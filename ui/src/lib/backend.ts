@@ -8,8 +8,10 @@ import type {
   ConversationDetail,
   LiveEvent,
   Message,
+  OutboxEntry,
   PresenceState,
   RenderedResponse,
+  SavedServer,
   SearchHit,
   Session,
   Team,
@@ -27,6 +29,11 @@ export type Unsubscribe = () => void;
  * Every method rejects with a BackendError.
  */
 export interface IBackend {
+  /**
+   * True in the desktop app: an outbox of changes made offline, start at login, the
+   * quick-reply window and several saved sign-ins. The browser has none of them.
+   */
+  readonly desktop: boolean;
   /** Restore a saved login on startup. */
   session(): Promise<Session | null>;
   login(serverUrl: string, email: string, password: string): Promise<Session>;
@@ -109,6 +116,61 @@ export interface IBackend {
   teams(): Promise<Team[]>;
   /** Tell colleagues what this agent is doing on a conversation (collision detection). */
   setPresence(conversationId: number, state: PresenceState): Promise<void>;
+  // ---- outbox (desktop): changes made offline -----------------------------
+
+  /**
+   * Changes waiting for the server, or refused by it (oldest first). On the desktop,
+   * claim/transfer/resolve/addNote/sendReply made offline are queued here and resolve
+   * as if done; the server applies them later, exactly once. `onChange` fires when the
+   * outbox changes. The browser has none: always `[]`.
+   */
+  outbox(): Promise<OutboxEntry[]>;
+  /** Give up a waiting or refused change. Rejects with `not_found` if there is none. */
+  discardChange(clientId: string): Promise<void>;
+  /** Send a refused change again. Rejects with `not_found` if there is none. */
+  retryChange(clientId: string): Promise<void>;
+
+  // ---- notifications ----------------------------------------------------
+
+  /**
+   * The conversation on screen while the main window has focus, else null: its news
+   * needs no desktop notification. (Nothing in the browser.)
+   */
+  setFocus(conversationId: number | null): Promise<void>;
+  /** Do not disturb: no desktop notifications. */
+  doNotDisturb(): Promise<boolean>;
+  setDoNotDisturb(on: boolean): Promise<void>;
+  /** Do not disturb was switched (e.g. from the tray menu). */
+  onDoNotDisturb(cb: (on: boolean) => void): Promise<Unsubscribe>;
+  /** How many conversations wait for a person (the tray's count). Never fires in the browser. */
+  onWaiting(cb: (count: number) => void): Promise<Unsubscribe>;
+
+  // ---- desktop app ------------------------------------------------------
+
+  /** Whether the app starts when the person logs in to the computer (always false in the browser). */
+  startAtLogin(): Promise<boolean>;
+  /** Returns the new state (the browser cannot: false). */
+  setStartAtLogin(on: boolean): Promise<boolean>;
+  /** Open the small always-on-top reply window for a conversation (nothing in the browser). */
+  openQuickReply(conversationId: number): Promise<void>;
+  /** Close the calling window (the quick-reply window; never the main one). */
+  closeWindow(): Promise<void>;
+  /** Open the conversation in the main window (from the quick-reply window). */
+  showInApp(conversationId: number): Promise<void>;
+
+  // ---- saved sign-ins (desktop) -----------------------------------------
+
+  /** The servers and accounts the app signed in to, most recent first (none in the browser). */
+  savedServers(): Promise<SavedServer[]>;
+  /**
+   * Run another saved sign-in instead of the current one (which stays saved). Rejects
+   * with `not_logged_in` when it needs the password again, `pending_changes` while
+   * changes made offline wait to be sent.
+   */
+  switchServer(serverUrl: string, email: string): Promise<Session>;
+  /** Sign a saved sign-in (not the current one) out and forget it. */
+  forgetServer(serverUrl: string, email: string): Promise<void>;
+
   /** `conversationIds` empty means "something changed, reload everything". */
   onChange(cb: (conversationIds: number[]) => void): Promise<Unsubscribe>;
   onConnection(cb: (connected: boolean) => void): Promise<Unsubscribe>;

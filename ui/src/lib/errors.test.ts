@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError, ERROR_CODES, errorMessage, friendlyMessage, toBackendError } from './errors';
+import { BackendError, ERROR_CODES, errorMessage, friendlyMessage, isDone, toBackendError } from './errors';
 
 describe('errors', () => {
   it('toBackendError keeps known codes and maps unknown ones to internal', () => {
@@ -55,5 +55,16 @@ describe('errors', () => {
     const d = new BackendError('rate_limited', 'whatever', { retry_after_secs: 5 });
     expect(errorMessage(d)).toBe('Too many attempts. Please wait 5 seconds and try again.');
     expect(errorMessage(new BackendError('network', 'x'), { serverUrl: 'http://h:1' })).toContain('http://h:1');
+  });
+
+  it('knows the outbox codes: pending_changes and in_progress in words, already_applied means done', () => {
+    expect(toBackendError({ code: 'pending_changes', message: 'x' }).code).toBe('pending_changes');
+    expect(toBackendError({ code: 'in_progress', message: 'x' }).code).toBe('in_progress');
+    expect(friendlyMessage('pending_changes')).toBe(
+      'Changes made offline still wait to be sent; go online or discard them first.',
+    );
+    expect(friendlyMessage('in_progress')).toContain('being sent right now');
+    expect(isDone(new BackendError('already_applied', 'x'))).toBe(true);
+    expect(isDone(new BackendError('conflict', 'x'))).toBe(false);
   });
 });

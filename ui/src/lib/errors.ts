@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'template_not_approved',
   'marketing_opt_out',
   'already_claimed',
+  'already_applied',
+  'in_progress',
   'rate_limited',
   'conflict',
   'upstream',
@@ -28,6 +30,7 @@ export const ERROR_CODES = [
   'keyring',
   'local_store',
   'not_logged_in',
+  'pending_changes',
   'internal',
 ] as const;
 
@@ -110,6 +113,9 @@ const FRIENDLY: Record<ErrorCode, string> = {
   template_not_approved: 'This template is not approved by WhatsApp yet, so it cannot be sent.',
   marketing_opt_out: 'This customer asked not to receive marketing messages.',
   already_claimed: 'Someone else took this conversation first.',
+  // A retried change that the server had applied already: it is done (never shown).
+  already_applied: 'That change was already made.',
+  in_progress: 'That change is being sent right now. Please wait a moment.',
   rate_limited: 'Too many attempts. Please wait a moment and try again.',
   conflict: 'Someone else changed this at the same time. Please try again.',
   upstream: "WhatsApp didn't accept the request. Please try again in a moment.",
@@ -117,8 +123,17 @@ const FRIENDLY: Record<ErrorCode, string> = {
   keyring: "Couldn't use the system keyring to keep you signed in.",
   local_store: "Couldn't read or write the app's local data.",
   not_logged_in: 'You are not signed in.',
+  pending_changes: 'Changes made offline still wait to be sent; go online or discard them first.',
   internal: 'Something went wrong. Please try again.',
 };
+
+/**
+ * Codes that mean the change is done: a retry whose first attempt the server had
+ * applied already. Treated as success, never shown.
+ */
+export function isDone(err: BackendError): boolean {
+  return err.code === 'already_applied';
+}
 
 /** What `friendlyMessage` may use besides the code. */
 export interface FriendlyContext {

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HttpBackend, SESSION_STORAGE_KEY, eventsUrl, newClientId, normalizeServerUrl } from './httpBackend';
+import {
+  DO_NOT_DISTURB_KEY,
+  HttpBackend,
+  SESSION_STORAGE_KEY,
+  eventsUrl,
+  newClientId,
+  normalizeServerUrl,
+} from './httpBackend';
 import { BackendError } from './errors';
 import { agent, canned, colleagues, conversation, detail, message, team } from '../test/fixtures';
 
@@ -903,6 +910,92 @@ describe('HttpBackend', () => {
     expect(socket.closed).toBe(true);
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.instances).toHaveLength(1);
+  });
+});
+
+describe('HttpBackend: desktop-only features in the browser', () => {
+  let fetchMock: ReturnType<typeof vi.fn>;
+
+  beforeEach(() => {
+    fetchMock = vi.fn();
+    vi.stubGlobal('fetch', fetchMock);
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  const make = () => new HttpBackend({ storage: null, webSocket: FakeSocket as unknown as typeof WebSocket });
+
+  it('is not the desktop app', () => {
+    expect(make().desktop).toBe(false);
+  });
+
+  it('has no outbox: every change goes straight to the server', async () => {
+    const backend = make();
+    await expect(backend.outbox()).resolves.toEqual([]);
+    const discard = await backend.discardChange('c-1').catch((e: unknown) => e);
+    expect(discard).toBeInstanceOf(BackendError);
+    expect(discard).toMatchObject({ code: 'not_found' });
+    await expect(backend.retryChange('c-1')).rejects.toMatchObject({ code: 'not_found' });
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('setFocus does nothing (no desktop notifications)', async () => {
+    await expect(make().setFocus(3)).resolves.toBeUndefined();
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('keeps do not disturb in localStorage, across instances, and tells its listeners', async () => {
+    const backend = make();
+    await expect(backend.doNotDisturb()).resolves.toBe(false);
+    const cb = vi.fn();
+    const unsubscribe = await backend.onDoNotDisturb(cb);
+    await backend.setDoNotDisturb(true);
+    expect(localStorage.getItem(DO_NOT_DISTURB_KEY)).toBe('1');
+    await expect(backend.doNotDisturb()).resolves.toBe(true);
+    await expect(make().doNotDisturb()).resolves.toBe(true);
+    unsubscribe();
+    await backend.setDoNotDisturb(false);
+    expect(cb.mock.calls).toEqual([[true]]);
+    await expect(make().doNotDisturb()).resolves.toBe(false);
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('keeps do not disturb in memory without storage', async () => {
+    const backend = new HttpBackend({ storage: null, preferences: null });
+    await backend.setDoNotDisturb(true);
+    await expect(backend.doNotDisturb()).resolves.toBe(true);
+    expect(localStorage.getItem(DO_NOT_DISTURB_KEY)).toBeNull();
+  });
+
+  it('cannot start at login: always off', async () => {
+    const backend = make();
+    await expect(backend.startAtLogin()).resolves.toBe(false);
+    await expect(backend.setStartAtLogin(true)).resolves.toBe(false);
+  });
+
+  it('keeps no saved sign-ins: none listed, switching needs the password', async () => {
+    const backend = make();
+    await expect(backend.savedServers()).resolves.toEqual([]);
+    await expect(backend.switchServer(BASE, 'ana@example.com')).rejects.toMatchObject({ code: 'not_logged_in' });
+    await expect(backend.forgetServer(BASE, 'ana@example.com')).resolves.toBeUndefined();
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('showInApp opens the conversation in this page; openQuickReply opens nothing', async () => {
+    const backend = make();
+    const cb = vi.fn();
+    await backend.onOpenConversation(cb);
+    await backend.openQuickReply(5);
+    expect(cb).not.toHaveBeenCalled();
+    await backend.showInApp(5);
+    expect(cb).toHaveBeenCalledWith(5);
+  });
+
+  it('onWaiting never fires, and unsubscribes cleanly', async () => {
+    const unsubscribe = await make().onWaiting(vi.fn());
+    expect(() => unsubscribe()).not.toThrow();
   });
 });
 

@@ -13,10 +13,12 @@ import type {
   LiveEvent,
   LoginResponse,
   Message,
+  OutboxEntry,
   PresenceState,
   RefreshRequest,
   RefreshResponse,
   RenderedResponse,
+  SavedServer,
   SearchHit,
   Session,
   Team,
@@ -24,6 +26,8 @@ import type {
 } from './types';
 
 export const SESSION_STORAGE_KEY = 'handoff-inbox.session';
+/** Do not disturb, kept in `localStorage` (the browser shows no desktop notifications). */
+export const DO_NOT_DISTURB_KEY = 'handoff-inbox.do-not-disturb';
 
 interface StoredAuth {
   server_url: string;
@@ -52,6 +56,8 @@ export interface HttpBackendOptions {
    * (per tab, gone when the tab closes); pass `null` for memory only.
    */
   storage?: Storage | null;
+  /** Where settings (do not disturb) are kept. Defaults to `localStorage`; `null`: memory only. */
+  preferences?: Storage | null;
   /** WebSocket constructor; defaults to the global one at connect time. */
   webSocket?: typeof WebSocket;
   /** Reconnect backoff for the event stream. */
@@ -173,14 +179,20 @@ function toSession(auth: StoredAuth): Session {
 
 /** Browser backend: talks to the Handoff server with fetch + a WebSocket. */
 export class HttpBackend implements IBackend {
+  readonly desktop = false;
+
   private auth: StoredAuth | null = null;
   private readonly storage: Storage | null;
+  private readonly preferences: Storage | null;
+  /** Do not disturb when `preferences` cannot keep it. */
+  private dnd = false;
   private readonly options: HttpBackendOptions;
 
   private readonly changeListeners = new Set<(ids: number[]) => void>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private readonly openListeners = new Set<(id: number) => void>();
   private readonly liveListeners = new Set<(event: LiveEvent) => void>();
+  private readonly dndListeners = new Set<(on: boolean) => void>();
 
   /** The last conversation list loaded: what `search()` searches. */
   private loaded: Conversation[] = [];
@@ -209,6 +221,12 @@ export class HttpBackend implements IBackend {
         ? options.storage
         : typeof sessionStorage !== 'undefined'
           ? sessionStorage
+          : null;
+    this.preferences =
+      options.preferences !== undefined
+        ? options.preferences
+        : typeof localStorage !== 'undefined'
+          ? localStorage
           : null;
   }
 
@@ -566,6 +584,96 @@ export class HttpBackend implements IBackend {
       }
     }
     this.objectUrls.clear();
+  }
+
+  // ---- outbox: none here (online only) ------------------------------------
+
+  /** Every change goes straight to the server: nothing ever waits. */
+  async outbox(): Promise<OutboxEntry[]> {
+    return [];
+  }
+
+  async discardChange(_clientId: string): Promise<void> {
+    throw new BackendError('not_found', 'no change waits to be sent');
+  }
+
+  async retryChange(_clientId: string): Promise<void> {
+    throw new BackendError('not_found', 'no change waits to be sent');
+  }
+
+  // ---- notifications: none in the browser ---------------------------------
+
+  async setFocus(_conversationId: number | null): Promise<void> {
+    // No desktop notifications to hold back.
+  }
+
+  /** Kept in `localStorage` for parity with the desktop app (nothing to silence here). */
+  async doNotDisturb(): Promise<boolean> {
+    try {
+      const stored = this.preferences?.getItem(DO_NOT_DISTURB_KEY);
+      if (stored === '1' || stored === '0') return stored === '1';
+    } catch {
+      // storage disabled: the value in memory
+    }
+    return this.dnd;
+  }
+
+  async setDoNotDisturb(on: boolean): Promise<void> {
+    this.dnd = on;
+    try {
+      this.preferences?.setItem(DO_NOT_DISTURB_KEY, on ? '1' : '0');
+    } catch {
+      // storage full or disabled: kept in memory only
+    }
+    for (const cb of [...this.dndListeners]) cb(on);
+  }
+
+  async onDoNotDisturb(cb: (on: boolean) => void): Promise<Unsubscribe> {
+    this.dndListeners.add(cb);
+    return () => this.dndListeners.delete(cb);
+  }
+
+  /** No tray here: never fires. */
+  async onWaiting(_cb: (count: number) => void): Promise<Unsubscribe> {
+    return () => {};
+  }
+
+  // ---- desktop only ----------------------------------------------------------
+
+  async startAtLogin(): Promise<boolean> {
+    return false;
+  }
+
+  /** A web page cannot start with the computer: stays off. */
+  async setStartAtLogin(_on: boolean): Promise<boolean> {
+    return false;
+  }
+
+  async openQuickReply(_conversationId: number): Promise<void> {
+    // No quick-reply window in the browser.
+  }
+
+  /** Closes the window if a script opened it; browsers ignore it otherwise. */
+  async closeWindow(): Promise<void> {
+    if (typeof window !== 'undefined') window.close();
+  }
+
+  /** This page is the app: opens the conversation here, as a desktop notification would. */
+  async showInApp(conversationId: number): Promise<void> {
+    for (const cb of [...this.openListeners]) cb(conversationId);
+  }
+
+  /** The browser keeps one login per tab and no list of them. */
+  async savedServers(): Promise<SavedServer[]> {
+    return [];
+  }
+
+  async switchServer(_serverUrl: string, _email: string): Promise<Session> {
+    throw new BackendError('not_logged_in', 'the browser keeps no other sign-ins: sign in with the password');
+  }
+
+  async forgetServer(_serverUrl: string, _email: string): Promise<void> {
+    // Nothing kept to forget.
   }
 
   // ---- stored login -----------------------------------------------------

@@ -1,7 +1,7 @@
 import type { AttachmentFile } from './attachments';
 import type { IBackend, Unsubscribe } from './backend';
 import { clearMediaCache } from './mediaCache';
-import { BackendError, SESSION_ENDED_CODES, errorMessage, toBackendError } from './errors';
+import { BackendError, SESSION_ENDED_CODES, errorMessage, isDone, toBackendError } from './errors';
 import { sortMessages } from './format';
 import { Lazy } from './lazy.svelte';
 import { PresenceReporter, type PresenceEntry } from './presence';
@@ -16,6 +16,8 @@ import type {
   LiveEvent,
   MentionedEvent,
   Message,
+  OutboxEntry,
+  OutboxKind,
   PresenceState,
   RenderedResponse,
   Session,
@@ -95,6 +97,16 @@ export class Inbox {
    */
   gone = $state<string | null>(null);
 
+  /**
+   * Changes made in the desktop app that wait for the server or that it refused,
+   * oldest first (always empty in the browser).
+   */
+  outbox = $state<OutboxEntry[]>([]);
+  /** Do not disturb: no desktop notifications (switched here or in the tray). */
+  doNotDisturb = $state(false);
+  /** Why the last change of a setting (do not disturb) failed. */
+  settingsError = $state<BackendError | null>(null);
+
   /** What each conversation was last opened up to (unread marks), per server and agent. */
   readonly seen = new SeenStore();
 
@@ -112,6 +124,10 @@ export class Inbox {
   private templatesSeq = 0;
   private pendingOpen: number | null = null;
   private stopped = false;
+  private outboxSeq = 0;
+  private dndSeq = 0;
+  /** What `setFocus` was last told (undefined: nothing yet). */
+  private focusReported: number | null | undefined = undefined;
 
   constructor(backend: IBackend) {
     this.backend = backend;
@@ -144,12 +160,18 @@ export class Inbox {
         }),
         this.backend.onOpenConversation((id) => this.handleOpen(id)),
         this.backend.onLive((event) => this.handleLive(event)),
+        this.backend.onDoNotDisturb((on) => {
+          this.dndSeq += 1;
+          this.doNotDisturb = on;
+        }),
       ]);
       if (this.stopped) subs.forEach((u) => u());
       else this.unsubscribers.push(...subs);
     } catch {
       // Without events the inbox still works; it just won't live-update.
     }
+
+    void this.loadDoNotDisturb();
 
     let session: Session | null = null;
     try {
@@ -198,15 +220,53 @@ export class Inbox {
     this.seen.load(seenKey(session.server_url, session.agent.id));
     const open = this.pendingOpen;
     this.pendingOpen = null;
-    await this.refreshList();
+    await Promise.all([this.refreshList(), this.loadOutbox()]);
     if (open !== null) await this.select(open);
   }
 
+  /**
+   * Switch to another saved sign-in (desktop): the inbox then shows that account, as
+   * after a login. Rejects with a BackendError (`not_logged_in`: it needs the password
+   * again; `pending_changes`: changes made offline wait to be sent); the current
+   * sign-in then goes on.
+   */
+  async switchAccount(serverUrl: string, email: string): Promise<void> {
+    let session: Session;
+    try {
+      session = await this.backend.switchServer(serverUrl, email);
+    } catch (err) {
+      // Not `endedSession`: a refused switch leaves the current sign-in as it was.
+      throw toBackendError(err);
+    }
+    try {
+      localStorage.setItem(LAST_SERVER_KEY, session.server_url || serverUrl);
+    } catch {
+      // not important
+    }
+    this.clear();
+    this.notice = null;
+    await this.enter(session);
+  }
+
+  /** Sign a saved sign-in (not the current one) out and forget it. Rejects with a BackendError. */
+  async forgetServer(serverUrl: string, email: string): Promise<void> {
+    try {
+      await this.backend.forgetServer(serverUrl, email);
+    } catch (err) {
+      throw toBackendError(err);
+    }
+  }
+
   private reset(notice: Notice | null = null): void {
-    clearMediaCache(this.backend);
+    this.clear();
     this.session = null;
     this.phase = 'login';
     this.notice = notice;
+  }
+
+  /** Forgets everything of the account that was signed in. */
+  private clear(): void {
+    clearMediaCache(this.backend);
     this.conversations = [];
     this.listLoaded = false;
     this.listError = null;
@@ -231,6 +291,8 @@ export class Inbox {
     this.gone = null;
     this.goneReasons = {};
     this.seen.unload();
+    this.outbox = [];
+    this.outboxSeq += 1;
   }
 
   /** True if the error ended the session (we are back on the login screen). */
@@ -356,6 +418,8 @@ export class Inbox {
   private handleChange(conversationIds: number[]): void {
     if (this.phase !== 'inbox') return;
     void this.refreshList();
+    // The outbox changed, or what it waited for happened.
+    void this.loadOutbox();
     const open = this.selectedId;
     if (open !== null && (conversationIds.length === 0 || conversationIds.includes(open))) {
       void this.loadThread(open);
@@ -427,7 +491,7 @@ export class Inbox {
    * Send a reply in the open conversation, quoting `replyTo` if given. Shows the
    * returned (pending) message at once, then reloads. Rejects with a BackendError.
    */
-  async send(conversationId: number, text: string, replyTo: number | null = null): Promise<Message> {
+  async send(conversationId: number, text: string, replyTo: number | null = null): Promise<Message | null> {
     return this.deliver(conversationId, () =>
       replyTo === null
         ? this.backend.sendReply(conversationId, text)
@@ -444,7 +508,7 @@ export class Inbox {
     file: AttachmentFile,
     caption: string,
     replyTo: number | null = null,
-  ): Promise<Message> {
+  ): Promise<Message | null> {
     return this.deliver(conversationId, () => this.backend.sendAttachment(conversationId, file, caption, replyTo));
   }
 
@@ -457,17 +521,22 @@ export class Inbox {
     body: string,
     buttons: string[],
     replyTo: number | null = null,
-  ): Promise<Message> {
+  ): Promise<Message | null> {
     return this.deliver(conversationId, () => this.backend.sendInteractive(conversationId, body, buttons, replyTo));
   }
 
   /** Runs a send; shows the message it returns, or ends the session on a session error. */
-  private async deliver(conversationId: number, sendIt: () => Promise<Message>): Promise<Message> {
+  private async deliver(conversationId: number, sendIt: () => Promise<Message>): Promise<Message | null> {
     let message: Message;
     try {
       message = await sendIt();
     } catch (err) {
       const e = toBackendError(err);
+      if (isDone(e)) {
+        // Applied before (a retry): it is there, just reload.
+        await this.reload(conversationId);
+        return null;
+      }
       this.endedSession(e);
       throw e;
     }
@@ -502,7 +571,7 @@ export class Inbox {
    * Send an approved template (works outside the 24-hour window). Shows the
    * returned (pending) message at once, then reloads. Rejects with a BackendError.
    */
-  async sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message> {
+  async sendTemplate(conversationId: number, name: string, language: string, parameters: string[]): Promise<Message | null> {
     return this.deliver(conversationId, () => this.backend.sendTemplate(conversationId, name, language, parameters));
   }
 
@@ -521,14 +590,13 @@ export class Inbox {
       await this.backend.resolve(conversationId, note);
     } catch (err) {
       const e = toBackendError(err);
-      this.endedSession(e);
-      throw e;
+      if (!isDone(e)) {
+        this.endedSession(e);
+        throw e;
+      }
     }
     if (!this.resolvedIds.includes(conversationId)) this.resolvedIds.push(conversationId);
-    await Promise.all([
-      this.refreshList(),
-      this.selectedId === conversationId ? this.loadThread(conversationId) : Promise.resolve(),
-    ]);
+    await this.reload(conversationId);
   }
 
   /** Keeps the list row and the open thread in step with a conversation the server returned. */
@@ -560,6 +628,10 @@ export class Inbox {
       conversation = await this.attempt(() => this.backend.claim(conversationId));
     } catch (err) {
       const e = err as BackendError;
+      if (isDone(e)) {
+        await this.reload(conversationId);
+        return;
+      }
       if (e.code === 'already_claimed') {
         this.goneReasons[conversationId] = errorMessage(e);
         await this.reload(conversationId);
@@ -581,16 +653,23 @@ export class Inbox {
   ): Promise<void> {
     const agentId = 'agentId' in to ? to.agentId : null;
     const teamId = 'teamId' in to ? to.teamId : null;
-    const conversation = await this.attempt(() => this.backend.transfer(conversationId, agentId, teamId, note));
+    let conversation: Conversation | null;
+    try {
+      conversation = await this.attempt(() => this.backend.transfer(conversationId, agentId, teamId, note));
+    } catch (err) {
+      if (!isDone(err as BackendError)) throw err;
+      conversation = null;
+    }
     this.goneReasons[conversationId] = `Transferred to ${to.name}.`;
-    this.showConversation(conversation);
+    if (conversation) this.showConversation(conversation);
     await this.reload(conversationId);
   }
 
-  /** Reload the list, and the thread if it is open. */
+  /** Reload the list, the outbox, and the thread if it is open. */
   private async reload(conversationId: number): Promise<void> {
     await Promise.all([
       this.refreshList(),
+      this.loadOutbox(),
       this.selectedId === conversationId ? this.loadThread(conversationId) : Promise.resolve(),
     ]);
     delete this.goneReasons[conversationId];
@@ -600,7 +679,7 @@ export class Inbox {
    * Add an internal note (never sent to the customer). Shows it at once, then reloads.
    * Rejects with a BackendError.
    */
-  async addNote(conversationId: number, text: string): Promise<Message> {
+  async addNote(conversationId: number, text: string): Promise<Message | null> {
     return this.deliver(conversationId, () => this.backend.addNote(conversationId, text));
   }
 
@@ -637,6 +716,103 @@ export class Inbox {
     } catch (err) {
       const e = toBackendError(err);
       if (!this.endedSession(e)) this.availabilityError = e;
+    }
+  }
+
+  // ---- outbox (desktop): changes made offline --------------------------------
+
+  /** Reload the outbox. Failures are not worth showing: the next change tries again. */
+  async loadOutbox(): Promise<void> {
+    if (this.phase !== 'inbox') return;
+    const seq = ++this.outboxSeq;
+    try {
+      const entries = await this.backend.outbox();
+      if (seq !== this.outboxSeq) return;
+      // `already_applied`: done after all; never shown.
+      this.outbox = entries.filter((e) => !(e.state === 'failed' && e.error?.code === 'already_applied'));
+    } catch (err) {
+      if (seq === this.outboxSeq) this.endedSession(toBackendError(err));
+    }
+  }
+
+  /** The conversation's waiting and refused changes, oldest first. */
+  outboxFor(conversationId: number): OutboxEntry[] {
+    return this.outbox.filter((e) => e.conversation_id === conversationId);
+  }
+
+  /** True if a change of this kind waits to be sent for the conversation. */
+  hasPending(conversationId: number, kind: OutboxKind): boolean {
+    return this.outbox.some((e) => e.conversation_id === conversationId && e.kind === kind && e.state === 'pending');
+  }
+
+  /** How many changes wait to be sent (refused ones not counted). */
+  get pendingChanges(): number {
+    return this.outbox.filter((e) => e.state === 'pending').length;
+  }
+
+  /** Send a refused change again. Rejects with a BackendError. */
+  async retryChange(clientId: string): Promise<void> {
+    const entry = this.outbox.find((e) => e.client_id === clientId);
+    try {
+      await this.backend.retryChange(clientId);
+    } catch (err) {
+      const e = toBackendError(err);
+      if (!isDone(e)) {
+        this.endedSession(e);
+        throw e;
+      }
+    }
+    if (entry) await this.reload(entry.conversation_id);
+    else await this.loadOutbox();
+  }
+
+  /** Give up a waiting or refused change. Rejects with a BackendError. */
+  async discardChange(clientId: string): Promise<void> {
+    const entry = this.outbox.find((e) => e.client_id === clientId);
+    await this.attempt(() => this.backend.discardChange(clientId));
+    // Gone at once, whatever the reload says.
+    this.outbox = this.outbox.filter((e) => e.client_id !== clientId);
+    if (entry) await this.reload(entry.conversation_id);
+    else await this.loadOutbox();
+  }
+
+  // ---- notifications --------------------------------------------------------
+
+  /**
+   * The conversation on screen while the main window has focus, else null: the
+   * desktop app does not notify about it. Told only when it changes.
+   */
+  reportFocus(conversationId: number | null): void {
+    if (this.focusReported === conversationId) return;
+    this.focusReported = conversationId;
+    this.backend.setFocus(conversationId).catch(() => {
+      // Only a notification too many: never in the agent's way.
+    });
+  }
+
+  private async loadDoNotDisturb(): Promise<void> {
+    const seq = this.dndSeq;
+    try {
+      const on = await this.backend.doNotDisturb();
+      // A switch meanwhile (here or in the tray) is newer.
+      if (seq === this.dndSeq) this.doNotDisturb = on;
+    } catch {
+      // Unknown: shown off; switching it tells the backend anyway.
+    }
+  }
+
+  /** Switch do not disturb; on failure it stays as it was and `settingsError` says why. */
+  async setDoNotDisturb(on: boolean): Promise<void> {
+    const before = this.doNotDisturb;
+    const seq = ++this.dndSeq;
+    this.doNotDisturb = on;
+    this.settingsError = null;
+    try {
+      await this.backend.setDoNotDisturb(on);
+    } catch (err) {
+      const e = toBackendError(err);
+      if (seq === this.dndSeq) this.doNotDisturb = before;
+      if (!this.endedSession(e)) this.settingsError = e;
     }
   }
 }

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Inbox } from './inbox.svelte';
 import { BackendError } from './errors';
 import { FakeBackend } from '../test/fakeBackend';
-import { agent, colleagues, conversation, detail, session } from '../test/fixtures';
+import { agent, colleagues, conversation, detail, outboxEntry, savedServer, session } from '../test/fixtures';
 
 async function signedIn() {
   const backend = new FakeBackend({
@@ -107,5 +107,177 @@ describe('Inbox: unread marks', () => {
     await inbox2.start();
     expect(inbox2.seen.isUnread(inbox2.conversations[0])).toBe(true);
     inbox2.stop();
+  });
+});
+
+describe('Inbox: outbox (changes made offline)', () => {
+  it('loads the outbox on entering and again when the backend signals a change', async () => {
+    const backend = new FakeBackend({
+      desktop: true,
+      details: [detail({ conversation: conversation({ id: 1 }) }), detail({ conversation: conversation({ id: 2 }) })],
+      outbox: [outboxEntry({ kind: 'claim', conversation_id: 1 })],
+    });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    expect(inbox.outboxFor(1).map((e) => e.kind)).toEqual(['claim']);
+    expect(inbox.hasPending(1, 'claim')).toBe(true);
+    expect(inbox.pendingChanges).toBe(1);
+
+    backend.outboxEntries.push(outboxEntry({ kind: 'resolve', conversation_id: 2 }));
+    backend.emitChange([2]);
+    await vi.waitFor(() => expect(inbox.pendingChanges).toBe(2));
+    expect(inbox.outboxFor(2).map((e) => e.kind)).toEqual(['resolve']);
+    inbox.stop();
+  });
+
+  it('refused changes are not counted as waiting; already_applied ones are never shown', async () => {
+    const backend = new FakeBackend({
+      desktop: true,
+      details: [detail()],
+      outbox: [
+        outboxEntry({ kind: 'claim', state: 'failed', error: { code: 'already_claimed', message: 'taken' } }),
+        outboxEntry({ kind: 'note', text: 'x', state: 'failed', error: { code: 'already_applied', message: 'done' } }),
+      ],
+    });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    expect(inbox.outboxFor(1).map((e) => e.kind)).toEqual(['claim']);
+    expect(inbox.pendingChanges).toBe(0);
+    expect(inbox.hasPending(1, 'claim')).toBe(false);
+    inbox.stop();
+  });
+
+  it('retryChange and discardChange go to the backend and reload', async () => {
+    const failed = outboxEntry({ kind: 'claim', state: 'failed', error: { code: 'not_assignee', message: 'x' } });
+    const other = outboxEntry({ kind: 'resolve' });
+    const backend = new FakeBackend({ desktop: true, details: [detail()], outbox: [failed, other] });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+
+    await inbox.retryChange(failed.client_id);
+    expect(backend.retryChange).toHaveBeenCalledWith(failed.client_id);
+    expect(inbox.outboxFor(1).find((e) => e.client_id === failed.client_id)?.state).toBe('pending');
+
+    await inbox.discardChange(other.client_id);
+    expect(backend.discardChange).toHaveBeenCalledWith(other.client_id);
+    expect(inbox.outboxFor(1).map((e) => e.client_id)).toEqual([failed.client_id]);
+
+    await expect(inbox.discardChange('nope')).rejects.toMatchObject({ code: 'not_found' });
+    inbox.stop();
+  });
+
+  it('already_applied (a retry the server had applied) counts as done, never as an error', async () => {
+    const { backend, inbox } = await signedIn();
+    await inbox.select(1);
+    const loads = backend.getThread.mock.calls.length;
+    backend.failures.set('sendReply', new BackendError('already_applied', 'applied before'));
+    await expect(inbox.send(1, 'hello')).resolves.toBeNull();
+    expect(backend.getThread.mock.calls.length).toBeGreaterThan(loads);
+
+    backend.failures.set('resolve', new BackendError('already_applied', 'applied before'));
+    await expect(inbox.resolve(1, null)).resolves.toBeUndefined();
+    expect(inbox.resolvedIds).toContain(1);
+
+    backend.failures.set('claim', new BackendError('already_applied', 'applied before'));
+    await expect(inbox.claim(2)).resolves.toBeUndefined();
+    expect(inbox.phase).toBe('inbox');
+    inbox.stop();
+  });
+});
+
+describe('Inbox: notifications', () => {
+  it('reportFocus tells the backend only when what is on screen changes', async () => {
+    const { backend, inbox } = await signedIn();
+    inbox.reportFocus(1);
+    inbox.reportFocus(1);
+    inbox.reportFocus(null);
+    inbox.reportFocus(2);
+    expect(backend.setFocus.mock.calls).toEqual([[1], [null], [2]]);
+    inbox.stop();
+  });
+
+  it('a failing setFocus is never in the way', async () => {
+    const { backend, inbox } = await signedIn();
+    backend.failures.set('setFocus', new BackendError('internal', 'x'));
+    expect(() => inbox.reportFocus(1)).not.toThrow();
+    await Promise.resolve();
+    expect(inbox.phase).toBe('inbox');
+    inbox.stop();
+  });
+
+  it('do not disturb: loaded on start, switched here, and followed when the tray switches it', async () => {
+    const backend = new FakeBackend({ details: [detail()] });
+    backend.dnd = true;
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    await vi.waitFor(() => expect(inbox.doNotDisturb).toBe(true));
+
+    await inbox.setDoNotDisturb(false);
+    expect(backend.setDoNotDisturb).toHaveBeenCalledWith(false);
+    expect(inbox.doNotDisturb).toBe(false);
+
+    backend.emitDoNotDisturb(true);
+    expect(inbox.doNotDisturb).toBe(true);
+
+    backend.failures.set('setDoNotDisturb', new BackendError('local_store', 'disk full'));
+    await inbox.setDoNotDisturb(false);
+    expect(inbox.doNotDisturb).toBe(true);
+    expect(inbox.settingsError?.code).toBe('local_store');
+    inbox.stop();
+  });
+});
+
+describe('Inbox: switching accounts', () => {
+  it('switchAccount runs the other sign-in and reloads everything as after a login', async () => {
+    const backend = new FakeBackend({
+      desktop: true,
+      details: [detail({ conversation: conversation({ id: 1 }) })],
+      agents: colleagues,
+      savedServers: [
+        savedServer(),
+        savedServer({ server_url: 'https://eu.example.com', workspace_name: 'EU Support', current: false }),
+      ],
+    });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    await inbox.select(1);
+    await inbox.agents.load();
+    const lists = backend.listConversations.mock.calls.length;
+
+    await inbox.switchAccount('https://eu.example.com', 'ana@example.com');
+
+    expect(backend.switchServer).toHaveBeenCalledWith('https://eu.example.com', 'ana@example.com');
+    expect(inbox.phase).toBe('inbox');
+    expect(inbox.session?.workspace_name).toBe('EU Support');
+    expect(inbox.selectedId).toBeNull();
+    expect(inbox.thread).toBeNull();
+    expect(inbox.agents.value).toBeNull();
+    expect(backend.listConversations.mock.calls.length).toBeGreaterThan(lists);
+    expect(localStorage.getItem('handoff-inbox.server-url')).toBe('https://eu.example.com');
+    inbox.stop();
+  });
+
+  it('a refused switch (not_logged_in, pending_changes) leaves the current sign-in as it was', async () => {
+    const backend = new FakeBackend({
+      desktop: true,
+      details: [detail()],
+      savedServers: [savedServer({ server_url: 'https://eu.example.com', current: false, signed_in: false })],
+    });
+    const inbox = new Inbox(backend);
+    await inbox.start();
+    await inbox.select(1);
+
+    await expect(inbox.switchAccount('https://eu.example.com', 'ana@example.com')).rejects.toMatchObject({
+      code: 'not_logged_in',
+    });
+    backend.failures.set('switchServer', new BackendError('pending_changes', '2 changes wait'));
+    await expect(inbox.switchAccount('https://eu.example.com', 'ana@example.com')).rejects.toMatchObject({
+      code: 'pending_changes',
+    });
+    expect(inbox.phase).toBe('inbox');
+    expect(inbox.notice).toBeNull();
+    expect(inbox.session?.workspace_name).toBe('Acme Support');
+    expect(inbox.selectedId).toBe(1);
+    inbox.stop();
   });
 });

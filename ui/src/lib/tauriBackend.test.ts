@@ -3,7 +3,18 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { TauriBackend } from './tauriBackend';
 import { BackendError } from './errors';
-import { agent, canned, colleagues, conversation, detail, message, session, team } from '../test/fixtures';
+import {
+  agent,
+  canned,
+  colleagues,
+  conversation,
+  detail,
+  message,
+  outboxEntry,
+  savedServer,
+  session,
+  team,
+} from '../test/fixtures';
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
 
@@ -369,5 +380,161 @@ describe('TauriBackend', () => {
     unlisten();
     await emit('live', presence);
     expect(cb).toHaveBeenCalledTimes(2);
+  });
+
+  it('says it is the desktop app', () => {
+    expect(backend.desktop).toBe(true);
+  });
+
+  describe('outbox', () => {
+    it('outbox calls `outbox` and returns the waiting and refused changes', async () => {
+      const entries = [
+        outboxEntry({ kind: 'claim' }),
+        outboxEntry({
+          kind: 'transfer',
+          text: 'For billing',
+          payload: { agent_id: null, team_id: 2 },
+          state: 'failed',
+          error: { code: 'not_assignee', message: 'no longer yours' },
+        }),
+      ];
+      replies.outbox = entries;
+      await expect(backend.outbox()).resolves.toEqual(entries);
+      expect(appCalls()).toEqual([{ cmd: 'outbox', args: {} }]);
+    });
+
+    it('discardChange and retryChange pass clientId', async () => {
+      await backend.discardChange('c-1');
+      await backend.retryChange('c-2');
+      expect(appCalls()).toEqual([
+        { cmd: 'discard_change', args: { clientId: 'c-1' } },
+        { cmd: 'retry_change', args: { clientId: 'c-2' } },
+      ]);
+    });
+
+    it('retryChange rejections keep their code', async () => {
+      replies.retry_change = { reject: { code: 'not_found', message: 'nothing to retry' } };
+      const err = await backend.retryChange('gone').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err).toMatchObject({ code: 'not_found' });
+    });
+
+    it('pending_changes, in_progress and already_applied are known codes', async () => {
+      replies.login = { reject: { code: 'pending_changes', message: '3 changes wait' } };
+      replies.claim = { reject: { code: 'in_progress', message: 'running' } };
+      replies.add_note = { reject: { code: 'already_applied', message: 'done before' } };
+      await expect(backend.login('http://h:1', 'a@b.c', 'pw')).rejects.toMatchObject({ code: 'pending_changes' });
+      await expect(backend.claim(3)).rejects.toMatchObject({ code: 'in_progress' });
+      await expect(backend.addNote(3, 'x')).rejects.toMatchObject({ code: 'already_applied' });
+    });
+  });
+
+  describe('notifications', () => {
+    it('setFocus passes the conversation on screen, or null', async () => {
+      await backend.setFocus(12);
+      await backend.setFocus(null);
+      expect(appCalls()).toEqual([
+        { cmd: 'set_focus', args: { conversationId: 12 } },
+        { cmd: 'set_focus', args: { conversationId: null } },
+      ]);
+    });
+
+    it('doNotDisturb and setDoNotDisturb call their commands', async () => {
+      replies.do_not_disturb = true;
+      await expect(backend.doNotDisturb()).resolves.toBe(true);
+      await backend.setDoNotDisturb(false);
+      expect(appCalls()).toEqual([
+        { cmd: 'do_not_disturb', args: {} },
+        { cmd: 'set_do_not_disturb', args: { on: false } },
+      ]);
+    });
+
+    it('onDoNotDisturb delivers {on} from inbox://do-not-disturb (the tray) and unsubscribes', async () => {
+      const cb = vi.fn();
+      const unlisten = await backend.onDoNotDisturb(cb);
+      await emit('inbox://do-not-disturb', { on: true });
+      await emit('inbox://do-not-disturb', { on: 'yes' });
+      await emit('inbox://do-not-disturb', { on: false });
+      expect(cb.mock.calls).toEqual([[true], [false]]);
+      unlisten();
+      await emit('inbox://do-not-disturb', { on: true });
+      expect(cb).toHaveBeenCalledTimes(2);
+    });
+
+    it('onWaiting delivers {count} from inbox://waiting', async () => {
+      const cb = vi.fn();
+      await backend.onWaiting(cb);
+      await emit('inbox://waiting', { count: 3 });
+      await emit('inbox://waiting', {});
+      await emit('inbox://waiting', { count: 0 });
+      expect(cb.mock.calls).toEqual([[3], [0]]);
+    });
+  });
+
+  describe('desktop app', () => {
+    it('startAtLogin and setStartAtLogin (which returns the new state)', async () => {
+      replies.start_at_login = false;
+      await expect(backend.startAtLogin()).resolves.toBe(false);
+      replies.set_start_at_login = true;
+      await expect(backend.setStartAtLogin(true)).resolves.toBe(true);
+      expect(appCalls()).toEqual([
+        { cmd: 'start_at_login', args: {} },
+        { cmd: 'set_start_at_login', args: { on: true } },
+      ]);
+    });
+
+    it('setStartAtLogin rejections become BackendErrors', async () => {
+      replies.set_start_at_login = { reject: { code: 'internal', message: 'start at login: denied' } };
+      await expect(backend.setStartAtLogin(true)).rejects.toMatchObject({ code: 'internal' });
+    });
+
+    it('openQuickReply passes conversationId; closeWindow takes no arguments', async () => {
+      await backend.openQuickReply(42);
+      await backend.closeWindow();
+      expect(appCalls()).toEqual([
+        { cmd: 'open_quick_reply', args: { conversationId: 42 } },
+        { cmd: 'close_window', args: {} },
+      ]);
+    });
+
+    it('showInApp asks the desktop to bring the main window forward on the conversation', async () => {
+      await backend.showInApp(42);
+      expect(appCalls()).toEqual([{ cmd: 'show_conversation', args: { conversationId: 42 } }]);
+    });
+  });
+
+  describe('saved sign-ins', () => {
+    it('savedServers calls `saved_servers`', async () => {
+      const list = [savedServer(), savedServer({ server_url: 'https://eu.example.com', current: false, signed_in: false })];
+      replies.saved_servers = list;
+      await expect(backend.savedServers()).resolves.toEqual(list);
+      expect(appCalls()).toEqual([{ cmd: 'saved_servers', args: {} }]);
+    });
+
+    it('switchServer passes serverUrl and email and returns the session', async () => {
+      replies.switch_server = session;
+      await expect(backend.switchServer('https://eu.example.com', 'ana@example.com')).resolves.toEqual(session);
+      expect(appCalls()).toEqual([
+        { cmd: 'switch_server', args: { serverUrl: 'https://eu.example.com', email: 'ana@example.com' } },
+      ]);
+    });
+
+    it('switchServer refusals keep their code (not_logged_in, pending_changes)', async () => {
+      replies.switch_server = { reject: { code: 'not_logged_in', message: 'sign in again' } };
+      await expect(backend.switchServer('https://eu.example.com', 'a@b.c')).rejects.toMatchObject({
+        code: 'not_logged_in',
+      });
+      replies.switch_server = { reject: { code: 'pending_changes', message: '2 changes wait' } };
+      await expect(backend.switchServer('https://eu.example.com', 'a@b.c')).rejects.toMatchObject({
+        code: 'pending_changes',
+      });
+    });
+
+    it('forgetServer passes serverUrl and email', async () => {
+      await backend.forgetServer('https://eu.example.com', 'ana@example.com');
+      expect(appCalls()).toEqual([
+        { cmd: 'forget_server', args: { serverUrl: 'https://eu.example.com', email: 'ana@example.com' } },
+      ]);
+    });
   });
 });

@@ -13,8 +13,10 @@ import type {
   ConversationDetail,
   LiveEvent,
   Message,
+  OutboxEntry,
   PresenceState,
   RenderedResponse,
+  SavedServer,
   SearchHit,
   Session,
   Team,
@@ -26,6 +28,10 @@ export const EVENT_CONNECTION = 'inbox://connection';
 export const EVENT_OPEN_CONVERSATION = 'inbox://open-conversation';
 /** Presence and mentions, as the server sent them (`{type: "presence" | "mentioned", ...}`). */
 export const EVENT_LIVE = 'live';
+/** Do not disturb was switched (in the app or the tray): `{on}`. */
+export const EVENT_DO_NOT_DISTURB = 'inbox://do-not-disturb';
+/** How many conversations wait for a person (the tray's count): `{count}`. */
+export const EVENT_WAITING = 'inbox://waiting';
 
 interface ChangedPayload {
   conversation_ids?: number[];
@@ -36,9 +42,17 @@ interface ConnectionPayload {
 interface OpenConversationPayload {
   conversation_id: number;
 }
+interface DoNotDisturbPayload {
+  on: boolean;
+}
+interface WaitingPayload {
+  count: number;
+}
 
 /** Desktop backend: Tauri commands + events from the Rust side. */
 export class TauriBackend implements IBackend {
+  readonly desktop = true;
+
   private async call<T>(cmd: string, args?: InvokeArgs): Promise<T> {
     try {
       return await invoke<T>(cmd, args);
@@ -168,6 +182,76 @@ export class TauriBackend implements IBackend {
     await this.call<void>('set_presence', { conversationId, state });
   }
 
+  // ---- outbox --------------------------------------------------------------
+
+  outbox(): Promise<OutboxEntry[]> {
+    return this.call<OutboxEntry[]>('outbox');
+  }
+
+  async discardChange(clientId: string): Promise<void> {
+    await this.call<void>('discard_change', { clientId });
+  }
+
+  async retryChange(clientId: string): Promise<void> {
+    await this.call<void>('retry_change', { clientId });
+  }
+
+  // ---- notifications -------------------------------------------------------
+
+  async setFocus(conversationId: number | null): Promise<void> {
+    await this.call<void>('set_focus', { conversationId });
+  }
+
+  doNotDisturb(): Promise<boolean> {
+    return this.call<boolean>('do_not_disturb');
+  }
+
+  /** The Rust side emits `inbox://do-not-disturb` too (the tray menu follows). */
+  async setDoNotDisturb(on: boolean): Promise<void> {
+    await this.call<void>('set_do_not_disturb', { on });
+  }
+
+  // ---- desktop app ---------------------------------------------------------
+
+  startAtLogin(): Promise<boolean> {
+    return this.call<boolean>('start_at_login');
+  }
+
+  setStartAtLogin(on: boolean): Promise<boolean> {
+    return this.call<boolean>('set_start_at_login', { on });
+  }
+
+  async openQuickReply(conversationId: number): Promise<void> {
+    await this.call<void>('open_quick_reply', { conversationId });
+  }
+
+  async closeWindow(): Promise<void> {
+    await this.call<void>('close_window');
+  }
+
+  /**
+   * Asks the main window to open the conversation (`inbox://open-conversation`, as a
+   * notification's Open does). Bringing that window to the front is the Rust side's.
+   */
+  async showInApp(conversationId: number): Promise<void> {
+    // The desktop brings the main window forward (even from the tray) on that thread.
+    await this.call<void>('show_conversation', { conversationId });
+  }
+
+  // ---- saved sign-ins ------------------------------------------------------
+
+  savedServers(): Promise<SavedServer[]> {
+    return this.call<SavedServer[]>('saved_servers');
+  }
+
+  switchServer(serverUrl: string, email: string): Promise<Session> {
+    return this.call<Session>('switch_server', { serverUrl, email });
+  }
+
+  async forgetServer(serverUrl: string, email: string): Promise<void> {
+    await this.call<void>('forget_server', { serverUrl, email });
+  }
+
   private async subscribe<P>(event: string, handler: (payload: P) => void): Promise<Unsubscribe> {
     try {
       return await listen<P>(event, (e) => handler(e.payload));
@@ -202,6 +286,18 @@ export class TauriBackend implements IBackend {
     return this.subscribe<unknown>(EVENT_LIVE, (p) => {
       const event = parseLiveEvent(p);
       if (event) cb(event);
+    });
+  }
+
+  onDoNotDisturb(cb: (on: boolean) => void): Promise<Unsubscribe> {
+    return this.subscribe<DoNotDisturbPayload>(EVENT_DO_NOT_DISTURB, (p) => {
+      if (typeof p?.on === 'boolean') cb(p.on);
+    });
+  }
+
+  onWaiting(cb: (count: number) => void): Promise<Unsubscribe> {
+    return this.subscribe<WaitingPayload>(EVENT_WAITING, (p) => {
+      if (typeof p?.count === 'number' && Number.isFinite(p.count)) cb(p.count);
     });
   }
 }

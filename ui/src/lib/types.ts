@@ -351,3 +351,41 @@ export interface SearchHit {
   message_id: number | null;
   snippet: string;
 }
+
+/** What a change made in the desktop app does on the server. */
+export type OutboxKind = 'reply' | 'note' | 'claim' | 'transfer' | 'resolve';
+
+/**
+ * A change made in the desktop app that waits for the server (`pending`: offline, or
+ * being sent), or that the server refused (`failed`, with `error`). Replies and notes
+ * also show in their thread as messages with a negative id and this `client_id`.
+ */
+export interface OutboxEntry {
+  local_id: number;
+  client_id: string;
+  kind: OutboxKind;
+  conversation_id: number;
+  /** A reply's or note's text; a transfer's note; a resolve's note (may be empty). */
+  text: string;
+  /** A transfer's target: exactly one of them set. */
+  payload: { agent_id: number | null; team_id: number | null } | null;
+  /** The message a reply quotes. */
+  reply_to: number | null;
+  created_at: number;
+  state: 'pending' | 'failed';
+  /** Why the server refused it (`state: 'failed'`). */
+  error: ApiError | null;
+}
+
+/** A server and account the desktop app signed in to (for switching between them). */
+export interface SavedServer {
+  server_url: string;
+  email: string;
+  workspace_name: string;
+  agent_name: string;
+  last_used_at: number;
+  /** Its tokens are kept: switching to it needs no password. */
+  signed_in: boolean;
+  /** The sign-in the app runs now. */
+  current: boolean;
+}

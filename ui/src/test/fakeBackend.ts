@@ -12,8 +12,10 @@ import type {
   LiveEvent,
   MediaInfo,
   Message,
+  OutboxEntry,
   PresenceState,
   RenderedResponse,
+  SavedServer,
   SearchHit,
   Session,
   Team,
@@ -24,7 +26,17 @@ import { session as defaultSession } from './fixtures';
 
 /** In-memory IBackend for component tests. Every method is a vi spy. */
 export class FakeBackend implements IBackend {
+  /** As the desktop app (outbox, saved sign-ins, start at login, quick reply) or the browser. */
+  desktop: boolean;
   currentSession: Session | null;
+  /** What `outbox()` returns. */
+  outboxEntries: OutboxEntry[] = [];
+  /** What `savedServers()` returns; `switchServer` needs `signed_in`. */
+  savedServerList: SavedServer[] = [];
+  dnd = false;
+  startAtLoginOn = false;
+  dndCbs = new Set<(on: boolean) => void>();
+  waitingCbs = new Set<(count: number) => void>();
   conversations: Conversation[];
   threads = new Map<number, ConversationDetail>();
   /** Make the next call of a method reject with this error. */
@@ -55,8 +67,14 @@ export class FakeBackend implements IBackend {
       agents?: AgentProfile[];
       teams?: Team[];
       canned?: CannedResponse[];
+      desktop?: boolean;
+      outbox?: OutboxEntry[];
+      savedServers?: SavedServer[];
     } = {},
   ) {
+    this.desktop = init.desktop ?? false;
+    this.outboxEntries = structuredClone(init.outbox ?? []);
+    this.savedServerList = structuredClone(init.savedServers ?? []);
     this.currentSession = init.session === undefined ? defaultSession : init.session;
     this.templateList = structuredClone(init.templates ?? []);
     this.agentList = structuredClone(init.agents ?? []);
@@ -325,6 +343,108 @@ export class FakeBackend implements IBackend {
   setPresence = vi.fn(async (_conversationId: number, _state: PresenceState): Promise<void> => {
     this.fail('setPresence');
   });
+
+  outbox = vi.fn(async (): Promise<OutboxEntry[]> => {
+    this.fail('outbox');
+    return structuredClone(this.outboxEntries);
+  });
+
+  /** Like the desktop: the entry goes (and its message from the thread), and the window hears of it. */
+  discardChange = vi.fn(async (clientId: string): Promise<void> => {
+    this.fail('discardChange');
+    const entry = this.outboxEntries.find((e) => e.client_id === clientId);
+    if (!entry) throw new BackendError('not_found', 'nothing to discard');
+    this.outboxEntries = this.outboxEntries.filter((e) => e !== entry);
+    const d = this.threads.get(entry.conversation_id);
+    if (d) d.messages = d.messages.filter((m) => m.client_id !== clientId);
+    this.emitChange([entry.conversation_id]);
+  });
+
+  /** The refused change waits again. */
+  retryChange = vi.fn(async (clientId: string): Promise<void> => {
+    this.fail('retryChange');
+    const entry = this.outboxEntries.find((e) => e.client_id === clientId);
+    if (!entry) throw new BackendError('not_found', 'nothing to retry');
+    Object.assign(entry, { state: 'pending', error: null });
+    this.emitChange([entry.conversation_id]);
+  });
+
+  setFocus = vi.fn(async (_conversationId: number | null): Promise<void> => {
+    this.fail('setFocus');
+  });
+
+  doNotDisturb = vi.fn(async (): Promise<boolean> => {
+    this.fail('doNotDisturb');
+    return this.dnd;
+  });
+
+  /** Like the desktop: the change is announced to every window. */
+  setDoNotDisturb = vi.fn(async (on: boolean): Promise<void> => {
+    this.fail('setDoNotDisturb');
+    this.emitDoNotDisturb(on);
+  });
+
+  onDoNotDisturb = vi.fn(async (cb: (on: boolean) => void) => {
+    this.dndCbs.add(cb);
+    return () => void this.dndCbs.delete(cb);
+  });
+
+  onWaiting = vi.fn(async (cb: (count: number) => void) => {
+    this.waitingCbs.add(cb);
+    return () => void this.waitingCbs.delete(cb);
+  });
+
+  startAtLogin = vi.fn(async (): Promise<boolean> => {
+    this.fail('startAtLogin');
+    return this.startAtLoginOn;
+  });
+
+  setStartAtLogin = vi.fn(async (on: boolean): Promise<boolean> => {
+    this.fail('setStartAtLogin');
+    this.startAtLoginOn = on;
+    return on;
+  });
+
+  openQuickReply = vi.fn(async (_conversationId: number): Promise<void> => {
+    this.fail('openQuickReply');
+  });
+
+  closeWindow = vi.fn(async (): Promise<void> => {
+    this.fail('closeWindow');
+  });
+
+  showInApp = vi.fn(async (_conversationId: number): Promise<void> => {
+    this.fail('showInApp');
+  });
+
+  savedServers = vi.fn(async (): Promise<SavedServer[]> => {
+    this.fail('savedServers');
+    return structuredClone(this.savedServerList);
+  });
+
+  /** To a saved sign-in that kept its tokens; `not_logged_in` otherwise. */
+  switchServer = vi.fn(async (serverUrl: string, email: string): Promise<Session> => {
+    this.fail('switchServer');
+    const saved = this.savedServerList.find((s) => s.server_url === serverUrl && s.email === email);
+    if (!saved?.signed_in) throw new BackendError('not_logged_in', 'sign in again');
+    for (const s of this.savedServerList) s.current = s === saved;
+    this.currentSession = {
+      server_url: serverUrl,
+      workspace_name: saved.workspace_name,
+      agent: { ...defaultSession.agent, email, name: saved.agent_name },
+    };
+    return structuredClone(this.currentSession);
+  });
+
+  forgetServer = vi.fn(async (serverUrl: string, email: string): Promise<void> => {
+    this.fail('forgetServer');
+    this.savedServerList = this.savedServerList.filter((s) => !(s.server_url === serverUrl && s.email === email));
+  });
+
+  emitDoNotDisturb(on: boolean): void {
+    this.dnd = on;
+    for (const cb of this.dndCbs) cb(on);
+  }
 
   /** Changes the conversation (thread and list row) and its open handoff; returns the conversation. */
   private update(

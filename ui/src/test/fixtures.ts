@@ -6,6 +6,8 @@ import type {
   ConversationDetail,
   Handoff,
   Message,
+  OutboxEntry,
+  SavedServer,
   Session,
   Team,
 } from '../lib/types';
@@ -225,6 +227,39 @@ export function canned(overrides: Partial<CannedResponse> = {}): CannedResponse 
     shortcut: 'hello',
     title: 'Greeting',
     body: 'Hi {{contact.name}}, thanks for reaching out!',
+    ...overrides,
+  };
+}
+
+let nextLocal = 1;
+/** A change made in the desktop app, waiting for the server (a claim of conversation 1 by default). */
+export function outboxEntry(overrides: Partial<OutboxEntry> = {}): OutboxEntry {
+  const localId = overrides.local_id ?? nextLocal++;
+  return {
+    local_id: localId,
+    client_id: `change-${localId}`,
+    kind: 'claim',
+    conversation_id: 1,
+    text: '',
+    payload: null,
+    reply_to: null,
+    created_at: NOW - 60_000,
+    state: 'pending',
+    error: null,
+    ...overrides,
+  };
+}
+
+/** A sign-in the desktop app keeps (Ana on the default server, current, by default). */
+export function savedServer(overrides: Partial<SavedServer> = {}): SavedServer {
+  return {
+    server_url: session.server_url,
+    email: agent.email,
+    workspace_name: session.workspace_name,
+    agent_name: agent.name,
+    last_used_at: NOW,
+    signed_in: true,
+    current: true,
     ...overrides,
   };
 }

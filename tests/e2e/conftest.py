@@ -85,8 +85,15 @@ def display():
     os.environ["DISPLAY"] = f":{num}"
     wait_until("Xvfb", lambda: subprocess.run(["xdpyinfo"], capture_output=True).returncode == 0, 20)
     monitor = Proc("dbus-monitor", ["dbus-monitor", "interface='org.freedesktop.Notifications'"])
+    # `dunstctl context` picks a notification action through dmenu: this one picks the
+    # first line naming the action written in dunst-action (Open unless a test says).
+    action_file = ARTIFACTS / "dunst-action"
+    action_file.write_text("Open")
+    dmenu = ARTIFACTS / "dmenu.sh"
+    dmenu.write_text(f'#!/bin/sh\ntee -a {ARTIFACTS / "dmenu-input.log"} | grep -m1 -- "$(cat {action_file})"\n')
+    dmenu.chmod(0o755)
     dunstrc = ARTIFACTS / "dunstrc"
-    dunstrc.write_text("[global]\n    dmenu = /usr/bin/grep -m1 Open\n")
+    dunstrc.write_text(f"[global]\n    dmenu = {dmenu}\n")
     dunst = Proc("dunst", ["dunst", "-config", str(dunstrc)])
     wait_until(
         "the notification daemon",
@@ -96,7 +103,7 @@ def display():
              "org.freedesktop.DBus.ListNames"], capture_output=True, text=True).stdout,
         20,
     )
-    yield {"notifications_log": ARTIFACTS / "dbus-monitor.log"}
+    yield {"notifications_log": ARTIFACTS / "dbus-monitor.log", "action_file": action_file}
     for p in (dunst, monitor, xvfb):
         p.stop()
 
@@ -128,11 +135,20 @@ def start_product(name):
         "SANDBOX_WEBHOOK_URL": f"{server_url}/webhooks/whatsapp",
     })
     sandbox = Proc(f"{name}-sandbox", [str(TARGET / "debug" / "whatsapp-sandbox")], env)
-    server = Proc(f"{name}-server", [str(TARGET / "debug" / "handoff-server")], env)
+    servers = [Proc(f"{name}-server", [str(TARGET / "debug" / "handoff-server")], env)]
     wait_until("the server", lambda: urllib.request.urlopen(f"{server_url}/healthz", timeout=2).status == 200, 60)
     wait_until("the sandbox", lambda: http_json("GET", f"{sandbox_url}/sandbox/sent") == [], 30)
-    yield {"server": server_url, "sandbox": sandbox_url, "data": data}
-    server.stop()
+
+    def stop_server():
+        servers[-1].stop()
+
+    def start_server():
+        servers.append(Proc(f"{name}-server-{len(servers)}", [str(TARGET / "debug" / "handoff-server")], env))
+        wait_until("the server again", lambda: urllib.request.urlopen(f"{server_url}/healthz", timeout=2).status == 200, 60)
+
+    yield {"server": server_url, "sandbox": sandbox_url, "data": data, "stop_server": stop_server,
+           "start_server": start_server, "env": env}
+    servers[-1].stop()
     sandbox.stop()
     shutil.rmtree(data, ignore_errors=True)
 
@@ -160,6 +176,7 @@ def app(product):
     opts.set_capability("tauri:options", {"application": str(binary), "args": []})
     driver = webdriver.Remote(f"http://127.0.0.1:{port}", options=opts)
     driver.implicitly_wait(0)
+    driver.handoff_env = env
     yield driver
     driver.quit()
     tauri_driver.stop()

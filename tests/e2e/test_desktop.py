@@ -4,6 +4,7 @@ reply reaches the (sandboxed) Graph API in Meta's format, the agent resolves."""
 
 import base64
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -130,3 +131,93 @@ def test_agent_answers_an_escalated_whatsapp_conversation(app, product, display)
     wait_until("the bot's answer", lambda: any(
         "Monday to Friday" in s["body"].get("text", {}).get("body", "") for s in http_json("GET", f"{sandbox}/sandbox/sent")[before:]
     ), 20)
+
+
+def api(method, url, token=None, body=None):
+    import json
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        raw = resp.read()
+        return json.loads(raw) if raw else None
+
+
+def test_claim_from_a_notification_offline_reply_transfer_and_deep_link(app, product, display):
+    """Continues the first test's session: Ana has no room, so a new escalation waits in
+    the queue; she claims it from the desktop notification, replies while the server is
+    down (queued, sent once when it is back), transfers it to Ben with a note, and a
+    handoff:// link brings another thread to the front."""
+    driver = app
+    server, sandbox = product["server"], product["sandbox"]
+    wait_until("the inbox", lambda: finds(driver, '[data-testid="inbox"]'), 30)
+    token = lambda email: api("POST", f"{server}/v1/auth/login", body={"email": email, "password": "handoff-demo"})["token"]
+    omar, ben_token = token("omar@demo.handoff.dev"), token("ben@demo.handoff.dev")
+    people = {a["email"]: a["id"] for a in api("GET", f"{server}/v1/agents", omar)}
+    ana, ben = people["ana@demo.handoff.dev"], people["ben@demo.handoff.dev"]
+    api("PATCH", f"{server}/v1/agents/{ana}", omar, {"capacity": 0})
+    api("PUT", f"{server}/v1/me/availability", ben_token, {"availability": "online"})
+    api("PATCH", f"{server}/v1/agents/{ben}", omar, {"capacity": 0})
+
+    wa = "5511977776666"
+    http_json("POST", f"{sandbox}/sandbox/customers/{wa}/messages", {"text": "I want to talk to a human", "name": "Joana Lima"})
+    log = display["notifications_log"]
+    wait_until("the queue notification", lambda: "Joana Lima is waiting in the queue" in log.read_text(errors="replace"), 30)
+    conv = wait_until("the conversation on the server", lambda: [
+        c for c in api("GET", f"{server}/v1/conversations", omar) if c["contact"].get("wa_id") == wa and c["state"] == "waiting"
+    ], 20)[0]["id"]
+
+    # Claim, from the notification (dunst's context menu picks the "Claim" action).
+    # `dunstctl context` returns at once; dunst runs dmenu (which reads the file) later,
+    # so the file keeps saying Claim.
+    display["action_file"].write_text("Claim")
+    subprocess.run(["dunstctl", "context"], timeout=20, check=True)
+    invoked = re.compile(r'member=ActionInvoked\n\s+uint32 \d+\n\s+string "claim"')
+    wait_until("the Claim action on D-Bus", lambda: invoked.search(log.read_text(errors="replace")), 20)
+    wait_until("the claim on the server", lambda: api("GET", f"{server}/v1/conversations/{conv}", omar)["conversation"]["assignee_id"] == ana, 20)
+    wait_until("the claimed thread on screen", lambda: find(driver, '[data-testid="thread"]').get_attribute("data-conversation-id") == str(conv), 20)
+    assert "Joana Lima needs a person" not in log.read_text(errors="replace"), "no 'assigned to you' notice for one's own claim"
+
+    # The server goes away: the reply waits in the outbox, shown as queued.
+    product["stop_server"]()
+    wait_until("the app to see the drop", lambda: find(driver, '[data-testid="connection"]').get_attribute("data-connected") == "false", 30)
+    text = "Hi Joana, Ana here. Sent while our server was down."
+    wait_until("the composer", lambda: finds(driver, "#composer-input"), 10)[0].send_keys(text)
+    find(driver, "#send-reply").click()
+    wait_until("the queued reply", lambda: [
+        m for m in finds(driver, '[data-testid="message"][data-author="agent"]')
+        if text in m.text and m.get_attribute("data-status") == "queued"
+    ], 10)
+    assert not [s for s in http_json("GET", f"{sandbox}/sandbox/sent") if s["body"].get("text", {}).get("body") == text]
+
+    # Back: the reply is sent, once.
+    product["start_server"]()
+    wait_until("the reply at the Graph API", lambda: [
+        s for s in http_json("GET", f"{sandbox}/sandbox/sent") if s["body"].get("text", {}).get("body") == text
+    ], 60)
+    wait_until("the reply no longer queued", lambda: [
+        m for m in finds(driver, '[data-testid="message"][data-author="agent"]')
+        if text in m.text and m.get_attribute("data-status") not in ("queued", "failed")
+    ], 30)
+    assert len([s for s in http_json("GET", f"{sandbox}/sandbox/sent") if s["body"].get("text", {}).get("body") == text]) == 1
+
+    # Transfer to Ben with a note.
+    find(driver, "#transfer").click()
+    wait_until("Ben in the transfer list", lambda: finds(driver, f'#transfer-target option[value="agent:{ben}"]'), 15)[0].click()
+    find(driver, "#transfer-note").send_keys("Refund approved; please send the return label.")
+    find(driver, "#transfer-confirm").click()
+    detail = wait_until("the transfer on the server", lambda: (lambda d: d if d["conversation"]["assignee_id"] == ben else None)(
+        api("GET", f"{server}/v1/conversations/{conv}", omar)), 20)
+    assert detail["handoffs"][-1]["transfer_note"] == "Refund approved; please send the return label."
+
+    # A handoff:// link (a second launch) brings Rafael's thread to the front.
+    rafael = [c for c in api("GET", f"{server}/v1/conversations", omar) if c["contact"].get("wa_id") == CUSTOMER][0]["id"]
+    env = dict(driver.handoff_env, DISPLAY=os.environ["DISPLAY"])
+    second = subprocess.run([str(ROOT / "target" / "debug" / "handoff-inbox"), f"handoff://conversation/{rafael}"],
+                            env=env, timeout=30, capture_output=True, text=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    wait_until("the linked thread on screen", lambda: find(driver, '[data-testid="thread"]').get_attribute("data-conversation-id") == str(rafael), 20)

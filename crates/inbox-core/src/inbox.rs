@@ -937,6 +937,12 @@ impl Inbox {
                 }
                 // Applied (now, or before and the answer was lost): done all the same.
                 Ok(answer @ (Applied::Conversation(_) | Applied::Done)) => {
+                    if let (OutboxKind::Claim, Applied::Conversation(c)) = (entry.kind, &answer) {
+                        // Taken by this agent: no "assigned to you" notification for it.
+                        if let Some(h) = c.active_handoff_id {
+                            store.mark_notified(h).await?;
+                        }
+                    }
                     store.outbox_done(key).await?;
                     changed.insert(id);
                     pull = true;

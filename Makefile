@@ -22,9 +22,14 @@ build: deps
 e2e: build
 	scripts/desktop-session.sh target/e2e-venv/bin/pytest -v -p no:cacheprovider tests/e2e
 
-## Webhook ingest throughput against a bare axum baseline.
-bench:
+## Every benchmark, each with its baseline (BENCHMARKS.md): server ingest, the desktop
+## app's cold sync and escalation-to-notification latency, its memory, the inbox list.
+bench: build
 	cargo run --release -p handoff-server -- bench
+	cargo build --release -p desktop-bench
+	target/release/desktop-bench
+	scripts/desktop-session.sh python3 scripts/bench-desktop-memory.py
+	node ui/bench/run.mjs
 
 lint:
 	cargo fmt --all -- --check

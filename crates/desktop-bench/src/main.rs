@@ -120,11 +120,16 @@ fn verdict(ok: bool) -> &'static str {
     }
 }
 
-async fn cold_sync(conversations: usize, per_conversation: usize) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (_sandbox, server) = stack(dir.path(), false).await?;
+/// A server with `conversations` escalated conversations of `per_conversation`
+/// customer messages each (the bot off, so nothing else is written).
+async fn seeded(
+    dir: &std::path::Path,
+    conversations: usize,
+    per_conversation: usize,
+) -> anyhow::Result<(handoff_sandbox::RunningSandbox, handoff_server::Server)> {
+    let (sandbox, server) = stack(dir, false).await?;
     let now = now_secs();
-    println!("cold sync: seeding {conversations} conversations x {per_conversation} messages ...");
+    eprintln!("seeding {conversations} conversations x {per_conversation} messages ...");
     let bodies: Vec<(Vec<u8>, String)> = (0..conversations * per_conversation)
         .map(|i| {
             let (c, m) = (i % conversations, i / conversations);
@@ -159,6 +164,13 @@ async fn cold_sync(conversations: usize, per_conversation: usize) -> anyhow::Res
         }
     }))
     .await?;
+    Ok((sandbox, server))
+}
+
+async fn cold_sync(conversations: usize, per_conversation: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (_sandbox, server) = seeded(dir.path(), conversations, per_conversation).await?;
+    let url = server.url();
 
     // Baseline 1: every sync page over HTTP, nothing stored.
     let api = ApiClient::new(&url, None)?;
@@ -366,6 +378,16 @@ async fn main() -> anyhow::Result<()> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
+    if std::env::args().nth(1).as_deref() == Some("serve-seeded") {
+        // For the memory benchmark (scripts/bench-desktop-memory.py): a seeded server
+        // that runs until killed.
+        let dir = tempfile::tempdir()?;
+        let (_sandbox, server) =
+            seeded(dir.path(), arg("--conversations", 5000), arg("--messages-per-conversation", 20)).await?;
+        println!("ready {}", server.url());
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     if only.as_deref().is_none_or(|o| o == "cold-sync") {
         cold_sync(arg("--conversations", 5000), arg("--messages-per-conversation", 20)).await?;

@@ -67,7 +67,11 @@ export class Inbox {
   session = $state<Session | null>(null);
   notice = $state<Notice | null>(null);
 
-  conversations = $state<Conversation[]>([]);
+  /**
+   * The list as the server sent it. Not deeply reactive (10,000 rows through proxies
+   * are slow to read): never mutate it, replace the array (see `replaceConversation`).
+   */
+  conversations = $state.raw<readonly Conversation[]>([]);
   listLoaded = $state(false);
   listError = $state<BackendError | null>(null);
 
@@ -398,8 +402,7 @@ export class Inbox {
       this.seen.mark(conversationId, detail.conversation.last_inbound_at);
       this.markReadIfMine(this.thread);
       // Keep the list row in step with what the thread shows.
-      const i = this.conversations.findIndex((c) => c.id === conversationId);
-      if (i >= 0) this.conversations[i] = detail.conversation;
+      this.replaceConversation(detail.conversation);
     } catch (err) {
       const e = toBackendError(err);
       if (seq !== this.threadSeq || this.endedSession(e)) return;
@@ -599,10 +602,18 @@ export class Inbox {
     await this.reload(conversationId);
   }
 
+  /** The listed conversation with the same id becomes `conversation` (a new array: the list is `$state.raw`). */
+  private replaceConversation(conversation: Conversation): void {
+    const i = this.conversations.findIndex((c) => c.id === conversation.id);
+    if (i < 0) return;
+    const next = this.conversations.slice();
+    next[i] = conversation;
+    this.conversations = next;
+  }
+
   /** Keeps the list row and the open thread in step with a conversation the server returned. */
   private showConversation(conversation: Conversation): void {
-    const i = this.conversations.findIndex((c) => c.id === conversation.id);
-    if (i >= 0) this.conversations[i] = conversation;
+    this.replaceConversation(conversation);
     if (this.thread && this.thread.conversation.id === conversation.id) this.thread.conversation = conversation;
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Inbox } from './inbox.svelte';
+import { ListState } from './listState.svelte';
 import { BackendError } from './errors';
 import { FakeBackend } from '../test/fakeBackend';
 import { agent, colleagues, conversation, detail, outboxEntry, savedServer, session } from '../test/fixtures';
@@ -279,5 +280,32 @@ describe('Inbox: switching accounts', () => {
     expect(inbox.session?.workspace_name).toBe('Acme Support');
     expect(inbox.selectedId).toBe(1);
     inbox.stop();
+  });
+});
+
+describe('Inbox: the conversation list', () => {
+  it('a row the server changed is replaced in a new list; the list given before is left as it was', async () => {
+    const { backend, inbox } = await signedIn();
+    const before = inbox.conversations;
+    const beforeRow = before.find((c) => c.id === 1)!;
+    const list = new ListState(inbox, null);
+    expect(list.items.map((c) => c.labels)).toEqual([[], []]);
+
+    // The thread says more than the list did: the row follows it.
+    backend.threads.get(1)!.conversation.labels = ['vip'];
+    await inbox.select(1);
+    expect(inbox.conversations).not.toBe(before);
+    expect(inbox.conversations.find((c) => c.id === 1)!.labels).toEqual(['vip']);
+    expect(beforeRow.labels).toEqual([]);
+    expect(list.items.find((c) => c.id === 1)!.labels).toEqual(['vip']);
+
+    // A change made here (labels, claim, transfer): the row shows what the server returned.
+    const afterSelect = inbox.conversations;
+    await inbox.setLabels(2, ['refund']);
+    expect(inbox.conversations).not.toBe(afterSelect);
+    expect(inbox.conversations.find((c) => c.id === 2)!.labels).toEqual(['refund']);
+    expect(afterSelect.find((c) => c.id === 2)!.labels).toEqual([]);
+    expect(list.items.find((c) => c.id === 2)!.labels).toEqual(['refund']);
+    expect(list.items.map((c) => c.id)).toEqual(inbox.conversations.map((c) => c.id));
   });
 });

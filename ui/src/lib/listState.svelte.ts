@@ -5,13 +5,15 @@
 import type { Inbox } from './inbox.svelte';
 import type { Conversation } from './types';
 import {
-  filterCounts,
-  listView,
+  filterSorted,
   loadListPrefs,
   saveListPrefs,
+  sortConversations,
+  tabCounts,
   type FilterCounts,
   type FilterId,
   type SortId,
+  type TabCounts,
   type ViewContext,
 } from './listView';
 
@@ -40,14 +42,18 @@ export class ListState {
   /** `now` in coarse steps: filtering and counting 10 000 rows every second is wasted work. */
   readonly filterNow = $derived(Math.floor(this.now / FILTER_CLOCK_MS) * FILTER_CLOCK_MS);
   readonly ctx: ViewContext = $derived.by(() => ({ agentId: this.inbox.agentId, now: this.filterNow }));
+  /**
+   * Every conversation in the chosen order: sorted once per list the server sent (the
+   * array is replaced on every change, never mutated) and per sort, not on every tick
+   * of the clock or change of filter.
+   */
+  readonly sorted: readonly Conversation[] = $derived.by(() => sortConversations(this.inbox.conversations, this.sort));
   /** The rows: the conversations the filter shows, in the chosen order. */
-  readonly items: Conversation[] = $derived.by(() =>
-    listView(this.inbox.conversations, this.filter, this.sort, this.ctx),
-  );
-  readonly counts: FilterCounts = $derived.by(() => filterCounts(this.inbox.conversations, this.ctx));
-  readonly unreadCounts: FilterCounts = $derived.by(() =>
-    filterCounts(this.inbox.conversations, this.ctx, (c) => this.inbox.seen.isUnread(c)),
-  );
+  readonly items: readonly Conversation[] = $derived.by(() => filterSorted(this.sorted, this.filter, this.ctx));
+  /** How many conversations each tab shows, all and unread: one pass over the list. */
+  readonly tabCounts: TabCounts = $derived.by(() => tabCounts(this.inbox.conversations, this.ctx, this.inbox.seen.seen));
+  readonly counts: FilterCounts = $derived(this.tabCounts.all);
+  readonly unreadCounts: FilterCounts = $derived(this.tabCounts.unread);
 
   /** `storage` undefined: localStorage. */
   constructor(inbox: Inbox, storage?: Store | null) {

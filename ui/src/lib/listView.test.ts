@@ -3,9 +3,11 @@ import {
   DEFAULT_FILTER,
   DEFAULT_SORT,
   FILTERS,
+  SORTS,
   LIST_PREFS_KEY,
   SLA_RISK_MS,
   filterCounts,
+  filterSorted,
   formatCount,
   isSlaAtRisk,
   isWaitingOnCustomer,
@@ -16,10 +18,12 @@ import {
   slaCountdown,
   slaKindLabel,
   sortConversations,
+  tabCounts,
   waitingSince,
   type FilterId,
 } from './listView';
 import type { Conversation } from './types';
+import { isUnread } from './unread.svelte';
 import { conversation } from '../test/fixtures';
 
 const ME = 7;
@@ -111,6 +115,25 @@ describe('filters', () => {
     expect(filterCounts([], ctx)).toEqual({ all: 0, mine: 0, queue: 0, unassigned: 0, waiting_customer: 0, sla_risk: 0 });
   });
 
+  it('tabCounts: the counts of all and of the unread conversations in one pass, as filterCounts has them', () => {
+    // Unread: the customer wrote after the conversation was last seen (never seen, or seen earlier).
+    const seen = { 1: NOW, 2: NOW - 10 * min, 4: NOW - 4 * min, 5: NOW - 6 * min, 9: NOW - 9 * min, 10: NOW };
+    const odd = [
+      conv(20, { last_inbound_at: Number.NaN, last_message_at: NOW }),
+      conv(21, { last_message_at: Number.POSITIVE_INFINITY, last_inbound_at: NOW - 30 * min }),
+      conv(22, { sla_due_at: Number.NaN, state: 'waiting', assignee_id: null }),
+    ];
+    for (const list of [all, odd, [...all, ...odd], []]) {
+      for (const c of [ctx, { agentId: null, now: NOW }, { agentId: 8, now: NOW + 15 * min }]) {
+        const counts = tabCounts(list, c, seen);
+        expect(counts.all).toEqual(filterCounts(list, c));
+        expect(counts.unread).toEqual(filterCounts(list, c, (x) => isUnread(x, seen)));
+      }
+    }
+    expect(tabCounts(all, ctx, seen).unread.all).toBe(all.filter((c) => isUnread(c, seen)).length);
+    expect(tabCounts(all, ctx, {}).unread).toEqual(filterCounts(all.filter((c) => c.id !== 3), ctx));
+  });
+
   it('every filter has a label and a description; the ids are distinct', () => {
     expect(FILTERS).toHaveLength(6);
     expect(new Set(FILTERS.map((f) => f.id)).size).toBe(6);
@@ -189,10 +212,48 @@ describe('sorting', () => {
     expect(ids(sortConversations(list, 'priority'))).toEqual([3, 4, 2, 5, 1]);
   });
 
-  it('does not modify the list it is given', () => {
+  it('newest first: ties keep the order given, in order already or not; missing times count as 0', () => {
+    const list = [
+      conv(1, { last_message_at: NOW - min }),
+      conv(2, { last_message_at: NOW - 3 * min }),
+      conv(3, { last_message_at: NOW - 3 * min }),
+      conv(4, { last_message_at: null, updated_at: Number.NaN, created_at: Number.NaN }),
+    ];
+    expect(ids(sortConversations(list, 'newest'))).toEqual([1, 2, 3, 4]);
+    const shuffled = [list[3], list[2], list[0], list[1]];
+    expect(ids(sortConversations(shuffled, 'newest'))).toEqual([1, 3, 2, 4]);
+    const nan = conv(5, { last_message_at: Number.NaN, updated_at: NOW - 2 * min });
+    expect(ids(sortConversations([...shuffled, nan], 'newest'))).toEqual([1, 5, 3, 2, 4]);
+  });
+
+  it('does not modify the list it is given, and returns a copy even when it is in order', () => {
     const list = [conv(1), conv(2)];
     sortConversations(list, 'oldest_waiting');
     expect(ids(list)).toEqual([1, 2]);
+    const reversed = [conv(2), conv(1)];
+    sortConversations(reversed, 'newest');
+    expect(ids(reversed)).toEqual([2, 1]);
+    const inOrder = [conv(1), conv(2)];
+    const sorted = sortConversations(inOrder, 'newest');
+    expect(sorted).not.toBe(inOrder);
+    expect(sorted).toEqual(inOrder);
+  });
+
+  it('filterSorted: filtering the sorted list gives what listView gives, for every filter and sort', () => {
+    const list = [
+      conv(1, { state: 'waiting', assignee_id: null, priority: 'low', sla_due_at: NOW + 5 * min }),
+      conv(2, { assignee_id: 8, priority: 'urgent', last_message_at: NOW - 7 * min }),
+      conv(3, { state: 'waiting', assignee_id: null, priority: 'urgent', last_message_at: NOW - 7 * min }),
+      conv(4, { last_inbound_at: NOW - 20 * min, sla_due_at: NOW - min }),
+      conv(5, { priority: 'high', last_inbound_at: null }),
+      conv(6, { state: 'assigned', assignee_id: null, last_message_at: NOW - 7 * min, sla_due_at: NOW + 5 * min }),
+    ];
+    for (const sort of SORTS.map((s) => s.id)) {
+      const sorted = sortConversations(list, sort);
+      for (const f of FILTERS) {
+        expect(ids([...filterSorted(sorted, f.id, ctx)])).toEqual(ids(listView(list, f.id, sort, ctx)));
+      }
+    }
   });
 
   it('listView: filter, then sort', () => {

@@ -2,6 +2,7 @@
 // countdown of a row, and the agent's choice of filter and sort (kept in localStorage).
 
 import type { Conversation, Priority } from './types';
+import type { SeenMap } from './unread.svelte';
 import { finiteOrNull, formatCountdown } from './format';
 
 export type FilterId = 'all' | 'mine' | 'queue' | 'unassigned' | 'waiting_customer' | 'sla_risk';
@@ -111,6 +112,55 @@ export function filterCounts(
   return counts;
 }
 
+/** The counts of every tab, of all conversations and of the unread ones. */
+export interface TabCounts {
+  all: FilterCounts;
+  unread: FilterCounts;
+}
+
+/**
+ * `filterCounts` of the whole list and of the unread conversations (`seen`: the
+ * unread marks, see unread.svelte.ts), in one pass: each conversation is looked at
+ * once, for every filter. The tests are those of `matchesFilter` and `isUnread`,
+ * written out: this runs over every conversation whenever the list changes.
+ */
+export function tabCounts(list: readonly Conversation[], ctx: ViewContext, seen: SeenMap): TabCounts {
+  const all = zeroCounts();
+  const unread = zeroCounts();
+  const { agentId, now } = ctx;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    const assignee = c.assignee_id;
+    const mine = agentId !== null && assignee === agentId;
+    const queue = c.state === 'waiting';
+    const unassigned = assignee === null && (queue || c.state === 'assigned');
+    const inbound = finiteOrNull(c.last_inbound_at);
+    let waitingCustomer = false;
+    if (mine) {
+      const last = finiteOrNull(c.last_message_at);
+      waitingCustomer = inbound === null || (last !== null && last > inbound);
+    }
+    const due = finiteOrNull(c.sla_due_at);
+    const slaRisk = due !== null && due - now <= SLA_RISK_MS;
+    all.all += 1;
+    if (mine) all.mine += 1;
+    if (queue) all.queue += 1;
+    if (unassigned) all.unassigned += 1;
+    if (waitingCustomer) all.waiting_customer += 1;
+    if (slaRisk) all.sla_risk += 1;
+    if (inbound === null) continue;
+    const seenAt = seen[c.id];
+    if (seenAt !== undefined && inbound <= seenAt) continue;
+    unread.all += 1;
+    if (mine) unread.mine += 1;
+    if (queue) unread.queue += 1;
+    if (unassigned) unread.unassigned += 1;
+    if (waitingCustomer) unread.waiting_customer += 1;
+    if (slaRisk) unread.sla_risk += 1;
+  }
+  return { all, unread };
+}
+
 /** The latest activity: last message, else last update, else creation. */
 export function activityAt(c: Conversation): number {
   return finiteOrNull(c.last_message_at) ?? finiteOrNull(c.updated_at) ?? finiteOrNull(c.created_at) ?? 0;
@@ -170,7 +220,27 @@ const COMPARE: Record<SortId, Compare> = {
 
 /** A sorted copy; the sort is stable, so ties keep the server's order. */
 export function sortConversations(list: readonly Conversation[], sort: SortId): Conversation[] {
-  return [...list].sort(COMPARE[sort] ?? newestFirst);
+  const compare = COMPARE[sort] ?? newestFirst;
+  return compare === newestFirst ? sortNewestFirst(list) : [...list].sort(compare);
+}
+
+/**
+ * `newestFirst`, each conversation's activity worked out once. The server lists newest
+ * activity first: then this is one pass and a copy.
+ */
+function sortNewestFirst(list: readonly Conversation[]): Conversation[] {
+  const n = list.length;
+  const keys = new Float64Array(n);
+  let inOrder = true;
+  for (let i = 0; i < n; i++) {
+    keys[i] = activityAt(list[i]);
+    if (i > 0 && keys[i] > keys[i - 1]) inOrder = false;
+  }
+  if (inOrder) return list.slice();
+  const order = Array.from({ length: n }, (_, i) => i);
+  // Ties by position: stable, as `Array.prototype.sort` is.
+  order.sort((a, b) => keys[b] - keys[a] || a - b);
+  return order.map((i) => list[i]);
 }
 
 /** The conversations a filter shows, in the chosen order. */
@@ -179,6 +249,16 @@ export function listView(list: readonly Conversation[], filter: FilterId, sort: 
     list.filter((c) => matchesFilter(c, filter, ctx)),
     sort,
   );
+}
+
+/**
+ * What `listView` gives, from a list already sorted (`sortConversations`): the sort is
+ * stable, so filtering the sorted list keeps the same order as sorting the filtered
+ * one. "All" is the sorted list itself (not copied: treat it as read-only).
+ */
+export function filterSorted(sorted: readonly Conversation[], filter: FilterId, ctx: ViewContext): readonly Conversation[] {
+  if (filter === 'all') return sorted;
+  return sorted.filter((c) => matchesFilter(c, filter, ctx));
 }
 
 /** A count for a small tab: 999, "1.2k", "12k", "1.5M" (exact numbers go in the accessible name). */

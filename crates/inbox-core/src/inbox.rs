@@ -812,28 +812,44 @@ impl Inbox {
             changed.extend(resp.messages.iter().map(|m| m.conversation_id));
             changed.extend(resp.handoffs.iter().map(|h| h.conversation_id));
             changed.extend(resp.removed.iter().copied());
+            // Escalations to me, and to my team's queue: each announced once. Marked in
+            // one transaction per page (a bootstrap brings thousands).
+            let mut mine = Vec::new();
+            let mut queued = Vec::new();
             for c in &resp.conversations {
                 changed.insert(c.id);
                 let Some(h) = c.active_handoff_id else { continue };
-                // Mine, or waiting in a queue I may claim from (the server sends the
-                // queue only to its team).
-                let (key, queued) = match (c.state, c.assignee_id) {
-                    (ConversationState::Assigned, Some(who)) if who == me => (None, false),
-                    (ConversationState::Waiting, None) => (Some(format!("queue:{}", h.0)), true),
-                    _ => continue,
-                };
-                let first_time = match &key {
-                    None => store.mark_notified(h).await?,
-                    Some(k) => store.mark_notified_key(k).await?,
-                };
+                match (c.state, c.assignee_id) {
+                    (ConversationState::Assigned, Some(who)) if who == me => mine.push((c, h)),
+                    (ConversationState::Waiting, None) => queued.push((c, h)),
+                    _ => {}
+                }
+            }
+            let keys: Vec<String> = queued.iter().map(|(_, h)| format!("queue:{}", h.0)).collect();
+            let handoff_ids: Vec<HandoffId> = mine.iter().map(|(_, h)| *h).collect();
+            let (new_mine, new_queued) = store.mark_notified_many(&handoff_ids, &keys).await?;
+            let found = mine.iter().zip(new_mine).map(|(x, new)| (x, new, false));
+            let found = found.chain(queued.iter().zip(new_queued).map(|(x, new)| (x, new, true)));
+            for ((c, h), first_time, queued) in found {
                 if first_time && announcing {
-                    let handoff = resp.handoffs.iter().find(|x| x.id == h).cloned();
-                    escalations.push(Escalation { conversation: c.clone(), handoff, queued });
+                    let handoff = resp.handoffs.iter().find(|x| x.id == *h).cloned();
+                    escalations.push(Escalation { conversation: (*c).clone(), handoff, queued });
                 }
             }
             // SLA warnings and breaches on this agent's conversations, each announced once.
+            let in_page: std::collections::HashMap<ConversationId, &Conversation> =
+                resp.conversations.iter().map(|c| (c.id, c)).collect();
             for h in &resp.handoffs {
-                let Some(conv) = store.conversation(h.conversation_id).await? else { continue };
+                if h.sla.iter().all(|c| c.stopped_at.is_some() || (c.warned_at.is_none() && c.breached_at.is_none())) {
+                    continue;
+                }
+                let conv = match in_page.get(&h.conversation_id) {
+                    Some(c) => (*c).clone(),
+                    None => match store.conversation(h.conversation_id).await? {
+                        Some(c) => c,
+                        None => continue,
+                    },
+                };
                 if conv.assignee_id != Some(me) || conv.active_handoff_id != Some(h.id) {
                     continue;
                 }

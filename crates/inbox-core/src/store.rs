@@ -564,6 +564,34 @@ impl LocalStore {
         Ok(r.rows_affected() == 1)
     }
 
+    /// [`Self::mark_notified`] and [`Self::mark_notified_key`] for many at once, in one
+    /// transaction (a bootstrap marks thousands): which of each were new.
+    pub async fn mark_notified_many(
+        &self,
+        handoffs: &[HandoffId],
+        keys: &[String],
+    ) -> CoreResult<(Vec<bool>, Vec<bool>)> {
+        let mut tx = self.pool.begin().await?;
+        let mut new_handoffs = Vec::with_capacity(handoffs.len());
+        for h in handoffs {
+            let r = sqlx::query("INSERT INTO notified (handoff_id) VALUES (?) ON CONFLICT DO NOTHING")
+                .bind(h.0)
+                .execute(&mut *tx)
+                .await?;
+            new_handoffs.push(r.rows_affected() == 1);
+        }
+        let mut new_keys = Vec::with_capacity(keys.len());
+        for k in keys {
+            let r = sqlx::query("INSERT INTO notified_keys (key) VALUES (?) ON CONFLICT DO NOTHING")
+                .bind(k)
+                .execute(&mut *tx)
+                .await?;
+            new_keys.push(r.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok((new_handoffs, new_keys))
+    }
+
     pub async fn mark_notified(&self, handoff_id: HandoffId) -> CoreResult<bool> {
         let r = sqlx::query("INSERT INTO notified (handoff_id) VALUES (?) ON CONFLICT DO NOTHING")
             .bind(handoff_id.0)

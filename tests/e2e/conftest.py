@@ -164,7 +164,11 @@ def app(product):
     driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
     port, native = free_port(), free_port()
     env = os.environ.copy()
+    # The app's own home: "start at login" writes ~/.config/autostart there, not in yours.
+    home = product["data"] / "home"
+    home.mkdir(parents=True, exist_ok=True)
     env.update({
+        "HOME": str(home),
         "HANDOFF_DATA_DIR": str(product["data"] / "app"),
         "HANDOFF_KEYRING_NAMESPACE": f"e2e-{os.getpid()}",
         "RUST_LOG": "info,handoff_inbox=debug,inbox_core=debug",

@@ -221,3 +221,18 @@ def test_claim_from_a_notification_offline_reply_transfer_and_deep_link(app, pro
                             env=env, timeout=30, capture_output=True, text=True)
     assert second.returncode == 0, second.stdout + second.stderr
     wait_until("the linked thread on screen", lambda: find(driver, '[data-testid="thread"]').get_attribute("data-conversation-id") == str(rafael), 20)
+
+    # Start at login, from the settings menu: an XDG autostart entry that starts the app
+    # in the tray (the app runs with its own HOME in this test).
+    entry = product["data"] / "home" / ".config" / "autostart" / "Handoff Inbox.desktop"
+    assert not entry.exists()
+    find(driver, '[data-testid="settings-button"]').click()
+    box = wait_until("the start-at-login switch", lambda: [
+        b for b in finds(driver, '[data-testid="settings-panel"] input[type="checkbox"]') if b.is_enabled()
+    ], 10)[0]
+    box.click()
+    wait_until("the autostart entry", lambda: entry.exists(), 10)
+    assert "--minimized" in entry.read_text() and "handoff-inbox" in entry.read_text()
+    wait_until("the switch to settle", lambda: box.is_enabled() and box.is_selected(), 10)
+    box.click()
+    wait_until("the autostart entry removed", lambda: not entry.exists(), 10)

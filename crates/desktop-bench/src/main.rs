@@ -340,6 +340,12 @@ async fn escalation_latency(probes_n: usize, load_rate: f64) -> anyhow::Result<(
     let background = tokio::spawn(async move { drive_steady(&load_url, &load, load_rate).await });
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded = probes(&url, &listener, probes_n, probes_n).await?;
+    // How far the bot lags behind at the end of the probes: inbound messages not yet
+    // handled by automation.
+    let backlog: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE direction = 'inbound' AND processed_at IS NULL")
+            .fetch_one(&server.state.db.pool)
+            .await?;
     let load_figures = background.await??;
     inbox.close();
     server.abort();
@@ -361,7 +367,7 @@ async fn escalation_latency(probes_n: usize, load_rate: f64) -> anyhow::Result<(
         quiet.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     println!(
-        "  background webhooks: p50 {:.1} ms, p99 {:.1} ms",
+        "  background webhooks: p50 {:.1} ms, p99 {:.1} ms; messages waiting for the bot when the probes ended: {backlog}",
         load_figures.p50.as_secs_f64() * 1e3,
         load_figures.p99.as_secs_f64() * 1e3
     );

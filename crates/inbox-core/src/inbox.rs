@@ -130,6 +130,8 @@ struct Inner {
     /// notification).
     focused: std::sync::Mutex<Option<ConversationId>>,
     do_not_disturb: AtomicBool,
+    /// Outbox changes whose caller waits for the server's answer (by client id).
+    awaited: std::sync::Mutex<std::collections::HashMap<String, Option<Applied>>>,
 }
 
 /// Activity is reported at most this often.
@@ -194,6 +196,7 @@ impl Inbox {
             last_activity: std::sync::Mutex::new(None),
             focused: std::sync::Mutex::new(None),
             do_not_disturb: AtomicBool::new(false),
+            awaited: std::sync::Mutex::new(std::collections::HashMap::new()),
         }));
         let dnd = inbox.0.store.meta("do_not_disturb").await?.as_deref() == Some("1");
         inbox.0.do_not_disturb.store(dnd, Ordering::SeqCst);
@@ -604,18 +607,25 @@ impl Inbox {
         // No local check that the conversation is still here: the server has the last
         // word (a claim that lost a race must hear who won, not "not found").
         self.api()?;
-        let entry = self.0.store.queue(kind, id, &new_client_id(), text, None, payload).await?;
+        // Whichever flush applies it (this call's, or one a poke started meanwhile)
+        // leaves the server's answer here.
+        let client_id = new_client_id();
+        self.0.awaited.lock().expect("not poisoned").insert(client_id.clone(), None);
+        let queued = self.0.store.queue(kind, id, &client_id, text, None, payload).await;
+        let entry = match queued {
+            Ok(e) => e,
+            Err(e) => {
+                self.0.awaited.lock().expect("not poisoned").remove(&client_id);
+                return Err(e);
+            }
+        };
         self.0.listener.changed(vec![id]);
-        let mut answers = std::collections::HashMap::new();
-        if self.is_connected() {
-            answers = self.flush().await?;
-        }
+        let flushed = if self.is_connected() { self.flush_outbox().await } else { Ok(()) };
+        let answer = self.0.awaited.lock().expect("not poisoned").remove(&client_id).flatten();
+        flushed?;
         let now = self.0.store.outbox(Some(id)).await?.into_iter().find(|e| e.client_id == entry.client_id);
         match now {
-            None => {
-                let answer = answers.remove(&entry.client_id).map(Box::new);
-                Ok(Outcome::Applied(entry, answer))
-            }
+            None => Ok(Outcome::Applied(entry, answer.map(Box::new))),
             Some(e) if e.state == "failed" => {
                 self.0.store.outbox_done(&e.client_id).await?;
                 self.0.listener.changed(vec![id]);
@@ -902,13 +912,18 @@ impl Inbox {
     /// Applies pending outbox changes in order. Stops at the first network failure
     /// (they stay pending); a refusal marks that change failed with the server's reason.
     pub async fn flush_outbox(&self) -> CoreResult<()> {
-        self.flush().await.map(|_| ())
+        self.flush().await
     }
 
-    /// [`Self::flush_outbox`], with the server's answers by client id.
-    async fn flush(&self) -> CoreResult<std::collections::HashMap<String, Applied>> {
+    /// [`Self::flush_outbox`]; the server's answers go to the calls awaiting them.
+    async fn flush(&self) -> CoreResult<()> {
         let _guard = self.0.flush_lock.lock().await;
-        let mut answers = std::collections::HashMap::new();
+        let answers = &self.0.awaited;
+        let answer = |client_id: &str, a: Applied| {
+            if let Some(slot) = answers.lock().expect("not poisoned").get_mut(client_id) {
+                *slot = Some(a);
+            }
+        };
         let api = self.api()?;
         let store = &self.0.store;
         let mut changed = BTreeSet::new();
@@ -949,11 +964,11 @@ impl Inbox {
                 Ok(Applied::Message(m)) => {
                     store.reply_sent(entry.local_id, &m).await?;
                     changed.insert(id);
-                    answers.insert(entry.client_id.clone(), Applied::Message(m));
+                    answer(&entry.client_id, Applied::Message(m));
                 }
                 // Applied (now, or before and the answer was lost): done all the same.
-                Ok(answer @ (Applied::Conversation(_) | Applied::Done)) => {
-                    if let (OutboxKind::Claim, Applied::Conversation(c)) = (entry.kind, &answer) {
+                Ok(applied @ (Applied::Conversation(_) | Applied::Done)) => {
+                    if let (OutboxKind::Claim, Applied::Conversation(c)) = (entry.kind, &applied) {
                         // Taken by this agent: no "assigned to you" notification for it.
                         if let Some(h) = c.active_handoff_id {
                             store.mark_notified(h).await?;
@@ -962,7 +977,7 @@ impl Inbox {
                     store.outbox_done(key).await?;
                     changed.insert(id);
                     pull = true;
-                    answers.insert(entry.client_id.clone(), answer);
+                    answer(&entry.client_id, applied);
                 }
                 Err(CoreError::Api(ApiError { code: ErrorCode::AlreadyApplied, .. })) => {
                     store.outbox_done(key).await?;
@@ -994,7 +1009,7 @@ impl Inbox {
         if !changed.is_empty() {
             self.0.listener.changed(changed.into_iter().collect());
         }
-        Ok(answers)
+        Ok(())
     }
 
     fn start_sync(&self) {

@@ -821,9 +821,11 @@ async fn process_pending(state: &AppState) -> AppResult<usize> {
     for group in ids.chunks(AUTOMATION_GROUP) {
         crate::ingest::make_way(state).await;
         process_group(state, group, &mut touched, &mut failed).await?;
-    }
-    for ws in touched {
-        state.changed(ws).await;
+        // Poke after each commit: a handoff in this group reaches the apps now, not
+        // after the rest of the batch.
+        for ws in std::mem::take(&mut touched) {
+            state.changed(ws).await;
+        }
     }
     match failed {
         Some(e) => Err(e),

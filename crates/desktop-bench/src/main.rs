@@ -340,6 +340,26 @@ async fn escalation_latency(probes_n: usize, load_rate: f64) -> anyhow::Result<(
     let background = tokio::spawn(async move { drive_steady(&load_url, &load, load_rate).await });
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded = probes(&url, &listener, probes_n, probes_n).await?;
+    if std::env::var_os("BENCH_EXPLAIN").is_some() {
+        // Where the slowest probes spent their time: stored → handed off (server) and
+        // handed off → notified (app).
+        for i in probes_n..probes_n * 2 {
+            let wa = format!("4931{i:08}");
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT m.created_at, h.requested_at FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 JOIN contacts k ON k.id = c.contact_id JOIN handoffs h ON h.conversation_id = c.id \
+                 WHERE k.wa_id = $1 AND m.direction = 'inbound' ORDER BY m.id LIMIT 1",
+            )
+            .bind(&wa)
+            .fetch_optional(&server.state.db.pool)
+            .await?;
+            if let Some((stored, handed)) = row {
+                if handed - stored > 200 {
+                    eprintln!("probe {wa}: stored -> handed off {} ms", handed - stored);
+                }
+            }
+        }
+    }
     // How far the bot lags behind at the end of the probes: inbound messages not yet
     // handled by automation.
     let backlog: i64 =

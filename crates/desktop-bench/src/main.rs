@@ -396,6 +396,12 @@ async fn escalation_latency(probes_n: usize, load_rate: f64) -> anyhow::Result<(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let arg = |name: &str, default: usize| -> usize {
         let args: Vec<String> = std::env::args().collect();
         args.iter()

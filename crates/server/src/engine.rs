@@ -798,18 +798,52 @@ pub async fn run_automation(state: AppState) {
     }
 }
 
+/// Messages automation handles per pass.
+const AUTOMATION_BATCH: usize = 100;
+/// How far ahead it looks for customers asking for a person.
+const AUTOMATION_WINDOW: i64 = 1000;
+
+/// The next messages for automation: in arrival order, except that conversations where
+/// the customer asks for a person (a handoff trigger fires on the text) go first, all
+/// their waiting messages in order. Under a backlog an escalation does not queue
+/// behind other customers' FAQ answers.
+pub async fn next_for_automation(state: &AppState) -> AppResult<Vec<i64>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let rows = sqlx::query(
+        "SELECT m.id, m.conversation_id, m.text, c.workspace_id FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.processed_at IS NULL AND m.direction = 'inbound' ORDER BY m.id LIMIT $1",
+    )
+    .bind(AUTOMATION_WINDOW)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut pending = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (id, conv, ws): (i64, i64, i64) =
+            (r.try_get("id")?, r.try_get("conversation_id")?, r.try_get("workspace_id")?);
+        pending.push((id, conv, ws, r.try_get::<Option<String>, _>("text")?));
+    }
+    if pending.len() <= AUTOMATION_BATCH {
+        return Ok(pending.into_iter().map(|p| p.0).collect());
+    }
+    let mut triggers = std::collections::HashMap::new();
+    let mut urgent = std::collections::BTreeSet::new();
+    let none = serde_json::Map::new();
+    for (_, conv, ws, text) in &pending {
+        let Some(text) = text.as_deref() else { continue };
+        if !triggers.contains_key(ws) {
+            triggers.insert(*ws, store::workspace_triggers(&mut conn, *ws).await?);
+        }
+        if triggers[ws].on_customer_message(Some(text), &none).is_some() {
+            urgent.insert(*conv);
+        }
+    }
+    let (first, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| urgent.contains(&p.1));
+    Ok(first.into_iter().chain(rest).take(AUTOMATION_BATCH).map(|p| p.0).collect())
+}
+
 async fn process_pending(state: &AppState) -> AppResult<usize> {
-    let ids: Vec<i64> = {
-        let mut conn = state.db.pool.acquire().await?;
-        sqlx::query(
-            "SELECT id FROM messages WHERE processed_at IS NULL AND direction = 'inbound' ORDER BY id LIMIT 100",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?
-    };
+    let ids = next_for_automation(state).await?;
     if ids.is_empty() {
         return Ok(0);
     }

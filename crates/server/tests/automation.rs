@@ -364,3 +364,34 @@ async fn rules_on_context_fields_the_automation_reports(backend: Backend) {
     assert_eq!(h.context["order_id"], "A-77");
     assert_eq!(h.context["withheld_bot_reply"], "Done, I changed it.");
 }
+
+/// Under a backlog, a customer asking for a person goes before other customers' FAQ
+/// questions (all of that conversation's waiting messages, in order).
+#[tokio::test]
+async fn an_escalation_skips_the_bots_backlog() {
+    let stack = handoff_server::testkit::TestStack::start_with(handoff_server::Backend::Sqlite, |c| {
+        c.background_workers = false
+    })
+    .await;
+    let sandbox = &stack.sandbox.sandbox;
+    for i in 0..150 {
+        sandbox.customer_says(&format!("4917700{i:04}"), "Asker", "What are your opening hours?").await.unwrap();
+    }
+    sandbox.customer_says("4917799999", "Impatient", "hello?").await.unwrap();
+    sandbox.customer_says("4917799999", "Impatient", "I want to talk to a human").await.unwrap();
+    let pool = &stack.server.state.db.pool;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id \
+         WHERE k.wa_id = '4917799999' ORDER BY m.id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 2);
+    let next = handoff_server::engine::next_for_automation(&stack.server.state).await.unwrap();
+    assert_eq!(next.len(), 100, "one pass");
+    assert_eq!(next[..2], ids[..], "the escalating conversation first, its messages in order");
+    let mut rest = next[2..].to_vec();
+    rest.sort();
+    assert_eq!(rest, next[2..], "the others keep their arrival order");
+}

@@ -282,6 +282,13 @@ impl Relay {
     }
 }
 
+/// The network drops (the relay stops passing traffic) and the app notices.
+async fn go_offline(relay: &Relay, rec: &Recorder) {
+    relay.cut();
+    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
+        .await;
+}
+
 /// The admin sets `agent`'s capacity to 0: escalations wait in the queue.
 async fn no_room(stack: &TestStack, agent: AgentId) {
     let omar = stack.login("omar@demo.handoff.dev").await;
@@ -323,9 +330,7 @@ async fn offline_replies_survive_a_restart_and_apply_once() {
     let id2 = assigned_conversation(&stack, &inbox, "447700900999").await;
 
     // The network drops.
-    relay.cut();
-    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
-        .await;
+    go_offline(&relay, &rec).await;
     let m = inbox.send_reply(id, "Sorry for the wait, Amelia!", None).await.unwrap();
     assert_eq!(m.status, DeliveryStatus::Queued);
     inbox.send_reply(id2, "This one will be refused", None).await.unwrap();
@@ -742,9 +747,7 @@ async fn offline_teamwork_waits_in_the_outbox_and_applies_once() {
     let ben = stack.login("ben@demo.handoff.dev").await;
     let http = reqwest::Client::new();
 
-    relay.cut();
-    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
-        .await;
+    go_offline(&relay, &rec).await;
     // Offline: everything returns at once and waits.
     let c = inbox.claim(q1).await.unwrap();
     assert_eq!(c.state, ConversationState::Waiting, "not claimed yet: only queued");
@@ -852,9 +855,7 @@ async fn two_hundred_offline_replies_apply_once_across_a_kill_mid_flush() {
     inbox.login(&relay.url(), "ana@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
     wait_connected(&rec).await;
     let id = assigned_conversation(&stack, &inbox, "5511900000200").await;
-    relay.cut();
-    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
-        .await;
+    go_offline(&relay, &rec).await;
     for i in 0..200 {
         inbox.send_reply(id, &format!("offline reply {i:03}"), None).await.unwrap();
     }
@@ -1008,9 +1009,7 @@ async fn notifications_follow_focus_do_not_disturb_and_freshness() {
 
     // A long time offline: four new escalations and one stale one arrive in one
     // catch-up. The stale one is not announced; the rest become one summary.
-    relay.cut();
-    eventually(70, "the app to notice the drop", || async { (!rec.connected.load(Ordering::SeqCst)).then_some(()) })
-        .await;
+    go_offline(&relay, &rec).await;
     for wa in ["5511900000310", "5511900000311", "5511900000312", "5511900000313", "5511900000314"] {
         stack.sandbox.sandbox.customer_says(wa, "Backlog", "a person please").await.unwrap();
     }

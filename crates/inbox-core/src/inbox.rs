@@ -288,18 +288,8 @@ impl Inbox {
         if email.trim().is_empty() || password.is_empty() {
             return Err(CoreError::Invalid(ErrorCode::InvalidInput, "enter your email and password".into()));
         }
-        if let Some((current, e)) = self.saved_session().await? {
-            let other = current.server_url != url || !e.eq_ignore_ascii_case(email.trim());
-            let waiting = self.0.store.outbox(None).await?.len();
-            if other && waiting > 0 {
-                return Err(CoreError::Invalid(
-                    ErrorCode::PendingChanges,
-                    format!(
-                        "{waiting} changes made offline still wait to be sent to {}; go online or discard them first",
-                        current.server_url
-                    ),
-                ));
-            }
+        if !self.is_current(&url, email.trim()).await? {
+            self.refuse_if_pending().await?;
         }
         let resp = ApiClient::new(&url, None)?.login(email.trim(), password).await?;
         let tokens = Tokens { access: Some(resp.token.clone()), refresh: resp.refresh_token.clone() };
@@ -336,16 +326,7 @@ impl Inbox {
             && s.meta("agent").await?.and_then(|a| serde_json::from_str::<Agent>(&a).ok()).map(|a| a.id)
                 == Some(agent_id);
         if !same {
-            let waiting = s.outbox(None).await?.len();
-            if waiting > 0 {
-                let at = s.meta("server_url").await?.unwrap_or_default();
-                return Err(CoreError::Invalid(
-                    ErrorCode::PendingChanges,
-                    format!(
-                        "{waiting} changes made offline still wait to be sent to {at}; go online or discard them first"
-                    ),
-                ));
-            }
+            self.refuse_if_pending().await?;
         }
         self.stop_sync();
         if !same {
@@ -377,6 +358,25 @@ impl Inbox {
         Ok(Session { server_url: url.to_owned(), agent, workspace_name })
     }
 
+    /// Whether (`url`, `email`) is the saved sign-in this app runs.
+    async fn is_current(&self, url: &str, email: &str) -> CoreResult<bool> {
+        Ok(self.saved_session().await?.is_some_and(|(s, e)| s.server_url == url && e.eq_ignore_ascii_case(email)))
+    }
+
+    /// Another account may not replace the local copy while changes made offline
+    /// still wait to be sent from it.
+    async fn refuse_if_pending(&self) -> CoreResult<()> {
+        let waiting = self.0.store.outbox(None).await?.len();
+        if waiting == 0 {
+            return Ok(());
+        }
+        let at = self.0.store.meta("server_url").await?.unwrap_or_default();
+        Err(CoreError::Invalid(
+            ErrorCode::PendingChanges,
+            format!("{waiting} changes made offline still wait to be sent to {at}; go online or discard them first"),
+        ))
+    }
+
     /// The servers and accounts this app signed in to, most recent first: which one
     /// runs now, and which can be switched to without a password.
     pub async fn saved_servers(&self) -> CoreResult<Vec<crate::store::SavedServer>> {
@@ -397,8 +397,8 @@ impl Inbox {
     /// sign-in needs the password again.
     pub async fn switch_server(&self, server_url: &str, email: &str) -> CoreResult<Session> {
         let url = normalise_server_url(server_url)?;
-        if let Some((s, e)) = self.saved_session().await? {
-            if s.server_url == url && e.eq_ignore_ascii_case(email) && self.api().is_ok() {
+        if self.is_current(&url, email).await? && self.api().is_ok() {
+            if let Some((s, _)) = self.saved_session().await? {
                 return Ok(s);
             }
         }
@@ -413,13 +413,11 @@ impl Inbox {
     /// Signs a saved, not current, sign-in out (revoking its token) and forgets it.
     pub async fn forget_server(&self, server_url: &str, email: &str) -> CoreResult<()> {
         let url = normalise_server_url(server_url)?;
-        if let Some((s, e)) = self.saved_session().await? {
-            if s.server_url == url && e.eq_ignore_ascii_case(email) {
-                return Err(CoreError::Invalid(
-                    ErrorCode::InvalidInput,
-                    "this is the current sign-in: log out instead".into(),
-                ));
-            }
+        if self.is_current(&url, email).await? {
+            return Err(CoreError::Invalid(
+                ErrorCode::InvalidInput,
+                "this is the current sign-in: log out instead".into(),
+            ));
         }
         let secrets = self.0.secrets.clone();
         let key = account(&url, email);
@@ -960,13 +958,17 @@ impl Inbox {
                     api.resolve_once(id, note, key).await.map(|_| Applied::Done)
                 }
             };
+            // Applied before, its answer lost (the server or the app stopped): done.
+            let result = match result {
+                Err(CoreError::Api(ApiError { code: ErrorCode::AlreadyApplied, .. })) => Ok(Applied::Done),
+                other => other,
+            };
             match result {
                 Ok(Applied::Message(m)) => {
                     store.reply_sent(entry.local_id, &m).await?;
                     changed.insert(id);
                     answer(&entry.client_id, Applied::Message(m));
                 }
-                // Applied (now, or before and the answer was lost): done all the same.
                 Ok(applied @ (Applied::Conversation(_) | Applied::Done)) => {
                     if let (OutboxKind::Claim, Applied::Conversation(c)) = (entry.kind, &applied) {
                         // Taken by this agent: no "assigned to you" notification for it.
@@ -978,11 +980,6 @@ impl Inbox {
                     changed.insert(id);
                     pull = true;
                     answer(&entry.client_id, applied);
-                }
-                Err(CoreError::Api(ApiError { code: ErrorCode::AlreadyApplied, .. })) => {
-                    store.outbox_done(key).await?;
-                    changed.insert(id);
-                    pull = true;
                 }
                 Err(CoreError::Network(e)) => {
                     tracing::info!(error = %e, "offline: changes stay queued");

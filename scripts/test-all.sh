@@ -9,6 +9,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "PostgreSQL for the server's PostgreSQL tests"
 HANDOFF_TEST_POSTGRES_URL=$(scripts/postgres-for-tests.sh)
 export HANDOFF_TEST_POSTGRES_URL
+# Running it again drops the databases the finished tests leave behind.
+trap 'scripts/postgres-for-tests.sh >/dev/null || true' EXIT
 
 step "UI: lint, typecheck, unit tests, build"
 (cd ui && npm run lint && npm run check && npm test && npm run build)

@@ -78,6 +78,8 @@ macro_rules! str_enum {
 
 mod routing;
 pub use routing::*;
+mod manager;
+pub use manager::*;
 
 str_enum!(
     /// Who owns a conversation right now: the handoff state machine.
@@ -448,6 +450,8 @@ pub const API_SCOPES: &[&str] = &[
     "webhooks:manage",
     // Change triggers, handoff settings and automations.
     "settings:manage",
+    // Read escalation metrics, breach reviews and handoff timelines; scrape `/metrics`.
+    "metrics:read",
 ];
 
 /// `POST /v1/api-tokens` (admins).

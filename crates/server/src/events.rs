@@ -26,7 +26,7 @@ pub type Bridge = std::sync::OnceLock<mpsc::UnboundedSender<Live>>;
 
 #[derive(Debug)]
 pub struct Hub {
-    tx: broadcast::Sender<(i64, i64)>,
+    tx: broadcast::Sender<(i64, i64, std::time::Instant)>,
     pub bridge: Bridge,
 }
 
@@ -47,10 +47,10 @@ impl Hub {
 
     /// Pokes this process's clients only (a poke from another replica).
     pub fn poke_local(&self, workspace_id: i64, cursor: i64) {
-        let _ = self.tx.send((workspace_id, cursor));
+        let _ = self.tx.send((workspace_id, cursor, std::time::Instant::now()));
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<(i64, i64)> {
+    pub fn subscribe(&self) -> broadcast::Receiver<(i64, i64, std::time::Instant)> {
         self.tx.subscribe()
     }
 }
@@ -143,7 +143,14 @@ async fn client_event(state: &AppState, agent: &Agent, text: &str) {
     }
 }
 
-async fn serve(state: &AppState, mut socket: WebSocket, agent: &Agent) {
+async fn serve(state: &AppState, socket: WebSocket, agent: &Agent) {
+    use std::sync::atomic::Ordering;
+    state.telemetry.connected.fetch_add(1, Ordering::Relaxed);
+    serve_connected(state, socket, agent).await;
+    state.telemetry.connected.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn serve_connected(state: &AppState, mut socket: WebSocket, agent: &Agent) {
     let workspace_id = agent.workspace_id.0;
     let mut rx = state.hub.subscribe();
     let mut presence = state.presence.subscribe();
@@ -162,8 +169,9 @@ async fn serve(state: &AppState, mut socket: WebSocket, agent: &Agent) {
     loop {
         tokio::select! {
             got = rx.recv() => match got {
-                Ok((ws, cursor)) if ws == workspace_id => {
+                Ok((ws, cursor, at)) if ws == workspace_id => {
                     if send(&mut socket, &ServerEvent::Poke { cursor }).await.is_err() { return; }
+                    state.telemetry.fanout_lag.observe(at.elapsed().as_secs_f64());
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(_)) => {

@@ -12,6 +12,7 @@ pub mod automation;
 pub mod bench;
 pub mod bot;
 pub mod collab;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod engine;
@@ -35,6 +36,7 @@ pub mod seed;
 pub mod sender;
 pub mod sla;
 pub mod store;
+pub mod telemetry;
 pub mod templates;
 pub mod testkit;
 pub mod triggers;
@@ -161,6 +163,8 @@ pub struct Inner {
     pub sla_wake: Notify,
     /// Who is viewing, typing or drafting in which conversation (this process).
     pub presence: presence::Presence,
+    /// Prometheus counters and histograms (`GET /metrics`).
+    pub telemetry: telemetry::Telemetry,
 }
 
 /// Shared state of one server process.
@@ -229,6 +233,7 @@ impl AppState {
             clock: sla::Clock::default(),
             sla_wake: Notify::new(),
             presence: presence::Presence::default(),
+            telemetry: telemetry::Telemetry::default(),
         })))
     }
 

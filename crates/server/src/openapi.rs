@@ -65,6 +65,8 @@ pub struct RouteDoc {
     pub path: &'static str,
     pub summary: &'static str,
     pub access: Access,
+    /// The query string's parameters (the properties of this type).
+    pub query: Option<fn(&mut SchemaGenerator) -> Schema>,
     pub request: Option<fn(&mut SchemaGenerator) -> Schema>,
     pub response: Option<fn(&mut SchemaGenerator) -> Schema>,
     /// Honours an `Idempotency-Key` header: applied once, retries get the same answer.
@@ -76,7 +78,7 @@ fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
 }
 
 macro_rules! api_routes {
-    ($( $method:ident $path:literal => $handler:expr, $access:expr, $summary:literal $(, req: $req:ty)? $(, res: $res:ty)? $(, layer: $layer:expr)? $(, idempotent: $idem:literal)? ; )*) => {
+    ($( $method:ident $path:literal => $handler:expr, $access:expr, $summary:literal $(, query: $query:ty)? $(, req: $req:ty)? $(, res: $res:ty)? $(, layer: $layer:expr)? $(, idempotent: $idem:literal)? ; )*) => {
         /// The operations, in the order they are declared.
         pub fn routes() -> Vec<RouteDoc> {
             vec![$(RouteDoc {
@@ -84,6 +86,7 @@ macro_rules! api_routes {
                 path: $path,
                 summary: $summary,
                 access: $access,
+                query: api_routes!(@schema $($query)?),
                 request: api_routes!(@schema $($req)?),
                 response: api_routes!(@schema $($res)?),
                 idempotent: false $(|| $idem)?,
@@ -119,6 +122,7 @@ const READ: &str = "conversations:read";
 const WRITE: &str = "conversations:write";
 const SETTINGS: &str = "settings:manage";
 const HOOKS: &str = "webhooks:manage";
+const METRICS: &str = "metrics:read";
 
 type Map = serde_json::Map<String, Value>;
 
@@ -208,6 +212,18 @@ api_routes! {
     delete "/v1/routing-rules/{id}" => routing_api::delete_rule, Manager, "Delete a routing rule";
     get "/v1/settings/sla" => routing_api::get_sla, Read(READ), "The SLA policy", res: SlaPolicy;
     put "/v1/settings/sla" => routing_api::put_sla, Admin, "Change the SLA policy", req: SlaPolicy, res: SlaPolicy;
+    get "/metrics" => telemetry::scrape, Configure(METRICS), "Prometheus metrics (text exposition format)";
+    get "/v1/board" => console::board, Manager, "The live board: open handoffs by SLA risk, agents' load, teams' queues",
+        res: Board;
+    put "/v1/conversations/{id}/priority" => console::set_priority, Manager, "Change a handoff's priority (the team's managers)",
+        req: PriorityRequest, res: Conversation;
+    get "/v1/handoffs/{id}/timeline" => console::timeline, Configure(METRICS), "What happened to a handoff, oldest first",
+        res: Vec<TimelineEvent>;
+    get "/v1/metrics" => console::metrics, Configure(METRICS),
+        "Escalation rate, response and resolution times, triggers, returns, workflows over a period",
+        query: MetricsQuery, res: MetricsReport;
+    get "/v1/metrics/breaches" => console::breaches, Configure(METRICS), "SLA breaches and near misses over a period",
+        query: MetricsQuery, res: BreachReport;
     get "/v1/audit" => audit::list, Manager, "The audit log, newest first", res: Vec<audit::AuditEntry>;
 
     get "/v1/canned-responses" => collab::list_canned, Person, "Canned responses the caller may use",
@@ -289,6 +305,31 @@ async fn guard(
     Ok(next.run(axum::extract::Request::from_parts(parts, body)).await)
 }
 
+/// Query parameters from a query type's schema: one per property, required as the type
+/// says.
+fn query_parameters(schema: &Schema, gen: &SchemaGenerator) -> Vec<Value> {
+    let name = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()).unwrap_or_default();
+    let Some(def) = gen.definitions().get(name) else { return Vec::new() };
+    let required: Vec<&str> =
+        def["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    def["properties"]
+        .as_object()
+        .map(|props| {
+            props
+                .iter()
+                .map(|(name, schema)| {
+                    let mut p = json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()),
+                        "schema": schema });
+                    if let Some(d) = schema.get("description") {
+                        p["description"] = d.clone();
+                    }
+                    p
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn document_handler() -> Json<Value> {
     Json(document())
 }
@@ -324,6 +365,9 @@ pub fn document() -> Value {
             })
             .collect();
         let mut params = params;
+        if let Some(query) = r.query {
+            params.extend(query_parameters(&query(&mut gen), &gen));
+        }
         if r.idempotent {
             params.push(json!({
                 "name": "Idempotency-Key", "in": "header", "required": false,

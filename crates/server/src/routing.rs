@@ -319,7 +319,7 @@ pub async fn assign_to(
 }
 
 /// Appends `h` and its conversation to the change log; returns the workspace.
-async fn record_handoff_change(state: &AppState, conn: &mut AnyConnection, h: &Handoff) -> AppResult<i64> {
+pub(crate) async fn record_handoff_change(state: &AppState, conn: &mut AnyConnection, h: &Handoff) -> AppResult<i64> {
     let ws: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
         .bind(h.id.0)
         .fetch_one(&mut *conn)
@@ -472,7 +472,11 @@ pub async fn assign(state: &AppState, caller: &Agent, id: ConversationId, target
         return Ok(conv);
     }
     assign_to(state, &mut tx, &h, agent.id, Some(caller)).await?;
-    let action = if conv.assignee_id.is_some() { "conversation.overridden" } else { "conversation.assigned" };
+    let action = match conv.assignee_id {
+        Some(_) if agent.id == caller.id => "conversation.taken_over",
+        Some(_) => "conversation.overridden",
+        None => "conversation.assigned",
+    };
     crate::audit::record(
         &mut tx,
         caller,

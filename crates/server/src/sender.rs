@@ -242,7 +242,7 @@ async fn send_one(state: &AppState, job: &Job) -> Outcome {
             // Upload the file first (once).
             match crate::outbound::media_object(state, job.id, &job.phone_number_id, &object).await {
                 Ok(o) => o,
-                Err(e) => return failed_call(job, e),
+                Err(e) => return failed_call(state, job, e),
             }
         } else {
             object
@@ -257,15 +257,22 @@ async fn send_one(state: &AppState, job: &Job) -> Outcome {
     match state.graph.send(&job.phone_number_id, &msg).await {
         Ok(resp) => {
             let wamid = resp.messages.first().map(|m| m.id.clone());
+            state.telemetry.sends.inc();
             Outcome::new(DeliveryStatus::Sent, wamid, None, None)
         }
-        Err(e) => failed_call(job, e),
+        Err(e) => failed_call(state, job, e),
     }
 }
 
 /// A failed Graph API call: retried later by Meta's error-code table, or failed for good.
-fn failed_call(job: &Job, e: handoff_whatsapp::GraphError) -> Outcome {
-    if e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS {
+fn failed_call(state: &AppState, job: &Job, e: handoff_whatsapp::GraphError) -> Outcome {
+    let code = match &e {
+        handoff_whatsapp::GraphError::Api { code, .. } => code.to_string(),
+        handoff_whatsapp::GraphError::Transport(_) => "transport".to_owned(),
+    };
+    let retried = e.is_retryable() && job.attempts + 1 < MAX_ATTEMPTS;
+    state.telemetry.send_failed(code, retried);
+    if retried {
         let backoff = e.retry_after(job.attempts.clamp(0, 16) as u32).map_or(1000, |d| d.as_millis() as i64);
         tracing::warn!(message = job.id, error = %e.describe(), backoff_ms = backoff, "send failed; will retry");
         Outcome::new(DeliveryStatus::Queued, None, Some(e.describe()), Some(now_ms() + backoff))

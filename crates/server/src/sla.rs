@@ -281,6 +281,7 @@ async fn fire(state: &AppState, conn: &mut AnyConnection, id: i64, now: i64) -> 
             .await?
             .rows_affected();
         if claimed == 1 {
+            state.telemetry.sla_fired(kind.as_str(), false);
             hooks::emit(conn, ws, Some(cid), "conversation.sla_warning", base.clone()).await?;
             n += 1;
         }
@@ -293,6 +294,7 @@ async fn fire(state: &AppState, conn: &mut AnyConnection, id: i64, now: i64) -> 
             .await?
             .rows_affected();
         if claimed == 1 {
+            state.telemetry.sla_fired(kind.as_str(), true);
             let action = if kind == SlaKind::FirstResponse { breach_action(state, conn, &h, ws).await? } else { None };
             let mut data = base;
             data["action"] = json!(action);

@@ -38,15 +38,19 @@ pub async fn receive(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> AppResult<StatusCode> {
     let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("webhook bodies are at most {} bytes", crate::MAX_WEBHOOK_BYTES),
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            state.telemetry.webhook("too_large");
+            AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("webhook bodies are at most {} bytes", crate::MAX_WEBHOOK_BYTES),
+            )
+        }
         _ => AppError::new(ErrorCode::InvalidJson, format!("could not read the body: {e}")),
     })?;
     let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if let Err(e) = verify_signature(state.config.wa_app_secret.expose(), &body, signature) {
         tracing::warn!(error = %e, "webhook refused");
+        state.telemetry.webhook("bad_signature");
         return Err(AppError::new(ErrorCode::InvalidSignature, e.to_string()));
     }
     let text = raw_text(&body);
@@ -56,6 +60,18 @@ pub async fn receive(
         Ok(t) if t.contains("\\u0000") => serde_json::from_str(&t.replace("\\u0000", "\\ufffd")),
         _ => serde_json::from_slice(&body),
     };
+    match &parsed {
+        Ok(b) => {
+            state.telemetry.webhook("accepted");
+            let count = |v: &serde_json::Value, k: &str| v[k].as_array().map_or(0, |a| a.len() as u64);
+            let values = b.entry.iter().flat_map(|e| &e.changes).filter(|c| c.field == "messages").map(|c| &c.value);
+            let (messages, statuses) =
+                values.fold((0, 0), |(m, s), v| (m + count(v, "messages"), s + count(v, "statuses")));
+            state.telemetry.webhook_messages.inc_by(messages);
+            state.telemetry.webhook_statuses.inc_by(statuses);
+        }
+        Err(_) => state.telemetry.webhook("malformed"),
+    }
     crate::ingest::submit(&state, text, parsed.map_err(|e| e.to_string())).await?;
     Ok(StatusCode::OK)
 }

@@ -85,6 +85,8 @@ fn path_for(path: &str, f: &Fixture) -> String {
         "contact"
     } else if path.starts_with("/v1/automations/") {
         "automation"
+    } else if path.starts_with("/v1/handoffs/") {
+        "handoff"
     } else if path.starts_with("/v1/media/") {
         "message"
     } else if path.starts_with("/v1/webhooks/deliveries/") {
@@ -125,6 +127,7 @@ fn body_for(method: &str, path: &str, f: &Fixture, n: usize, password: &str) -> 
         ("post", "/v1/conversations/{id}/handoff") => json!({ "reason": "matrix" }),
         ("post", "/v1/conversations/{id}/resolve") => json!({}),
         ("post", "/v1/conversations/{id}/assign") => json!({ "agent_id": ana }),
+        ("put", "/v1/conversations/{id}/priority") => json!({ "priority": "high" }),
         ("post", "/v1/conversations/{id}/transfer") => json!({ "agent_id": ana, "note": "over to you" }),
         ("post", "/v1/conversations/{id}/notes") => json!({ "text": "internal" }),
         ("put", "/v1/conversations/{id}/labels") => json!(["matrix"]),
@@ -264,6 +267,7 @@ async fn every_operation_for_every_role_and_workspace(backend: Backend) {
             ("contact", d.conversation.contact.id.0),
             ("automation", automation["id"].as_i64().unwrap()),
             ("message", note.id.0),
+            ("handoff", d.handoffs[0].id.0),
             ("webhook", hook["id"].as_i64().unwrap()),
             ("delivery", delivery),
         ]),

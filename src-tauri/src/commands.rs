@@ -2,8 +2,9 @@
 //! cross as `{code, message, details?}`.
 
 use handoff_protocol::{
-    Agent, AgentId, AgentProfile, Availability, CannedResponse, Conversation, ConversationDetail, ConversationId,
-    Message, MessageId, PresenceState, RenderedResponse, SecretString, Team, TeamId,
+    Agent, AgentId, AgentProfile, Availability, Board, BreachReport, CannedResponse, Conversation, ConversationDetail,
+    ConversationId, ErrorCode, HandoffId, Message, MessageId, MetricsQuery, MetricsReport, PresenceState, Priority,
+    RenderedResponse, SecretString, Team, TeamId, TimelineEvent,
 };
 use inbox_core::{CoreError, Inbox, OutboxEntry, SavedServer, Session};
 use tauri::State;
@@ -224,6 +225,54 @@ pub async fn render_canned(
 #[tauri::command]
 pub async fn agents(inbox: State<'_, Inbox>) -> Result<Vec<AgentProfile>, CoreError> {
     inbox.agents().await
+}
+
+#[tauri::command]
+pub async fn board(inbox: State<'_, Inbox>) -> Result<Board, CoreError> {
+    inbox.board().await
+}
+
+#[tauri::command]
+pub async fn metrics(inbox: State<'_, Inbox>, query: MetricsQuery) -> Result<MetricsReport, CoreError> {
+    inbox.metrics(&query).await
+}
+
+#[tauri::command]
+pub async fn breaches(inbox: State<'_, Inbox>, query: MetricsQuery) -> Result<BreachReport, CoreError> {
+    inbox.breaches(&query).await
+}
+
+#[tauri::command]
+pub async fn handoff_timeline(inbox: State<'_, Inbox>, handoff_id: i64) -> Result<Vec<TimelineEvent>, CoreError> {
+    inbox.handoff_timeline(HandoffId(handoff_id)).await
+}
+
+#[tauri::command]
+pub async fn set_priority(
+    inbox: State<'_, Inbox>,
+    conversation_id: i64,
+    priority: Priority,
+) -> Result<Conversation, CoreError> {
+    inbox.set_priority(ConversationId(conversation_id), priority).await
+}
+
+#[tauri::command]
+pub async fn assign(inbox: State<'_, Inbox>, conversation_id: i64, agent_id: i64) -> Result<Conversation, CoreError> {
+    inbox.assign(ConversationId(conversation_id), AgentId(agent_id)).await
+}
+
+/// Saves an export (CSV) in the Downloads folder (`HANDOFF_EXPORT_DIR` overrides it)
+/// under a free name; returns the path.
+#[tauri::command]
+pub async fn save_export(app: tauri::AppHandle, file_name: String, contents: String) -> Result<String, CoreError> {
+    use tauri::Manager;
+    let dir = match std::env::var_os("HANDOFF_EXPORT_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => app.path().download_dir().map_err(|e| CoreError::Internal(format!("no Downloads folder: {e}")))?,
+    };
+    let path = crate::export::save(&dir, &file_name, contents.as_bytes())
+        .map_err(|e| CoreError::Invalid(ErrorCode::InvalidInput, e.to_string()))?;
+    Ok(path.display().to_string())
 }
 
 #[tauri::command]

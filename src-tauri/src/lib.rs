@@ -5,6 +5,7 @@
 //! events and desktop notifications.
 
 mod commands;
+mod export;
 mod listener;
 mod tray;
 
@@ -101,6 +102,13 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::session,
+            commands::board,
+            commands::metrics,
+            commands::breaches,
+            commands::handoff_timeline,
+            commands::set_priority,
+            commands::assign,
+            commands::save_export,
             commands::login,
             commands::logout,
             commands::list_conversations,

@@ -344,4 +344,51 @@ impl ApiClient {
         let body = serde_json::json!({ "state": state });
         self.call(Method::PUT, &format!("/v1/conversations/{id}/presence"), Some(&body)).await
     }
+
+    // ---- the manager console ----
+
+    pub async fn board(&self) -> CoreResult<Board> {
+        self.call::<(), _>(Method::GET, "/v1/board", None).await
+    }
+
+    pub async fn metrics(&self, q: &MetricsQuery) -> CoreResult<MetricsReport> {
+        self.call::<(), _>(Method::GET, &format!("/v1/metrics?{}", query_string(q)), None).await
+    }
+
+    pub async fn breaches(&self, q: &MetricsQuery) -> CoreResult<BreachReport> {
+        self.call::<(), _>(Method::GET, &format!("/v1/metrics/breaches?{}", query_string(q)), None).await
+    }
+
+    pub async fn handoff_timeline(&self, id: HandoffId) -> CoreResult<Vec<TimelineEvent>> {
+        self.call::<(), _>(Method::GET, &format!("/v1/handoffs/{id}/timeline"), None).await
+    }
+
+    pub async fn set_priority(&self, id: ConversationId, priority: Priority) -> CoreResult<Conversation> {
+        self.call(Method::PUT, &format!("/v1/conversations/{id}/priority"), Some(&PriorityRequest { priority })).await
+    }
+
+    /// Assigns (or reassigns) a conversation: the team's managers and admins.
+    pub async fn assign(&self, id: ConversationId, agent_id: AgentId) -> CoreResult<Conversation> {
+        self.call(
+            Method::POST,
+            &format!("/v1/conversations/{id}/assign"),
+            Some(&serde_json::json!({ "agent_id": agent_id })),
+        )
+        .await
+    }
+}
+
+/// `from=..&to=..` and each given filter (all of them plain numbers or names).
+pub fn query_string(q: &MetricsQuery) -> String {
+    let value = serde_json::to_value(q).unwrap_or_default();
+    let mut parts = Vec::new();
+    for (k, v) in value.as_object().into_iter().flatten() {
+        let v = match v {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        parts.push(format!("{k}={v}"));
+    }
+    parts.join("&")
 }

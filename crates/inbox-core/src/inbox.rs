@@ -726,6 +726,33 @@ impl Inbox {
         self.api()?.teams().await
     }
 
+    /// The manager console's live board (managers and admins).
+    pub async fn board(&self) -> CoreResult<Board> {
+        self.api()?.board().await
+    }
+
+    pub async fn metrics(&self, q: &MetricsQuery) -> CoreResult<MetricsReport> {
+        self.api()?.metrics(q).await
+    }
+
+    pub async fn breaches(&self, q: &MetricsQuery) -> CoreResult<BreachReport> {
+        self.api()?.breaches(q).await
+    }
+
+    pub async fn handoff_timeline(&self, id: HandoffId) -> CoreResult<Vec<TimelineEvent>> {
+        self.api()?.handoff_timeline(id).await
+    }
+
+    /// A manager's change of priority: online only (the board shows the server's state).
+    pub async fn set_priority(&self, id: ConversationId, priority: Priority) -> CoreResult<Conversation> {
+        self.api()?.set_priority(id, priority).await
+    }
+
+    /// A manager assigns, reassigns or takes over a conversation: online only.
+    pub async fn assign(&self, id: ConversationId, agent_id: AgentId) -> CoreResult<Conversation> {
+        self.api()?.assign(id, agent_id).await
+    }
+
     /// Tells the others on this conversation what this agent does there.
     pub async fn set_presence(&self, id: ConversationId, state: PresenceState) -> CoreResult<()> {
         self.api()?.set_presence(id, state).await

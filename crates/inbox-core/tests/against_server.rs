@@ -1094,3 +1094,59 @@ async fn several_saved_servers() {
     let after = inbox.saved_servers().await.unwrap();
     assert_eq!((after.len(), after[0].signed_in), (1, false), "kept for the login form, without tokens");
 }
+
+/// A manager works the board from the app: it follows the event stream, and an
+/// assignment from it reaches the new owner's app as an "assigned to you" notification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_reassigns_from_the_board_and_the_new_owner_hears_of_it() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    let secrets = keyring();
+    let (maya_dir, ben_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (maya_rec, ben_rec) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
+    let maya = Inbox::open(maya_dir.path(), secrets.clone(), maya_rec.clone()).await.unwrap();
+    let ben = Inbox::open(ben_dir.path(), secrets.clone(), ben_rec.clone()).await.unwrap();
+    maya.login(&stack.url(), "maya@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    ben.login(&stack.url(), "ben@demo.handoff.dev", "handoff-demo".into()).await.unwrap();
+    wait_connected(&maya_rec).await;
+    wait_connected(&ben_rec).await;
+    // Nobody can take it: it waits on the board.
+    maya.set_availability(Availability::Away).await.unwrap();
+    ben.set_availability(Availability::Away).await.unwrap();
+    let before = *maya_rec.changes.lock().unwrap();
+    stack.sandbox.sandbox.customer_says(CUSTOMER, "Amelia", "can I speak to someone").await.unwrap();
+    let entry = eventually(10, "the waiting conversation on the board", || async {
+        (*maya_rec.changes.lock().unwrap() > before).then_some(())?;
+        maya.board().await.unwrap().conversations.into_iter().find(|e| e.status == "waiting")
+    })
+    .await;
+    assert_eq!(entry.contact_name, "Amelia");
+
+    let conv = maya.set_priority(entry.conversation_id, Priority::Urgent).await.unwrap();
+    assert_eq!(conv.priority, Priority::Urgent);
+    let ben_id = ben.session().await.unwrap().unwrap().agent.id;
+    let conv = maya.assign(entry.conversation_id, ben_id).await.unwrap();
+    assert_eq!(conv.assignee_id, Some(ben_id));
+    // Ben heard of it in his team's queue first, then as his.
+    eventually(10, "Ben's notification", || async {
+        let heard = ben_rec.escalations.lock().unwrap().clone();
+        let mine = heard.iter().filter(|e| e.conversation.id == entry.conversation_id);
+        mine.map(|e| e.queued).collect::<Vec<_>>().ends_with(&[false]).then_some(())
+    })
+    .await;
+    let board = maya.board().await.unwrap();
+    let row = board.conversations.iter().find(|e| e.conversation_id == entry.conversation_id).unwrap();
+    assert_eq!((row.status.as_str(), row.assignee_id, row.priority), ("assigned", Some(ben_id), Priority::Urgent));
+
+    // The timeline and the metrics come through the app too.
+    let kinds: Vec<String> =
+        maya.handoff_timeline(entry.handoff_id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("requested"));
+    assert!(kinds.iter().any(|k| k == "priority_changed") && kinds.iter().any(|k| k == "assigned"), "{kinds:?}");
+    let now = board.now;
+    let q = MetricsQuery { from: now - 3_600_000, to: now + 1, ..Default::default() };
+    let m = maya.metrics(&q).await.unwrap();
+    assert_eq!((m.conversations, m.handoffs), (1, 1));
+    assert_eq!(maya.breaches(&q).await.unwrap().items.len(), 0);
+    // Agents have no board: a stable code.
+    assert_eq!(ben.board().await.unwrap_err().code(), ErrorCode::Forbidden);
+}

@@ -4,7 +4,20 @@ import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import { BackendError } from './lib/errors';
 import { FakeBackend } from './test/fakeBackend';
-import { colleagues, conversation, detail, message } from './test/fixtures';
+import { board, boardEntry, colleagues, conversation, detail, managerSession, message } from './test/fixtures';
+
+// The metrics view draws with Chart.js; jsdom has no canvas (see Metrics.test.ts).
+vi.mock('chart.js', () => {
+  class Chart {
+    static register = () => {};
+    destroy() {}
+  }
+  return Object.fromEntries(
+    ['BarController', 'BarElement', 'CategoryScale', 'Filler', 'Legend', 'LineController', 'LineElement', 'LinearScale', 'PointElement', 'Tooltip']
+      .map((name) => [name, {}])
+      .concat([['Chart', Chart]]),
+  );
+});
 
 function backendWithTwo() {
   return new FakeBackend({
@@ -331,5 +344,84 @@ describe('App: which thread is on screen (desktop notifications)', () => {
     await user.click((await screen.findAllByTestId('conversation-item'))[0]);
     await screen.findByTestId('thread');
     expect(backend.setFocus.mock.calls.every(([id]) => id === null)).toBe(true);
+  });
+});
+
+describe('App: the manager console', () => {
+  afterEach(() => {
+    window.location.hash = '';
+  });
+
+  function managerBackend() {
+    return new FakeBackend({
+      session: managerSession,
+      details: [
+        detail({ conversation: conversation({ id: 1 }) }),
+        detail({ conversation: conversation({ id: 2, state: 'waiting', assignee_id: null }) }),
+      ],
+      board: board({ conversations: [boardEntry({ conversation_id: 2, contact_name: 'Maria Lopez' })] }),
+      agents: colleagues,
+    });
+  }
+
+  it('a manager sees Inbox, Board and Metrics in the header, the inbox marked as the current page', async () => {
+    render(App, { backend: managerBackend() });
+    await screen.findByTestId('inbox');
+    const nav = screen.getByRole('navigation', { name: 'Views' });
+    expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['Inbox', 'Board', 'Metrics']);
+    expect(screen.getByTestId('nav-inbox')).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByTestId('nav-board')).toHaveAttribute('href', '#/board');
+    expect(screen.getByTestId('nav-metrics')).toHaveAttribute('href', '#/metrics');
+  });
+
+  it('an agent sees no console links, and #/board still shows the inbox', async () => {
+    window.location.hash = '#/board';
+    const backend = backendWithTwo();
+    render(App, { backend });
+    await screen.findByTestId('inbox');
+    expect(screen.queryByTestId('nav-board')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('nav-metrics')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('nav-inbox')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('board')).not.toBeInTheDocument();
+    expect(await screen.findAllByTestId('conversation-item')).toHaveLength(2);
+    expect(backend.board).not.toHaveBeenCalled();
+  });
+
+  it('the Board link opens the board (#/board); Open on a row goes back to the inbox on that conversation', async () => {
+    const user = userEvent.setup();
+    const backend = managerBackend();
+    render(App, { backend });
+    await screen.findByTestId('inbox');
+    await user.click(screen.getByTestId('nav-board'));
+    const row = await screen.findByTestId('board-row');
+    expect(window.location.hash).toBe('#/board');
+    expect(screen.getByTestId('nav-board')).toHaveAttribute('aria-current', 'page');
+    expect(screen.queryByTestId('conversation-listbox')).not.toBeInTheDocument();
+
+    await user.click(within(row).getByTestId('board-open'));
+    const thread = await screen.findByTestId('thread');
+    expect(thread).toHaveAttribute('data-conversation-id', '2');
+    expect(window.location.hash).toBe('#/inbox');
+    expect(screen.getByTestId('nav-inbox')).toHaveAttribute('aria-current', 'page');
+  });
+
+  it('the Metrics link loads the metrics view', async () => {
+    const user = userEvent.setup();
+    const backend = managerBackend();
+    render(App, { backend });
+    await screen.findByTestId('inbox');
+    await user.click(screen.getByTestId('nav-metrics'));
+    expect(await screen.findByTestId('kpi-rate')).toHaveTextContent('12.5%');
+    expect(window.location.hash).toBe('#/metrics');
+    expect(backend.metrics).toHaveBeenCalled();
+    // The inbox's shortcuts are off here.
+    await user.keyboard('?');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+
+  it('opens on the board when the address says #/board', async () => {
+    window.location.hash = '#/board';
+    render(App, { backend: managerBackend() });
+    expect(await screen.findByTestId('board-row')).toHaveAttribute('data-conversation-id', '2');
   });
 });

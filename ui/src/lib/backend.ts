@@ -3,19 +3,25 @@ import type {
   Agent,
   AgentProfile,
   Availability,
+  Board,
+  BreachReport,
   CannedResponse,
   Conversation,
   ConversationDetail,
   LiveEvent,
   Message,
+  MetricsQuery,
+  MetricsReport,
   OutboxEntry,
   PresenceState,
+  Priority,
   RenderedResponse,
   SavedServer,
   SearchHit,
   Session,
   Team,
   Template,
+  TimelineEvent,
 } from './types';
 
 export type { Session } from './types';
@@ -116,6 +122,25 @@ export interface IBackend {
   teams(): Promise<Team[]>;
   /** Tell colleagues what this agent is doing on a conversation (collision detection). */
   setPresence(conversationId: number, state: PresenceState): Promise<void>;
+
+  // ---- manager console (role `manager` or `admin`; others get `forbidden`) ----
+
+  /** Every open handoff in SLA-risk order, every agent's load and every team's queue. */
+  board(): Promise<Board>;
+  /** Escalation figures over a period (`from` inclusive, `to` exclusive), filtered. */
+  metrics(query: MetricsQuery): Promise<MetricsReport>;
+  /** SLA breaches and near misses over a period, with the same filters as `metrics`. */
+  breaches(query: MetricsQuery): Promise<BreachReport>;
+  /** What happened to one handoff, oldest first. */
+  handoffTimeline(handoffId: number): Promise<TimelineEvent[]>;
+  setPriority(conversationId: number, priority: Priority): Promise<Conversation>;
+  /** Assign (or reassign) the conversation to `agentId`; "take over" is assigning it to oneself. */
+  assign(conversationId: number, agentId: number): Promise<Conversation>;
+  /**
+   * Save an export (CSV text) as `fileName`. The desktop writes the file and returns
+   * where; the browser downloads it and returns null.
+   */
+  saveExport(fileName: string, contents: string): Promise<string | null>;
   // ---- outbox (desktop): changes made offline -----------------------------
 
   /**

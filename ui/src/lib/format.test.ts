@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   activeHandoff,
+  formatAgo,
+  formatDurationOrDash,
+  formatRate,
+  histogramBinLabel,
+  triggerName,
   charCount,
   contactName,
   conversationLabels,
@@ -220,5 +225,40 @@ describe('format', () => {
     const b = handoff({ id: 2, requested_at: 30 });
     const c = handoff({ id: 3, requested_at: 20 });
     expect(earlierHandoffs([a, b, c], b).map((h) => h.id)).toEqual([3, 1]);
+  });
+});
+
+describe('manager console formats', () => {
+  it('formatRate: one decimal, no trailing zero', () => {
+    expect(formatRate(0.125)).toBe('12.5%');
+    expect(formatRate(0.08)).toBe('8%');
+    expect(formatRate(1 / 3)).toBe('33.3%');
+    expect(formatRate(0)).toBe('0%');
+    expect(formatRate(Number.NaN)).toBe('—');
+    expect(formatRate(null)).toBe('—');
+  });
+
+  it('formatAgo and formatDurationOrDash', () => {
+    const now = 10_000_000;
+    expect(formatAgo(now - 30_000, now)).toBe('just now');
+    expect(formatAgo(now - 5 * 60_000, now)).toBe('5m ago');
+    expect(formatAgo(now - 130 * 60_000, now)).toBe('2h 10m ago');
+    expect(formatAgo(now - 120 * 60_000, now)).toBe('2h ago');
+    expect(formatAgo(now - 3 * 86_400_000, now)).toBe('3d ago');
+    expect(formatAgo(null, now)).toBe('never');
+    expect(formatDurationOrDash(125_000)).toBe('2m 5s');
+    expect(formatDurationOrDash(null)).toBe('—');
+  });
+
+  it('histogramBinLabel and triggerName', () => {
+    const bins = [{ le_ms: 60_000 }, { le_ms: 3_600_000 }, { le_ms: null }];
+    expect(histogramBinLabel(bins, 0)).toBe('≤ 1m');
+    expect(histogramBinLabel(bins, 1)).toBe('1m–1h');
+    expect(histogramBinLabel(bins, 2)).toBe('> 1h');
+    expect(histogramBinLabel([{ le_ms: null }], 0)).toBe('All');
+    expect(histogramBinLabel(bins, 5)).toBe('');
+    expect(triggerName('api')).toBe('API / workflow');
+    expect(triggerName('low_confidence')).toBe('Bot not confident');
+    expect(triggerName('brand_new_trigger')).toBe('Brand new trigger');
   });
 });

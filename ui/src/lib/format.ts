@@ -429,3 +429,56 @@ export function slaView(clock: SlaClock, now: number): SlaView | null {
   }
   return { kind: clock.kind, tone: 'overdue', text: `${label} overdue by ${formatClock(Math.floor(-left / 1000))}` };
 }
+
+/** A 0..1 ratio as a percentage with `digits` decimals (trailing zeros dropped): "12.5%", "8%"; "—" when not a number. */
+export function formatRate(ratio: number | null | undefined, digits = 1): string {
+  if (typeof ratio !== 'number' || !Number.isFinite(ratio)) return '—';
+  const factor = 10 ** Math.max(0, Math.floor(digits));
+  const value = Math.round(ratio * 100 * factor) / factor;
+  return `${value === 0 ? 0 : value}%`;
+}
+
+/** `formatDuration`, or "—" when there is no duration (no data). */
+export function formatDurationOrDash(ms: number | null | undefined): string {
+  return typeof ms === 'number' && Number.isFinite(ms) ? formatDuration(ms) : '—';
+}
+
+/** How long ago, for people: "just now", "5m ago", "2h 10m ago", "3d ago"; "never" for none. */
+export function formatAgo(at: number | null | undefined, now: number = Date.now()): string {
+  if (typeof at !== 'number' || !Number.isFinite(at)) return 'never';
+  const diff = now - at;
+  if (diff < 60_000) return 'just now';
+  const minutes = Math.floor(diff / 60_000);
+  if (minutes < 60) return `${minutes}m ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 > 0 ? `${hours}h ${minutes % 60}m ago` : `${hours}h ago`;
+  return `${Math.floor(hours / 24)}d ago`;
+}
+
+/** A trigger in a few words for tables and charts (no requester): `api` is "API / workflow". */
+export function triggerName(trigger: string): string {
+  if (trigger === 'api') return 'API / workflow';
+  return triggerLabel({ trigger: trigger as HandoffTrigger, requested_by: '' });
+}
+
+/**
+ * The label of histogram bin `index` of `bins` (each bin holds durations above the
+ * previous bound, up to its own `le_ms`): "≤ 1m", "1m–5m", "> 1h" (the last, unbounded).
+ */
+export function histogramBinLabel(bins: readonly { le_ms: number | null }[], index: number): string {
+  const bin = bins[index];
+  if (!bin) return '';
+  let previous: number | null = null;
+  for (let i = index - 1; i >= 0; i--) {
+    const le = bins[i].le_ms;
+    if (typeof le === 'number') {
+      previous = le;
+      break;
+    }
+  }
+  if (bin.le_ms === null || !Number.isFinite(bin.le_ms)) {
+    return previous === null ? 'All' : `> ${formatDuration(previous)}`;
+  }
+  if (previous === null) return `≤ ${formatDuration(bin.le_ms)}`;
+  return `${formatDuration(previous)}–${formatDuration(bin.le_ms)}`;
+}

@@ -8,7 +8,20 @@ import {
   normalizeServerUrl,
 } from './httpBackend';
 import { BackendError } from './errors';
-import { agent, canned, colleagues, conversation, detail, message, team } from '../test/fixtures';
+import {
+  NOW,
+  agent,
+  board,
+  breachReport,
+  canned,
+  colleagues,
+  conversation,
+  detail,
+  message,
+  metricsReport,
+  team,
+  timelineEvent,
+} from '../test/fixtures';
 
 const BASE = 'http://127.0.0.1:8080';
 const TOKEN = 'tok-123';
@@ -421,6 +434,125 @@ describe('HttpBackend', () => {
     expect(lastRequest().body).not.toHaveProperty('team_id');
     await backend.transfer(9, null, 2, 'For billing');
     expect(lastRequest().body).toEqual({ team_id: 2, note: 'For billing' });
+  });
+
+  describe('manager console', () => {
+    const DAY = 86_400_000;
+
+    it('board GETs /v1/board with the bearer token', async () => {
+      await loggedIn();
+      const b = board();
+      fetchMock.mockResolvedValueOnce(json(b));
+      await expect(backend.board()).resolves.toEqual(b);
+      expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/board`, method: 'GET', body: undefined });
+      expect(lastRequest().headers.Authorization).toBe(`Bearer ${TOKEN}`);
+    });
+
+    it('metrics GETs /v1/metrics with from and to, and only the filters that are set', async () => {
+      await loggedIn();
+      const report = metricsReport();
+      fetchMock.mockImplementation(async () => json(report));
+      await expect(backend.metrics({ from: NOW - DAY, to: NOW })).resolves.toEqual(report);
+      expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/metrics?from=${NOW - DAY}&to=${NOW}`, method: 'GET' });
+
+      await backend.metrics({
+        from: NOW - 7 * DAY,
+        to: NOW,
+        bucket_ms: DAY,
+        team_id: 2,
+        agent_id: null,
+        priority: 'high',
+        trigger: 'keyword',
+        business_hours: true,
+      });
+      const url = new URL(lastRequest().url);
+      expect(url.pathname).toBe('/v1/metrics');
+      expect(Object.fromEntries(url.searchParams)).toEqual({
+        from: String(NOW - 7 * DAY),
+        to: String(NOW),
+        bucket_ms: String(DAY),
+        team_id: '2',
+        priority: 'high',
+        trigger: 'keyword',
+        business_hours: 'true',
+      });
+
+      // business_hours off: left out.
+      await backend.metrics({ from: 1, to: 2, business_hours: false });
+      expect(new URL(lastRequest().url).searchParams.has('business_hours')).toBe(false);
+    });
+
+    it('breaches GETs /v1/metrics/breaches with the same parameters', async () => {
+      await loggedIn();
+      const report = breachReport();
+      fetchMock.mockResolvedValueOnce(json(report));
+      await expect(backend.breaches({ from: 10, to: 20, agent_id: 8 })).resolves.toEqual(report);
+      expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/metrics/breaches?from=10&to=20&agent_id=8`, method: 'GET' });
+    });
+
+    it('handoffTimeline GETs /v1/handoffs/{id}/timeline', async () => {
+      await loggedIn();
+      const events = [timelineEvent(), timelineEvent({ kind: 'assigned', actor: 'Ben Okafor' })];
+      fetchMock.mockResolvedValueOnce(json(events));
+      await expect(backend.handoffTimeline(101)).resolves.toEqual(events);
+      expect(lastRequest()).toMatchObject({ url: `${BASE}/v1/handoffs/101/timeline`, method: 'GET' });
+    });
+
+    it('setPriority PUTs {priority} to /priority', async () => {
+      await loggedIn();
+      const changed = conversation({ id: 4, priority: 'urgent' });
+      fetchMock.mockResolvedValueOnce(json(changed));
+      await expect(backend.setPriority(4, 'urgent')).resolves.toEqual(changed);
+      expect(lastRequest()).toMatchObject({
+        url: `${BASE}/v1/conversations/4/priority`,
+        method: 'PUT',
+        body: { priority: 'urgent' },
+      });
+    });
+
+    it('assign POSTs {agent_id} to /assign; a refusal keeps its code', async () => {
+      await loggedIn();
+      const assigned = conversation({ id: 4, assignee_id: 8 });
+      fetchMock.mockResolvedValueOnce(json(assigned));
+      await expect(backend.assign(4, 8)).resolves.toEqual(assigned);
+      expect(lastRequest()).toMatchObject({
+        url: `${BASE}/v1/conversations/4/assign`,
+        method: 'POST',
+        body: { agent_id: 8 },
+      });
+      fetchMock.mockResolvedValueOnce(json({ code: 'forbidden', message: 'managers only' }, 403));
+      await expect(backend.assign(4, 8)).rejects.toMatchObject({ code: 'forbidden' });
+    });
+
+    it('saveExport downloads the text through a clicked <a download> and returns null', async () => {
+      let blob: Blob | null = null;
+      const create = vi.fn((b: Blob) => {
+        blob = b;
+        return 'blob:export-1';
+      });
+      const revoke = vi.fn();
+      vi.stubGlobal('URL', Object.assign(class extends URL {}, { createObjectURL: create, revokeObjectURL: revoke }));
+      const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+      await expect(backend.saveExport('queue.csv', 'a,b\r\n1,2\r\n')).resolves.toBeNull();
+      expect(click).toHaveBeenCalledTimes(1);
+      const clicked = click.mock.contexts[0] as HTMLAnchorElement;
+      expect(clicked.download).toBe('queue.csv');
+      expect(clicked.href).toBe('blob:export-1');
+      expect(clicked.isConnected).toBe(false);
+      expect(blob!.type).toBe('text/csv;charset=utf-8');
+      // Revoked once the download has started.
+      expect(revoke).not.toHaveBeenCalled();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(revoke).toHaveBeenCalledWith('blob:export-1');
+      const text = await new Promise<string>((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result));
+        reader.readAsText(blob!);
+      });
+      expect(text).toBe('a,b\r\n1,2\r\n');
+      // Needs no server.
+      expect(fetchMock).not.toHaveBeenCalled();
+    });
   });
 
   it('addNote POSTs {text, client_id} to /notes with a fresh UUID', async () => {

@@ -7,14 +7,19 @@ import type {
   Agent,
   AgentProfile,
   Availability,
+  Board,
+  BreachReport,
   CannedResponse,
   Conversation,
   ConversationDetail,
   LiveEvent,
   LoginResponse,
   Message,
+  MetricsQuery,
+  MetricsReport,
   OutboxEntry,
   PresenceState,
+  Priority,
   RefreshRequest,
   RefreshResponse,
   RenderedResponse,
@@ -23,6 +28,7 @@ import type {
   Session,
   Team,
   Template,
+  TimelineEvent,
 } from './types';
 
 export const SESSION_STORAGE_KEY = 'handoff-inbox.session';
@@ -79,6 +85,28 @@ export function normalizeServerUrl(input: string): string {
     throw new BackendError('invalid_input', `Unsupported server URL scheme: ${url.protocol}`);
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/**
+ * The query string of `GET /v1/metrics` (and `/breaches`): `?from=&to=` and each filter
+ * that is set; `business_hours=true` only when on.
+ */
+export function metricsSearch(query: MetricsQuery): string {
+  const params = new URLSearchParams();
+  params.set('from', String(Math.trunc(query.from)));
+  params.set('to', String(Math.trunc(query.to)));
+  const optional: [string, number | string | null | undefined][] = [
+    ['bucket_ms', query.bucket_ms],
+    ['team_id', query.team_id],
+    ['agent_id', query.agent_id],
+    ['priority', query.priority],
+    ['trigger', query.trigger],
+  ];
+  for (const [key, value] of optional) {
+    if (value !== null && value !== undefined && value !== '') params.set(key, String(value));
+  }
+  if (query.business_hours) params.set('business_hours', 'true');
+  return `?${params.toString()}`;
 }
 
 /** Activity is reported to the server at most this often. */
@@ -540,6 +568,55 @@ export class HttpBackend implements IBackend {
   /** Over REST rather than the socket: it works (and fails visibly) while the socket is down. */
   async setPresence(conversationId: number, state: PresenceState): Promise<void> {
     await this.request<void>('PUT', `/v1/conversations/${conversationId}/presence`, { state });
+  }
+
+  // ---- manager console ----------------------------------------------------
+
+  board(): Promise<Board> {
+    return this.request<Board>('GET', '/v1/board');
+  }
+
+  metrics(query: MetricsQuery): Promise<MetricsReport> {
+    return this.request<MetricsReport>('GET', `/v1/metrics${metricsSearch(query)}`);
+  }
+
+  breaches(query: MetricsQuery): Promise<BreachReport> {
+    return this.request<BreachReport>('GET', `/v1/metrics/breaches${metricsSearch(query)}`);
+  }
+
+  handoffTimeline(handoffId: number): Promise<TimelineEvent[]> {
+    return this.request<TimelineEvent[]>('GET', `/v1/handoffs/${handoffId}/timeline`);
+  }
+
+  setPriority(conversationId: number, priority: Priority): Promise<Conversation> {
+    return this.request<Conversation>('PUT', `/v1/conversations/${conversationId}/priority`, { priority });
+  }
+
+  assign(conversationId: number, agentId: number): Promise<Conversation> {
+    return this.request<Conversation>('POST', `/v1/conversations/${conversationId}/assign`, { agent_id: agentId });
+  }
+
+  /** A download: the text as a Blob behind a clicked `<a download>`. Nothing says where it went: null. */
+  async saveExport(fileName: string, contents: string): Promise<string | null> {
+    if (typeof document === 'undefined' || typeof URL.createObjectURL !== 'function') {
+      throw new BackendError('internal', 'This browser cannot download files');
+    }
+    const type = fileName.toLowerCase().endsWith('.csv') ? 'text/csv;charset=utf-8' : 'text/plain;charset=utf-8';
+    const url = URL.createObjectURL(new Blob([contents], { type }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = fileName;
+    link.rel = 'noopener';
+    link.style.display = 'none';
+    document.body.appendChild(link);
+    try {
+      link.click();
+    } finally {
+      link.remove();
+      // After the click has started the download.
+      setTimeout(() => URL.revokeObjectURL(url), 0);
+    }
+    return null;
   }
 
   /** When activity was last reported (ms since epoch), to report at most every 30 s. */

@@ -7,6 +7,7 @@ import { Lazy } from './lazy.svelte';
 import { PresenceReporter, type PresenceEntry } from './presence';
 import { SeenStore, seenKey } from './unread.svelte';
 import { isTauri } from './selectBackend';
+import { canManage } from './route';
 import type {
   AgentProfile,
   Availability,
@@ -144,6 +145,19 @@ export class Inbox {
 
   get agentId(): number | null {
     return this.session?.agent.id ?? null;
+  }
+
+  /** A manager or an admin: the board and the metrics are theirs. */
+  get canManage(): boolean {
+    return canManage(this.session?.agent.role);
+  }
+
+  /**
+   * A manager-console call (board, metrics, assign, ...). Rejects with a BackendError;
+   * one that ended the session also takes the app back to the login screen.
+   */
+  manage<T>(call: (backend: IBackend) => Promise<T>): Promise<T> {
+    return this.attempt(() => call(this.backend));
   }
 
   get selectedConversation(): Conversation | null {

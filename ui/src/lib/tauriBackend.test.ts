@@ -5,15 +5,19 @@ import { TauriBackend } from './tauriBackend';
 import { BackendError } from './errors';
 import {
   agent,
+  board,
+  breachReport,
   canned,
   colleagues,
   conversation,
   detail,
   message,
+  metricsReport,
   outboxEntry,
   savedServer,
   session,
   team,
+  timelineEvent,
 } from '../test/fixtures';
 
 type Call = { cmd: string; args: Record<string, unknown> | undefined };
@@ -323,6 +327,79 @@ describe('TauriBackend', () => {
       { cmd: 'transfer', args: { conversationId: 3, agentId: 8, teamId: null, note: 'Refund approved' } },
       { cmd: 'transfer', args: { conversationId: 3, agentId: null, teamId: 2, note: 'For billing' } },
     ]);
+  });
+
+  describe('manager console', () => {
+    it('board calls `board`', async () => {
+      const b = board();
+      replies.board = b;
+      await expect(backend.board()).resolves.toEqual(b);
+      expect(appCalls()).toEqual([{ cmd: 'board', args: {} }]);
+    });
+
+    it('metrics and breaches pass {query} in the Rust shape: snake_case, every field present', async () => {
+      replies.metrics = metricsReport();
+      replies.breaches = breachReport();
+      await expect(backend.metrics({ from: 10, to: 20, team_id: 2, business_hours: true })).resolves.toEqual(metricsReport());
+      await expect(backend.breaches({ from: 10, to: 20, priority: 'urgent', trigger: 'lead', bucket_ms: 3_600_000 })).resolves.toEqual(
+        breachReport(),
+      );
+      expect(appCalls()).toEqual([
+        {
+          cmd: 'metrics',
+          args: {
+            query: { from: 10, to: 20, bucket_ms: null, team_id: 2, agent_id: null, priority: null, trigger: null, business_hours: true },
+          },
+        },
+        {
+          cmd: 'breaches',
+          args: {
+            query: {
+              from: 10,
+              to: 20,
+              bucket_ms: 3_600_000,
+              team_id: null,
+              agent_id: null,
+              priority: 'urgent',
+              trigger: 'lead',
+              business_hours: false,
+            },
+          },
+        },
+      ]);
+    });
+
+    it('handoffTimeline calls `handoff_timeline` with handoffId', async () => {
+      const events = [timelineEvent()];
+      replies.handoff_timeline = events;
+      await expect(backend.handoffTimeline(101)).resolves.toEqual(events);
+      expect(appCalls()).toEqual([{ cmd: 'handoff_timeline', args: { handoffId: 101 } }]);
+    });
+
+    it('setPriority and assign pass conversationId with priority / agentId', async () => {
+      replies.set_priority = conversation({ id: 4, priority: 'high' });
+      replies.assign = conversation({ id: 4, assignee_id: 9 });
+      await expect(backend.setPriority(4, 'high')).resolves.toMatchObject({ priority: 'high' });
+      await expect(backend.assign(4, 9)).resolves.toMatchObject({ assignee_id: 9 });
+      expect(appCalls()).toEqual([
+        { cmd: 'set_priority', args: { conversationId: 4, priority: 'high' } },
+        { cmd: 'assign', args: { conversationId: 4, agentId: 9 } },
+      ]);
+    });
+
+    it('assign refusals keep their code', async () => {
+      replies.assign = { reject: { code: 'forbidden', message: 'managers only' } };
+      await expect(backend.assign(4, 9)).rejects.toMatchObject({ code: 'forbidden' });
+    });
+
+    it('saveExport calls `save_export` with fileName and contents and returns the saved path', async () => {
+      replies.save_export = '/home/ben/Downloads/queue.csv';
+      await expect(backend.saveExport('queue.csv', 'a,b\r\n')).resolves.toBe('/home/ben/Downloads/queue.csv');
+      expect(appCalls()).toEqual([{ cmd: 'save_export', args: { fileName: 'queue.csv', contents: 'a,b\r\n' } }]);
+      // Cancelled in the save dialog: no path.
+      replies.save_export = null;
+      await expect(backend.saveExport('queue.csv', '')).resolves.toBeNull();
+    });
   });
 
   it('addNote calls add_note with conversationId and text and returns the note', async () => {

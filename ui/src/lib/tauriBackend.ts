@@ -8,19 +8,25 @@ import type {
   Agent,
   AgentProfile,
   Availability,
+  Board,
+  BreachReport,
   CannedResponse,
   Conversation,
   ConversationDetail,
   LiveEvent,
   Message,
+  MetricsQuery,
+  MetricsReport,
   OutboxEntry,
   PresenceState,
+  Priority,
   RenderedResponse,
   SavedServer,
   SearchHit,
   Session,
   Team,
   Template,
+  TimelineEvent,
 } from './types';
 
 export const EVENT_CHANGED = 'inbox://changed';
@@ -47,6 +53,20 @@ interface DoNotDisturbPayload {
 }
 interface WaitingPayload {
   count: number;
+}
+
+/** A metrics query as the Rust `MetricsQuery` reads it (snake_case, every field present). */
+function wireQuery(query: MetricsQuery): Required<MetricsQuery> {
+  return {
+    from: query.from,
+    to: query.to,
+    bucket_ms: query.bucket_ms ?? null,
+    team_id: query.team_id ?? null,
+    agent_id: query.agent_id ?? null,
+    priority: query.priority ?? null,
+    trigger: query.trigger ?? null,
+    business_hours: query.business_hours ?? false,
+  };
 }
 
 /** Desktop backend: Tauri commands + events from the Rust side. */
@@ -180,6 +200,38 @@ export class TauriBackend implements IBackend {
 
   async setPresence(conversationId: number, state: PresenceState): Promise<void> {
     await this.call<void>('set_presence', { conversationId, state });
+  }
+
+  // ---- manager console -----------------------------------------------------
+
+  board(): Promise<Board> {
+    return this.call<Board>('board');
+  }
+
+  metrics(query: MetricsQuery): Promise<MetricsReport> {
+    return this.call<MetricsReport>('metrics', { query: wireQuery(query) });
+  }
+
+  breaches(query: MetricsQuery): Promise<BreachReport> {
+    return this.call<BreachReport>('breaches', { query: wireQuery(query) });
+  }
+
+  handoffTimeline(handoffId: number): Promise<TimelineEvent[]> {
+    return this.call<TimelineEvent[]>('handoff_timeline', { handoffId });
+  }
+
+  setPriority(conversationId: number, priority: Priority): Promise<Conversation> {
+    return this.call<Conversation>('set_priority', { conversationId, priority });
+  }
+
+  assign(conversationId: number, agentId: number): Promise<Conversation> {
+    return this.call<Conversation>('assign', { conversationId, agentId });
+  }
+
+  /** The desktop asks where to save (or saves to Downloads) and returns the path. */
+  async saveExport(fileName: string, contents: string): Promise<string | null> {
+    const path = await this.call<string | null>('save_export', { fileName, contents });
+    return typeof path === 'string' && path !== '' ? path : null;
   }
 
   // ---- outbox --------------------------------------------------------------

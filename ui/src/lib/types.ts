@@ -389,3 +389,195 @@ export interface SavedServer {
   /** The sign-in the app runs now. */
   current: boolean;
 }
+
+// ---- the manager console (`GET /v1/board`, `/v1/metrics`, ...) ----------------
+
+/** Where an open handoff stands on the board: in a queue, or with an agent. */
+export type BoardStatus = 'waiting' | 'assigned';
+
+/**
+ * `GET /v1/board`: what needs a manager now. `conversations` come sorted by SLA risk
+ * (breached most overdue first, then nearest due, then priority, then waiting time).
+ */
+export interface Board {
+  /** The server's clock when the board was read: wait times and countdowns count from it. */
+  now: number;
+  /** The change sequence the board reflects. */
+  cursor: number;
+  conversations: BoardEntry[];
+  agents: AgentLoad[];
+  teams: TeamLoad[];
+}
+
+/** One open handoff on the board. */
+export interface BoardEntry {
+  conversation_id: number;
+  handoff_id: number;
+  contact_name: string;
+  /** `waiting` (in a queue) or `assigned` (or anything newer). */
+  status: BoardStatus | (string & {});
+  team_id: number | null;
+  assignee_id: number | null;
+  priority: Priority;
+  trigger: HandoffTrigger;
+  reason: string;
+  requested_at: number;
+  /** The nearest running SLA clock (null when none runs or it is paused). */
+  sla_kind: SlaKind | null;
+  sla_due_at: number | null;
+  /** Past its warning point or breached. */
+  at_risk: boolean;
+  breached: boolean;
+}
+
+/** An agent's load as the board shows it. */
+export interface AgentLoad {
+  id: number;
+  name: string;
+  role: Role;
+  availability: Availability;
+  capacity: number;
+  open_conversations: number;
+  /** Their open conversations that are at risk or breached. */
+  at_risk: number;
+  /** When they last replied to a customer. */
+  last_reply_at: number | null;
+  team_ids: number[];
+}
+
+/** A team's queue as the board shows it. */
+export interface TeamLoad {
+  id: number;
+  name: string;
+  waiting: number;
+  online_agents: number;
+  oldest_waiting_at: number | null;
+}
+
+/** The period and filters of `GET /v1/metrics` and `GET /v1/metrics/breaches`. */
+export interface MetricsQuery {
+  /** Start of the period (inclusive). */
+  from: number;
+  /** End of the period (exclusive). */
+  to: number;
+  /** Width of each point of the rate series (server default: one day). */
+  bucket_ms?: number | null;
+  team_id?: number | null;
+  agent_id?: number | null;
+  priority?: Priority | null;
+  trigger?: HandoffTrigger | null;
+  /** Count response and resolution times in business hours only. */
+  business_hours?: boolean;
+}
+
+/** `GET /v1/metrics`: escalation figures over a period. */
+export interface MetricsReport {
+  from: number;
+  to: number;
+  bucket_ms: number;
+  /** Conversations whose customer wrote in the period. */
+  conversations: number;
+  handoffs: number;
+  /** handoffs / conversations (0 when there were none). */
+  escalation_rate: number;
+  /** The healthy range of the escalation rate, e.g. `[0.05, 0.2]`. */
+  healthy_band: [number, number];
+  series: RatePoint[];
+  /** Request to first agent reply. */
+  first_response: Distribution;
+  /** Request to resolution by a person. */
+  resolution: Distribution;
+  by_trigger: TriggerCount[];
+  returned: ReturnedShare;
+  workflows: WorkflowCounts;
+}
+
+export interface RatePoint {
+  start: number;
+  conversations: number;
+  handoffs: number;
+  rate: number;
+}
+
+/** A duration distribution (ms). */
+export interface Distribution {
+  count: number;
+  median_ms: number | null;
+  p90_ms: number | null;
+  histogram: HistogramBin[];
+}
+
+/** Durations of at most `le_ms` (and above the previous bin); `le_ms` null: the last, unbounded bin. */
+export interface HistogramBin {
+  le_ms: number | null;
+  count: number;
+}
+
+export interface TriggerCount {
+  trigger: HandoffTrigger;
+  handoffs: number;
+}
+
+/** Of the period's handoffs, how many went back to automation: `share` = (resolved + timed_out) / handoffs. */
+export interface ReturnedShare {
+  handoffs: number;
+  resolved: number;
+  timed_out: number;
+  share: number;
+}
+
+/** Workflow executions by status now. */
+export interface WorkflowCounts {
+  active: number;
+  handoff: number;
+  failed: number;
+  resolved: number;
+}
+
+/** `GET /v1/metrics/breaches`: SLA breaches and near misses in the period. */
+export interface BreachReport {
+  from: number;
+  to: number;
+  items: BreachItem[];
+  by_team: BreachGroup[];
+  by_agent: BreachGroup[];
+  by_priority: BreachGroup[];
+  by_trigger: BreachGroup[];
+}
+
+export type BreachOutcome = 'breached' | 'near_miss';
+
+export interface BreachItem {
+  conversation_id: number;
+  handoff_id: number;
+  contact_name: string;
+  kind: SlaKind;
+  /** `breached` or `near_miss` (or anything newer). */
+  outcome: BreachOutcome | (string & {});
+  team_id: number | null;
+  /** Who owned the conversation when it breached or was met. */
+  agent_id: number | null;
+  priority: Priority;
+  trigger: HandoffTrigger;
+  target_ms: number;
+  /** When it breached, or when it was met. */
+  at: number;
+}
+
+/** Breaches and near misses of one team, agent, priority or trigger. */
+export interface BreachGroup {
+  /** The team or agent id, the priority or the trigger (`none` when unset). */
+  key: string;
+  label: string;
+  breaches: number;
+  near_misses: number;
+}
+
+/** `GET /v1/handoffs/{id}/timeline`: one thing that happened to a handoff (oldest first). */
+export interface TimelineEvent {
+  at: number;
+  /** `requested`, `assigned`, `claimed`, `transferred`, `priority_changed`, `sla_breached`, ... */
+  kind: string;
+  actor: string | null;
+  detail: string;
+}

@@ -6,23 +6,35 @@ import type {
   Agent,
   AgentProfile,
   Availability,
+  Board,
+  BreachReport,
   CannedResponse,
   Conversation,
   ConversationDetail,
   LiveEvent,
   MediaInfo,
   Message,
+  MetricsQuery,
+  MetricsReport,
   OutboxEntry,
   PresenceState,
+  Priority,
   RenderedResponse,
   SavedServer,
   SearchHit,
   Session,
   Team,
   Template,
+  TimelineEvent,
 } from '../lib/types';
 import { searchConversations } from '../lib/search';
-import { session as defaultSession } from './fixtures';
+import {
+  board as defaultBoard,
+  breachReport as defaultBreaches,
+  conversation as conversationFixture,
+  metricsReport as defaultMetrics,
+  session as defaultSession,
+} from './fixtures';
 
 /** In-memory IBackend for component tests. Every method is a vi spy. */
 export class FakeBackend implements IBackend {
@@ -57,6 +69,13 @@ export class FakeBackend implements IBackend {
   cannedMissing = new Map<number, string[]>();
   /** What `search()` returns; null: it searches `conversations` as the browser backend does. */
   searchHits: SearchHit[] | null = null;
+  /** What `board()` returns (a copy); `assign` and `setPriority` change it as the server would. */
+  boardState: Board;
+  /** What `metrics()` and `breaches()` return, whatever the query. */
+  metricsReport: MetricsReport;
+  breachReport: BreachReport;
+  /** What `handoffTimeline()` returns, by handoff id (default: none). */
+  timelines = new Map<number, TimelineEvent[]>();
   private nextPending = -1;
 
   constructor(
@@ -70,8 +89,14 @@ export class FakeBackend implements IBackend {
       desktop?: boolean;
       outbox?: OutboxEntry[];
       savedServers?: SavedServer[];
+      board?: Board;
+      metrics?: MetricsReport;
+      breaches?: BreachReport;
     } = {},
   ) {
+    this.boardState = structuredClone(init.board ?? defaultBoard());
+    this.metricsReport = structuredClone(init.metrics ?? defaultMetrics());
+    this.breachReport = structuredClone(init.breaches ?? defaultBreaches());
     this.desktop = init.desktop ?? false;
     this.outboxEntries = structuredClone(init.outbox ?? []);
     this.savedServerList = structuredClone(init.savedServers ?? []);
@@ -343,6 +368,69 @@ export class FakeBackend implements IBackend {
   setPresence = vi.fn(async (_conversationId: number, _state: PresenceState): Promise<void> => {
     this.fail('setPresence');
   });
+
+  // ---- manager console ------------------------------------------------------
+
+  board = vi.fn(async (): Promise<Board> => {
+    this.fail('board');
+    return structuredClone(this.boardState);
+  });
+
+  metrics = vi.fn(async (_query: MetricsQuery): Promise<MetricsReport> => {
+    this.fail('metrics');
+    return structuredClone(this.metricsReport);
+  });
+
+  breaches = vi.fn(async (_query: MetricsQuery): Promise<BreachReport> => {
+    this.fail('breaches');
+    return structuredClone(this.breachReport);
+  });
+
+  handoffTimeline = vi.fn(async (handoffId: number): Promise<TimelineEvent[]> => {
+    this.fail('handoffTimeline');
+    return structuredClone(this.timelines.get(handoffId) ?? []);
+  });
+
+  setPriority = vi.fn(async (conversationId: number, priority: Priority): Promise<Conversation> => {
+    this.fail('setPriority');
+    return this.manage(conversationId, { priority });
+  });
+
+  /** Like the server: assigned to the agent (out of any queue). */
+  assign = vi.fn(async (conversationId: number, agentId: number): Promise<Conversation> => {
+    this.fail('assign');
+    return this.manage(conversationId, { state: 'assigned', assignee_id: agentId });
+  });
+
+  /** The desktop says where it saved the file; the browser, nothing. */
+  saveExport = vi.fn(async (fileName: string, _contents: string): Promise<string | null> => {
+    this.fail('saveExport');
+    return this.desktop ? `/home/ben/Downloads/${fileName}` : null;
+  });
+
+  /** A manager's change: to the thread (if any), the list row and the board entry; returns the conversation. */
+  private manage(conversationId: number, fields: Partial<Conversation>): Conversation {
+    const entry = this.boardState.conversations.find((e) => e.conversation_id === conversationId);
+    if (!entry && !this.threads.has(conversationId)) {
+      throw new BackendError('not_found', `conversation ${conversationId} not found`);
+    }
+    if (entry) {
+      if (fields.priority !== undefined) entry.priority = fields.priority;
+      if (fields.assignee_id !== undefined) entry.assignee_id = fields.assignee_id;
+      if (fields.state === 'waiting' || fields.state === 'assigned') entry.status = fields.state;
+    }
+    if (this.threads.has(conversationId)) return this.update(conversationId, fields);
+    return conversationFixture({
+      id: conversationId,
+      state: entry?.status === 'assigned' ? 'assigned' : 'waiting',
+      priority: entry?.priority ?? 'normal',
+      assignee_id: entry?.assignee_id ?? null,
+      team_id: entry?.team_id ?? null,
+      active_handoff_id: entry?.handoff_id ?? null,
+      contact: { id: conversationId + 10, wa_id: null, bsuid: null, name: entry?.contact_name ?? null },
+      ...fields,
+    });
+  }
 
   outbox = vi.fn(async (): Promise<OutboxEntry[]> => {
     this.fail('outbox');

@@ -1,15 +1,23 @@
 import type {
   Agent,
+  AgentLoad,
   AgentProfile,
+  Board,
+  BoardEntry,
+  BreachItem,
+  BreachReport,
   CannedResponse,
   Conversation,
   ConversationDetail,
   Handoff,
   Message,
+  MetricsReport,
   OutboxEntry,
   SavedServer,
   Session,
   Team,
+  TeamLoad,
+  TimelineEvent,
 } from '../lib/types';
 
 export const NOW = Date.UTC(2025, 2, 12, 15, 0, 0);
@@ -262,4 +270,163 @@ export function savedServer(overrides: Partial<SavedServer> = {}): SavedServer {
     current: true,
     ...overrides,
   };
+}
+
+// ---- the manager console ------------------------------------------------------------
+
+/** A manager (Ben, id 9): sees the board and the metrics. */
+export const managerSession: Session = {
+  server_url: session.server_url,
+  agent: { id: 9, workspace_id: 1, email: 'ben@example.com', name: 'Ben Okafor', role: 'manager', availability: 'online' },
+  workspace_name: session.workspace_name,
+};
+
+/** An open handoff on the board: Maria Lopez waiting in Support (conversation 1) by default. */
+export function boardEntry(overrides: Partial<BoardEntry> = {}): BoardEntry {
+  const id = overrides.conversation_id ?? 1;
+  return {
+    conversation_id: id,
+    handoff_id: 100 + id,
+    contact_name: 'Maria Lopez',
+    status: 'waiting',
+    team_id: 1,
+    assignee_id: null,
+    priority: 'normal',
+    trigger: 'customer_request',
+    reason: 'Asked for a person',
+    requested_at: NOW - 10 * 60_000,
+    sla_kind: 'first_response',
+    sla_due_at: NOW + 20 * 60_000,
+    at_risk: false,
+    breached: false,
+    ...overrides,
+  };
+}
+
+export function agentLoad(overrides: Partial<AgentLoad> = {}): AgentLoad {
+  return {
+    id: 7,
+    name: 'Ana Agent',
+    role: 'agent',
+    availability: 'online',
+    capacity: 5,
+    open_conversations: 1,
+    at_risk: 0,
+    last_reply_at: NOW - 5 * 60_000,
+    team_ids: [1],
+    ...overrides,
+  };
+}
+
+export function teamLoad(overrides: Partial<TeamLoad> = {}): TeamLoad {
+  return { id: 1, name: 'Support', waiting: 1, online_agents: 2, oldest_waiting_at: NOW - 10 * 60_000, ...overrides };
+}
+
+/** The board at NOW: Ana (7), Maya (8), Ben (9, the manager), Olga (10, a viewer); Support and Billing. */
+export function board(overrides: Partial<Board> = {}): Board {
+  return {
+    now: NOW,
+    cursor: 1,
+    conversations: [boardEntry()],
+    agents: [
+      agentLoad(),
+      agentLoad({ id: 8, name: 'Maya Ruiz', open_conversations: 4, at_risk: 1 }),
+      agentLoad({ id: 9, name: 'Ben Okafor', role: 'manager', availability: 'away', open_conversations: 0 }),
+      agentLoad({ id: 10, name: 'Olga Kim', role: 'viewer', open_conversations: 0 }),
+    ],
+    teams: [teamLoad(), teamLoad({ id: 2, name: 'Billing', waiting: 0, online_agents: 1, oldest_waiting_at: null })],
+    ...overrides,
+  };
+}
+
+/** A week of escalations (7 daily points from `from`). */
+export function metricsReport(overrides: Partial<MetricsReport> = {}): MetricsReport {
+  const day = 86_400_000;
+  const from = NOW - 7 * day;
+  return {
+    from,
+    to: NOW,
+    bucket_ms: day,
+    conversations: 400,
+    handoffs: 50,
+    escalation_rate: 0.125,
+    healthy_band: [0.05, 0.2],
+    series: Array.from({ length: 7 }, (_, i) => ({
+      start: from + i * day,
+      conversations: 50 + i * 2,
+      handoffs: 5 + i,
+      rate: (5 + i) / (50 + i * 2),
+    })),
+    first_response: {
+      count: 48,
+      median_ms: 125_000,
+      p90_ms: 600_000,
+      histogram: [
+        { le_ms: 60_000, count: 10 },
+        { le_ms: 300_000, count: 25 },
+        { le_ms: 3_600_000, count: 10 },
+        { le_ms: null, count: 3 },
+      ],
+    },
+    resolution: {
+      count: 40,
+      median_ms: 3_000_000,
+      p90_ms: 10_800_000,
+      histogram: [
+        { le_ms: 3_600_000, count: 25 },
+        { le_ms: null, count: 15 },
+      ],
+    },
+    by_trigger: [
+      { trigger: 'keyword', handoffs: 12 },
+      { trigger: 'customer_request', handoffs: 30 },
+      { trigger: 'low_confidence', handoffs: 8 },
+    ],
+    returned: { handoffs: 50, resolved: 35, timed_out: 5, share: 0.8 },
+    workflows: { active: 120, handoff: 6, failed: 2, resolved: 300 },
+    ...overrides,
+  };
+}
+
+export function breachItem(overrides: Partial<BreachItem> = {}): BreachItem {
+  return {
+    conversation_id: 1,
+    handoff_id: 101,
+    contact_name: 'Maria Lopez',
+    kind: 'first_response',
+    outcome: 'breached',
+    team_id: 1,
+    agent_id: 8,
+    priority: 'high',
+    trigger: 'customer_request',
+    target_ms: 900_000,
+    at: NOW - 3_600_000,
+    ...overrides,
+  };
+}
+
+export function breachReport(overrides: Partial<BreachReport> = {}): BreachReport {
+  return {
+    from: NOW - 7 * 86_400_000,
+    to: NOW,
+    items: [
+      breachItem(),
+      breachItem({ conversation_id: 2, handoff_id: 102, contact_name: 'Tom Baker', outcome: 'near_miss', kind: 'resolution', agent_id: 7, priority: 'normal', target_ms: 14_400_000 }),
+    ],
+    by_team: [{ key: '1', label: 'Support', breaches: 1, near_misses: 1 }],
+    by_agent: [
+      { key: '8', label: 'Maya Ruiz', breaches: 1, near_misses: 0 },
+      { key: '7', label: 'Ana Agent', breaches: 0, near_misses: 1 },
+    ],
+    by_priority: [
+      { key: 'high', label: 'High', breaches: 1, near_misses: 0 },
+      { key: 'normal', label: 'Normal', breaches: 0, near_misses: 1 },
+    ],
+    by_trigger: [{ key: 'customer_request', label: 'Customer asked for a person', breaches: 1, near_misses: 1 }],
+    ...overrides,
+  };
+}
+
+export function timelineEvent(overrides: Partial<TimelineEvent> = {}): TimelineEvent {
+  return { at: NOW - 10 * 60_000, kind: 'requested', actor: 'bot', detail: 'Customer asked for a person', ...overrides };
 }

@@ -9,6 +9,9 @@
 //!    POST to the app's notification call, while the server ingests 1,000 other
 //!    messages per second with the bot answering them (target: p99 under 50 ms).
 //!    Baseline: the same probes with no other traffic.
+//! 3. The manager's board (see `board.rs`).
+
+mod board;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,7 +32,7 @@ const NOTIFY_P99_TARGET: Duration = Duration::from_millis(50);
 
 /// Tokens in memory (the bench needs no OS keyring).
 #[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<String, SecretString>>);
+pub(crate) struct MemorySecrets(Mutex<HashMap<String, SecretString>>);
 
 impl SecretStore for MemorySecrets {
     fn get(&self, account: &str) -> CoreResult<Option<SecretString>> {
@@ -77,7 +80,7 @@ fn number() -> BusinessNumber {
 }
 
 /// A signed webhook body: `wa_id` writes `text` (message id `wamid`).
-fn text_body(wa_id: &str, wamid: &str, text: &str, now: i64) -> (Vec<u8>, String) {
+pub(crate) fn text_body(wa_id: &str, wamid: &str, text: &str, now: i64) -> (Vec<u8>, String) {
     let contact = json!({ "profile": { "name": format!("Customer {wa_id}") }, "wa_id": wa_id });
     let msg =
         json!({ "from": wa_id, "id": wamid, "timestamp": now.to_string(), "type": "text", "text": { "body": text } });
@@ -90,7 +93,7 @@ fn now_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-async fn stack(
+pub(crate) async fn stack(
     dir: &std::path::Path,
     workers: bool,
 ) -> anyhow::Result<(handoff_sandbox::RunningSandbox, handoff_server::Server)> {
@@ -112,7 +115,7 @@ async fn stack(
     Ok((sandbox, server))
 }
 
-fn verdict(ok: bool) -> &'static str {
+pub(crate) fn verdict(ok: bool) -> &'static str {
     if ok {
         "met"
     } else {
@@ -280,7 +283,7 @@ async fn probes(url: &str, listener: &Stopwatch, first: usize, n: usize) -> anyh
     Ok(latencies)
 }
 
-fn pct(sorted: &[Duration], q: f64) -> Duration {
+pub(crate) fn pct(sorted: &[Duration], q: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
 }
 
@@ -426,6 +429,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if only.as_deref().is_none_or(|o| o == "notify") {
         escalation_latency(arg("--probes", 100), arg("--rate", 1000) as f64).await?;
+    }
+    if only.as_deref().is_none_or(|o| o == "board") {
+        board::board(arg("--waiting", 2000), arg("--agents", 200), arg("--rounds", 30)).await?;
     }
     Ok(())
 }

@@ -70,21 +70,42 @@ pub async fn read_board(conn: &mut AnyConnection, ws: i64, now: i64) -> AppResul
     let cursor = store::max_seq(conn, ws).await?;
     let rows = sqlx::query(
         "SELECT h.id, h.conversation_id, h.status, h.team_id, h.assignee_id, h.priority, h.trigger, h.reason, \
-           h.requested_at, k.id AS contact_id, k.name AS contact_name, k.wa_id, k.bsuid, \
-           s.kind AS sla_kind, s.due_at, s.warn_at, s.breached_at \
+           h.requested_at, k.id AS contact_id, k.name AS contact_name, k.wa_id, k.bsuid \
          FROM handoffs h JOIN conversations c ON c.id = h.conversation_id JOIN contacts k ON k.id = c.contact_id \
-         LEFT JOIN sla_clocks s ON s.id = (SELECT s2.id FROM sla_clocks s2 WHERE s2.handoff_id = h.id \
-           AND s2.stopped_at IS NULL AND s2.paused_at IS NULL AND s2.due_at IS NOT NULL ORDER BY s2.due_at, s2.id LIMIT 1) \
          WHERE h.workspace_id = $1 AND h.status IN ('waiting', 'assigned')",
     )
     .bind(ws)
     .fetch_all(&mut *conn)
     .await?;
+    // Each open handoff's nearest running clock: (due, warn, breached, kind).
+    let mut clocks: HashMap<i64, (i64, Option<i64>, bool, String)> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT handoff_id, kind, due_at, warn_at, breached_at FROM sla_clocks \
+         WHERE workspace_id = $1 AND stopped_at IS NULL AND paused_at IS NULL AND due_at IS NOT NULL",
+    )
+    .bind(ws)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let due: i64 = r.try_get("due_at")?;
+        let clock =
+            (due, r.try_get("warn_at")?, r.try_get::<Option<i64>, _>("breached_at")?.is_some(), r.try_get("kind")?);
+        match clocks.entry(r.try_get("handoff_id")?) {
+            std::collections::hash_map::Entry::Occupied(mut e) if e.get().0 > due => {
+                e.insert(clock);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(clock);
+            }
+        }
+    }
     let mut conversations = Vec::with_capacity(rows.len());
     for r in &rows {
-        let due: Option<i64> = r.try_get("due_at")?;
-        let warn: Option<i64> = r.try_get("warn_at")?;
-        let breached = r.try_get::<Option<i64>, _>("breached_at")?.is_some() || due.is_some_and(|d| d <= now);
+        let clock = clocks.remove(&r.try_get::<i64, _>("id")?);
+        let due = clock.as_ref().map(|c| c.0);
+        let warn = clock.as_ref().and_then(|c| c.1);
+        let breached = clock.as_ref().is_some_and(|c| c.2) || due.is_some_and(|d| d <= now);
         conversations.push(BoardEntry {
             conversation_id: ConversationId(r.try_get("conversation_id")?),
             handoff_id: HandoffId(r.try_get("id")?),
@@ -96,7 +117,7 @@ pub async fn read_board(conn: &mut AnyConnection, ws: i64, now: i64) -> AppResul
             trigger: HandoffTrigger::parse(&r.try_get::<String, _>("trigger")?).unwrap_or(HandoffTrigger::Api),
             reason: r.try_get("reason")?,
             requested_at: r.try_get("requested_at")?,
-            sla_kind: r.try_get::<Option<String>, _>("sla_kind")?.as_deref().and_then(SlaKind::parse),
+            sla_kind: clock.as_ref().and_then(|c| SlaKind::parse(&c.3)),
             sla_due_at: due,
             at_risk: breached || warn.is_some_and(|w| w <= now),
             breached,

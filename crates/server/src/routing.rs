@@ -345,16 +345,28 @@ pub async fn drain_queue(state: &AppState, workspace_id: i64) -> AppResult<usize
 /// [`drain_queue`] inside the caller's transaction.
 pub async fn drain_in(state: &AppState, conn: &mut AnyConnection, workspace_id: i64) -> AppResult<usize> {
     let waiting = sqlx::query(&format!(
-        "SELECT id FROM handoffs WHERE workspace_id = $1 AND status = 'waiting' ORDER BY {QUEUE_ORDER}"
+        "SELECT id, team_id, requested_skill FROM handoffs WHERE workspace_id = $1 AND status = 'waiting' \
+         ORDER BY {QUEUE_ORDER}"
     ))
     .bind(workspace_id)
     .fetch_all(&mut *conn)
     .await?;
+    // Teams (and skills within them) where nobody could take one: assigning only
+    // uses capacity up, so nobody can take the rest of theirs in this pass either.
+    // With thousands waiting, this keeps a drain to one look per team.
+    let mut full: std::collections::HashSet<(i64, Option<String>)> = Default::default();
     let mut assigned = 0;
     for row in waiting {
         let id: i64 = row.try_get("id")?;
+        let Some(team) = row.try_get::<Option<i64>, _>("team_id")? else { continue };
+        let skill = row.try_get::<Option<String>, _>("requested_skill")?.map(|s| s.to_lowercase());
+        if full.contains(&(team, None)) || full.contains(&(team, skill.clone())) {
+            continue;
+        }
         if try_assign(state, conn, HandoffId(id), None).await?.is_some() {
             assigned += 1;
+        } else {
+            full.insert((team, skill));
         }
     }
     Ok(assigned)

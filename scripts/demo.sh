@@ -9,7 +9,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-export HANDOFF_LISTEN=127.0.0.1:8080 HANDOFF_DATA_DIR="$state/server" HANDOFF_DEMO=true HANDOFF_WEB_DIR=ui/dist \
+export HANDOFF_LISTEN=127.0.0.1:8080 HANDOFF_DATA_DIR="$state/server" HANDOFF_DEMO=true HANDOFF_DEMO_HISTORY=true HANDOFF_WEB_DIR=ui/dist \
        HANDOFF_GRAPH_API_BASE=http://127.0.0.1:8090
 export SANDBOX_LISTEN=127.0.0.1:8090 SANDBOX_WEBHOOK_URL=http://127.0.0.1:8080/webhooks/whatsapp
 

@@ -80,8 +80,11 @@ SANDBOX_LISTEN=127.0.0.1:$sandbox_port SANDBOX_WEBHOOK_URL=$server/webhooks/what
 pids+=($!)
 wait_for "$sandbox/sandbox/sent" "${pids[-1]}" whatsapp-sandbox
 
+# The screenshots show the manager console's charts over two weeks of demo history.
+history=false
+if [ "$project" = screenshots ]; then history=true; fi
 env -u HANDOFF_DATABASE_URL \
-  HANDOFF_LISTEN=127.0.0.1:$server_port HANDOFF_DATA_DIR="$tmp/data" HANDOFF_DEMO=true \
+  HANDOFF_LISTEN=127.0.0.1:$server_port HANDOFF_DATA_DIR="$tmp/data" HANDOFF_DEMO=true HANDOFF_DEMO_HISTORY=$history \
   HANDOFF_WEB_DIR="$web_dir" HANDOFF_GRAPH_API_BASE=$sandbox RUST_LOG=${RUST_LOG:-info} \
   "$bin/handoff-server" > "$tmp/server.log" 2>&1 &
 pids+=($!)

@@ -236,3 +236,79 @@ def test_claim_from_a_notification_offline_reply_transfer_and_deep_link(app, pro
     wait_until("the switch to settle", lambda: box.is_enabled() and box.is_selected(), 10)
     box.click()
     wait_until("the autostart entry removed", lambda: not entry.exists(), 10)
+
+
+def test_a_manager_reassigns_an_at_risk_conversation_from_the_board(app, product, display):
+    """Maya, a manager, signs in to the same app, opens the board, sees a conversation
+    of Ana's at risk of missing its first-response target, and reassigns it to Ben in
+    one step. Ben's app (a headless inbox-sync on the same desktop) shows him the
+    notification; the board follows the change live; the audit log has it."""
+    from conftest import Proc, TARGET
+
+    driver = app
+    server, sandbox = product["server"], product["sandbox"]
+    token = lambda email: api("POST", f"{server}/v1/auth/login", body={"email": email, "password": "handoff-demo"})["token"]
+    omar = token("omar@demo.handoff.dev")
+    people = {a["email"]: a["id"] for a in api("GET", f"{server}/v1/agents", omar)}
+    ana, ben = people["ana@demo.handoff.dev"], people["ben@demo.handoff.dev"]
+    # First replies are due within 20 s (at risk after 15 s).
+    targets = {"first_response_secs": 20, "next_response_secs": 600, "resolution_secs": 3600}
+    api("PUT", f"{server}/v1/settings/sla", omar, {p: targets for p in ("urgent", "high", "normal", "low")} | {
+        "warning_ratio": 0.75, "pause_while_waiting_on_customer": True, "breach_action": "notify"})
+
+    # Ben's app: signed in, with desktop notifications.
+    env = dict(os.environ, HANDOFF_PASSWORD="handoff-demo", HANDOFF_KEYRING_NAMESPACE=f"e2e-ben-{os.getpid()}")
+    ben_sync = Proc("ben-sync", [str(TARGET / "debug" / "inbox-sync"), "--data-dir", str(product["data"] / "ben"),
+                                 "--login", server, "ben@demo.handoff.dev", "--notify"], env)
+    try:
+        wait_until("Ben's app online", lambda: "connected" in ben_sync.log_path.read_text(errors="replace"), 30)
+
+        # Lucia asks for a person; Omar gives her to Ana (who has no room left).
+        wa = "5511955554444"
+        http_json("POST", f"{sandbox}/sandbox/customers/{wa}/messages", {"text": "I need to talk to a person", "name": "Lucia Prado"})
+        conv = wait_until("Lucia's handoff", lambda: [
+            c for c in api("GET", f"{server}/v1/conversations", omar) if c["contact"].get("wa_id") == wa and c["state"] != "automation"
+        ], 20)[0]["id"]
+        api("POST", f"{server}/v1/conversations/{conv}/assign", omar, {"agent_id": ana})
+
+        # Ana signs out; Maya signs in.
+        wait_until("the inbox", lambda: finds(driver, '[data-testid="inbox"]'), 30)
+        find(driver, "#logout").click()
+        wait_until("the login screen", lambda: finds(driver, "#login-submit"), 30)
+        url = find(driver, "#server-url")
+        url.clear()
+        url.send_keys(server)
+        email = find(driver, "#email")
+        email.clear()
+        email.send_keys("maya@demo.handoff.dev")
+        find(driver, "#password").send_keys("handoff-demo")
+        find(driver, "#login-submit").click()
+        wait_until("Maya's inbox", lambda: finds(driver, '[data-testid="inbox"]'), 30)
+        assert find(driver, '[data-testid="agent-name"]').text.strip().startswith("Maya")
+
+        # The board: Lucia's conversation, Ana's, turns at risk.
+        wait_until("the board link", lambda: finds(driver, '[data-testid="nav-board"]'), 20)[0].click()
+        row_css = f'[data-testid="board-row"][data-conversation-id="{conv}"]'
+        row = wait_until("Lucia at risk on the board", lambda: [
+            r for r in finds(driver, row_css) if r.get_attribute("data-at-risk") == "true"
+        ], 40)[0]
+        assert "Ana" in row.find_element(By.CSS_SELECTOR, '[data-testid="board-assignee"]').text
+        driver.save_screenshot(str(ARTIFACTS / "board.png"))
+
+        # Reassign to Ben, in one step.
+        row.find_element(By.CSS_SELECTOR, '[data-testid="board-assign"]').click()
+        wait_until("Ben in the picker", lambda: finds(driver, f'[data-testid="assign-option"][data-agent-id="{ben}"]'), 10)[0].click()
+        wait_until("Ben owns it on the server", lambda: api("GET", f"{server}/v1/conversations/{conv}", omar)["conversation"]["assignee_id"] == ben, 20)
+        wait_until("the board shows Ben", lambda: "Ben" in find(driver, f'{row_css} [data-testid="board-assignee"]').text, 20)
+
+        # Ben hears of it, on his desktop.
+        log = display["notifications_log"]
+        wait_until("Ben's notification", lambda: "Lucia Prado needs a person" in log.read_text(errors="replace"), 30)
+        assert f"escalated {conv}" in ben_sync.log_path.read_text(errors="replace")
+
+        # The audit log says who did it.
+        audit = api("GET", f"{server}/v1/audit", omar)
+        moved = [e for e in audit if e["action"] == "conversation.overridden" and e["entity_id"] == conv]
+        assert moved and moved[0]["actor_name"].startswith("Maya"), moved
+    finally:
+        ben_sync.stop()

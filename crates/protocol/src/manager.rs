@@ -38,7 +38,9 @@ pub struct BoardEntry {
     /// The nearest running SLA clock (absent when none runs or it is paused).
     pub sla_kind: Option<SlaKind>,
     pub sla_due_at: Option<Millis>,
-    /// Past its warning point (75% of the target) or breached.
+    /// When that clock reaches its warning point (the policy's share of the target).
+    pub sla_warn_at: Option<Millis>,
+    /// Past its warning point or breached.
     pub at_risk: bool,
     pub breached: bool,
 }

@@ -119,6 +119,7 @@ pub async fn read_board(conn: &mut AnyConnection, ws: i64, now: i64) -> AppResul
             requested_at: r.try_get("requested_at")?,
             sla_kind: clock.as_ref().and_then(|c| SlaKind::parse(&c.3)),
             sla_due_at: due,
+            sla_warn_at: warn,
             at_risk: breached || warn.is_some_and(|w| w <= now),
             breached,
         });
@@ -722,6 +723,7 @@ mod tests {
             requested_at: requested,
             sla_kind: None,
             sla_due_at: due,
+            sla_warn_at: None,
             at_risk: false,
             breached: false,
         }

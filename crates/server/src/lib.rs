@@ -78,6 +78,8 @@ pub struct Config {
     pub waba_id: Option<String>,
     /// Seed the demo workspace, agents and bot token.
     pub demo: bool,
+    /// Also two weeks of past conversations (the manager console's charts).
+    pub demo_history: bool,
     /// Key that seals stored secrets (base64 of 32 bytes).
     pub secret_key: SecretString,
     /// Waits between project webhook attempts; after the last, a delivery is dead.
@@ -122,6 +124,7 @@ impl Config {
             triggers: None,
             waba_id: Some(seed::DEMO_WABA_ID.into()),
             demo: true,
+            demo_history: false,
             secret_key: crypto::SecretBox::generate_key(),
             hook_retry_schedule: hooks::default_retry_schedule(),
             send_recovery_grace: std::time::Duration::from_secs(60),
@@ -187,6 +190,9 @@ impl AppState {
             let ws = seed::ensure_base(&mut tx).await?;
             if config.demo {
                 seed::seed_demo(&mut tx).await?;
+            }
+            if config.demo && config.demo_history {
+                seed::seed_history(&mut tx, db::now_ms()).await?;
             }
             if let Some((id, display)) = &config.phone_number {
                 seed::register_number(&mut tx, ws, id, display).await?;

@@ -98,6 +98,9 @@ struct ServeArgs {
     /// unless given.
     #[arg(long, env = "HANDOFF_DEMO", global = true)]
     demo: bool,
+    /// With --demo: also two weeks of past conversations, for the manager console.
+    #[arg(long, env = "HANDOFF_DEMO_HISTORY", global = true)]
+    demo_history: bool,
     /// Key that seals stored secrets such as webhook signing secrets (base64 of 32 random
     /// bytes). Without it a key file is created in the data directory.
     #[arg(long, env = "HANDOFF_SECRET_KEY", hide_env_values = true, global = true)]
@@ -173,6 +176,7 @@ impl ServeArgs {
             triggers,
             waba_id: self.wa_waba_id.clone().or_else(|| self.demo.then(|| seed::DEMO_WABA_ID.to_owned())),
             demo: self.demo,
+            demo_history: self.demo_history,
             secret_key: match &self.secret_key {
                 Some(k) => SecretString::new(k.clone()),
                 None => handoff_server::crypto::SecretBox::key_file(&data_dir)?,

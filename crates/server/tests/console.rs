@@ -18,6 +18,7 @@ on_both_backends!(
     breaches_and_near_misses_by_team_agent_priority_and_trigger,
     the_board_orders_by_risk_and_its_actions_are_audited,
     prometheus_metrics_count_what_happened,
+    the_demo_history_reads_like_a_healthy_deployment,
 );
 
 const WS: i64 = 1;
@@ -653,4 +654,41 @@ async fn prometheus_metrics_count_what_happened(backend: Backend) {
     let secret = token["token"].as_str().unwrap();
     assert!(scrape(&stack, secret).await.contains("handoff_queue_length"));
     drop(socket);
+}
+
+async fn the_demo_history_reads_like_a_healthy_deployment(backend: Backend) {
+    let stack = TestStack::start_with(backend, |c| c.demo_history = true).await;
+    let api = TestApi::new(&stack);
+    let admin = stack.login("omar@demo.handoff.dev").await.token.expose().to_owned();
+    let now = handoff_server::db::now_ms();
+    let q = format!("from={}&to={now}", now - 15 * DAY);
+    let r = report(&api, &admin, &q).await;
+    assert!(r.conversations > 500, "{} conversations in two weeks", r.conversations);
+    assert!((0.08..=0.16).contains(&r.escalation_rate), "escalation rate {}", r.escalation_rate);
+    assert!(r.series.iter().filter(|p| p.conversations > 0).count() == 14, "every day has customers");
+    assert!(r.first_response.count > 30 && r.first_response.median_ms < r.first_response.p90_ms);
+    assert!(r.returned.timed_out > 0 && r.returned.share == 1.0, "all finished: {:?}", r.returned);
+    assert!(r.by_trigger.len() >= 4);
+    let b: BreachReport =
+        serde_json::from_value(api.ok("GET", &format!("/v1/metrics/breaches?{q}"), &admin, None).await).unwrap();
+    let breaches = b.items.iter().filter(|i| i.outcome == "breached").count();
+    assert!(breaches > 0 && breaches < b.items.len(), "breaches and near misses: {}", b.items.len());
+    // Nothing waits to be processed or sent; a restart seeds nothing twice.
+    let pool = &stack.server.state.db.pool;
+    let pending: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM messages WHERE (direction = 'inbound' AND processed_at IS NULL) OR status IN ('queued', 'sending')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    .get("n");
+    assert_eq!(pending, 0);
+    let before: i64 = sqlx::query("SELECT COUNT(*) AS n FROM handoffs").fetch_one(pool).await.unwrap().get("n");
+    let mut tx = stack.server.state.db.begin_write().await.unwrap();
+    handoff_server::seed::seed_history(&mut tx, now).await.unwrap();
+    tx.commit().await.unwrap();
+    let after: i64 = sqlx::query("SELECT COUNT(*) AS n FROM handoffs").fetch_one(pool).await.unwrap().get("n");
+    assert_eq!(before, after);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(stack.sandbox.sandbox.sent().await.is_empty(), "the history sends nothing");
 }

@@ -165,14 +165,75 @@ describe('Board', () => {
     expect(backend.assign).not.toHaveBeenCalled();
   });
 
-  it('Take over assigns the conversation to me', async () => {
+  it('Take over (in the row\'s "More actions" menu) assigns the conversation to me', async () => {
     const { backend, user } = await setup();
+    const more = within(row(3)).getByTestId('board-more');
+    await user.click(more);
     await user.click(within(row(3)).getByTestId('board-takeover'));
     expect(backend.assign).toHaveBeenCalledWith(3, managerSession.agent.id);
+    // The menu closed; the focus is back on its button.
+    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(more).toHaveFocus();
     await waitFor(() => expect(within(row(3)).getByTestId('board-assignee')).toHaveTextContent('Ben Okafor (you)'));
     expect(screen.getByTestId('board-status')).toHaveTextContent('You took over Tom Baker.');
     // Mine now: nothing to take over.
+    await user.click(within(row(3)).getByTestId('board-more'));
     expect(within(row(3)).getByTestId('board-takeover')).toBeDisabled();
+  });
+
+  it('"More actions" is a keyboard menu: arrows move, Escape closes it and the focus goes back', async () => {
+    const { user } = await setup();
+    const more = within(row(1)).getByTestId('board-more');
+    expect(more).toHaveAccessibleName('More actions for Maria Lopez');
+    expect(more).toHaveAttribute('aria-haspopup', 'menu');
+    expect(more).toHaveAttribute('aria-expanded', 'false');
+    // Not in the row until opened.
+    expect(within(row(1)).queryByTestId('board-transfer')).not.toBeInTheDocument();
+
+    more.focus();
+    await user.keyboard('{ArrowDown}');
+    const menu = within(row(1)).getByRole('menu', { name: 'More actions for Maria Lopez' });
+    expect(more).toHaveAttribute('aria-expanded', 'true');
+    expect(more).toHaveAttribute('aria-controls', menu.id);
+    const items = within(menu).getAllByRole('menuitem');
+    expect(items.map((i) => i.getAttribute('data-testid'))).toEqual(['board-timeline', 'board-takeover', 'board-transfer']);
+    expect(items[0]).toHaveFocus();
+    await user.keyboard('{ArrowDown}');
+    expect(items[1]).toHaveFocus();
+    await user.keyboard('{ArrowUp}{ArrowUp}');
+    expect(items[2]).toHaveFocus(); // wraps
+    await user.keyboard('{Home}');
+    expect(items[0]).toHaveFocus();
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(more).toHaveAttribute('aria-expanded', 'false');
+    expect(more).toHaveFocus();
+
+    // Enter opens it on the first item; ArrowUp on the last; a click outside closes it.
+    await user.keyboard('{Enter}');
+    expect(within(row(1)).getByTestId('board-timeline')).toHaveFocus();
+    await user.keyboard('{Escape}');
+    await user.keyboard('{ArrowUp}');
+    expect(within(row(1)).getByTestId('board-transfer')).toHaveFocus();
+    await user.click(screen.getByTestId('board-summary'));
+    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+  });
+
+  it('a short SLA counts down in seconds; due soon is not "at risk" before its warning point', async () => {
+    const data = board({
+      conversations: [
+        boardEntry({ conversation_id: 1, contact_name: 'Maria Lopez', requested_at: NOW, sla_due_at: NOW + 19_000, sla_warn_at: NOW + 15_000 }),
+        boardEntry({ conversation_id: 2, contact_name: 'Lea Park', sla_due_at: NOW + 5 * MIN, sla_warn_at: NOW + 2 * MIN }),
+      ],
+    });
+    await setup(data);
+    const sla = within(row(1)).getByTestId('board-sla');
+    expect(sla).toHaveTextContent(/First response due in 1[89]s/);
+    expect(sla).toHaveAttribute('data-tone', 'ok');
+    expect(row(1)).toHaveAttribute('data-at-risk', 'false');
+    expect(within(row(2)).getByTestId('board-sla')).toHaveTextContent(/First response due in (5m 00s|4m 59s)/);
+    expect(row(2)).toHaveAttribute('data-at-risk', 'false');
+    expect(screen.getByTestId('board-summary')).toHaveTextContent('0 at risk');
   });
 
   it('changing the priority calls setPriority; the new order is applied at once', async () => {
@@ -243,6 +304,7 @@ describe('Board', () => {
     await user.click(within(row(1)).getByTestId('board-open'));
     expect(onopen).toHaveBeenCalledWith(1);
 
+    await user.click(within(row(1)).getByTestId('board-more'));
     await user.click(within(row(1)).getByTestId('board-timeline'));
     const drawer = await screen.findByTestId('timeline-drawer');
     expect(backend.handoffTimeline).toHaveBeenCalledWith(101);
@@ -258,6 +320,7 @@ describe('Board', () => {
 
   it('Transfer hands the conversation over with a note, then reloads the board', async () => {
     const { backend, user } = await setup();
+    await user.click(within(row(1)).getByTestId('board-more'));
     await user.click(within(row(1)).getByTestId('board-transfer'));
     const dialog = await screen.findByRole('dialog', { name: 'Transfer conversation' });
     expect(dialog).toHaveTextContent('Maria Lopez');

@@ -81,26 +81,58 @@ describe('the board order', () => {
 describe('risk, filters and counts', () => {
   const waitingSafe = boardEntry({ conversation_id: 1, status: 'waiting', team_id: 1, sla_due_at: NOW + 60 * MIN });
   const assignedRisky = boardEntry({ conversation_id: 2, status: 'assigned', assignee_id: 8, team_id: 2, at_risk: true, sla_due_at: NOW + 30 * MIN });
-  const waitingNear = boardEntry({ conversation_id: 3, status: 'waiting', team_id: null, sla_due_at: NOW + 5 * MIN });
+  // Due in 5 minutes, but its warning point (75% of the target) is 2 minutes ahead still.
+  const waitingNear = boardEntry({
+    conversation_id: 3,
+    status: 'waiting',
+    team_id: null,
+    sla_due_at: NOW + 5 * MIN,
+    sla_warn_at: NOW + 2 * MIN,
+  });
   const assignedNoSla = boardEntry({ conversation_id: 4, status: 'assigned', assignee_id: 7, team_id: 1, sla_due_at: null });
   const all = [waitingSafe, assignedRisky, waitingNear, assignedNoSla];
 
-  it('at risk: the server says so, breached, or due within ten minutes', () => {
+  it("at risk: the server's rule (past the warning point, or breached), not \"due within ten minutes\"", () => {
     expect(isAtRisk(waitingSafe, NOW)).toBe(false);
     expect(isAtRisk(assignedRisky, NOW)).toBe(true);
-    expect(isAtRisk(waitingNear, NOW)).toBe(true);
+    // Due in 5 minutes, its warning point still ahead: not at risk.
+    expect(isAtRisk(waitingNear, NOW)).toBe(false);
     expect(isAtRisk(assignedNoSla, NOW)).toBe(false);
     expect(isAtRisk(boardEntry({ breached: true, sla_due_at: null }), NOW)).toBe(true);
+  });
+
+  it('at risk ticks locally between loads: once the clock passes sla_warn_at, and once it is due', () => {
+    expect(isAtRisk(waitingNear, NOW + 2 * MIN - 1)).toBe(false);
+    expect(isAtRisk(waitingNear, NOW + 2 * MIN)).toBe(true);
+    expect(isAtRisk(waitingNear, NOW + 3 * MIN)).toBe(true);
+    // Overdue, even without a warning point.
+    const noWarning = boardEntry({ sla_due_at: NOW + 5 * MIN, sla_warn_at: null });
+    expect(isAtRisk(noWarning, NOW + 4 * MIN)).toBe(false);
+    expect(isAtRisk(noWarning, NOW + 5 * MIN)).toBe(true);
+    expect(boardCounts([waitingNear], 'all', NOW + 2 * MIN).at_risk).toBe(1);
+    expect(filterBoard([waitingNear], 'at_risk', 'all', NOW + 2 * MIN)).toHaveLength(1);
+  });
+
+  it('a 20-second SLA is not at risk after one second: only at its warning point (75%, 15 s)', () => {
+    const requested = NOW;
+    const short = boardEntry({ requested_at: requested, sla_due_at: requested + 20_000, sla_warn_at: requested + 15_000 });
+    expect(isAtRisk(short, requested + 1_000)).toBe(false);
+    expect(boardCountdown(short, requested + 1_000)).toMatchObject({ text: '19s', tone: 'ok' });
+    expect(isAtRisk(short, requested + 15_000)).toBe(true);
+    expect(boardCountdown(short, requested + 15_000)).toMatchObject({ text: '5s', tone: 'warn' });
+    expect(boardCountdown(short, requested + 21_000)).toMatchObject({ text: '-1s', tone: 'breached' });
   });
 
   it('filters by status, risk and team', () => {
     const ids = (list: { conversation_id: number }[]) => list.map((e) => e.conversation_id);
     expect(ids(filterBoard(all, 'all', 'all', NOW))).toEqual([1, 2, 3, 4]);
     expect(ids(filterBoard(all, 'waiting', 'all', NOW))).toEqual([1, 3]);
-    expect(ids(filterBoard(all, 'at_risk', 'all', NOW))).toEqual([2, 3]);
+    expect(ids(filterBoard(all, 'at_risk', 'all', NOW))).toEqual([2]);
+    expect(ids(filterBoard(all, 'at_risk', 'all', NOW + 2 * MIN))).toEqual([2, 3]);
     expect(ids(filterBoard(all, 'all', 1, NOW))).toEqual([1, 4]);
     expect(ids(filterBoard(all, 'waiting', 'none', NOW))).toEqual([3]);
-    expect(boardCounts(all, 'all', NOW)).toEqual({ all: 4, waiting: 2, at_risk: 2 });
+    expect(boardCounts(all, 'all', NOW)).toEqual({ all: 4, waiting: 2, at_risk: 1 });
+    expect(boardCounts(all, 'all', NOW + 2 * MIN)).toEqual({ all: 4, waiting: 2, at_risk: 2 });
     expect(boardCounts(all, 2, NOW)).toEqual({ all: 1, waiting: 0, at_risk: 1 });
   });
 
@@ -142,22 +174,40 @@ describe('the countdown clock', () => {
     const local = 1_000_000;
     const offset = clockOffset(local + 10 * MIN, local);
     expect(offset).toBe(10 * MIN);
-    const entry = boardEntry({ sla_due_at: local + 10 * MIN + 3 * MIN, sla_kind: 'first_response' });
-    expect(boardCountdown(entry, serverTime(offset, local))).toMatchObject({ text: '3m', tone: 'warn', said: 'First response due in 3m' });
-    // Thirty local seconds later it still counts down from the server's time.
-    expect(boardCountdown(entry, serverTime(offset, local + 30_000))?.text).toBe('3m');
-    expect(boardCountdown(entry, serverTime(offset, local + 150_000))?.text).toBe('1m');
-    expect(boardCountdown(entry, serverTime(offset, local + 4 * MIN))).toMatchObject({
-      text: '-1m',
-      tone: 'breached',
-      said: 'First response overdue by 1m',
+    const entry = boardEntry({
+      sla_due_at: local + 10 * MIN + 3 * MIN,
+      sla_warn_at: local + 10 * MIN + MIN,
+      sla_kind: 'first_response',
     });
+    expect(boardCountdown(entry, serverTime(offset, local))).toMatchObject({
+      text: '3m 00s',
+      tone: 'ok',
+      said: 'First response due in 3m 00s',
+    });
+    // Thirty local seconds later it still counts down from the server's time.
+    expect(boardCountdown(entry, serverTime(offset, local + 30_000))?.text).toBe('2m 30s');
+    // Past the warning point: the countdown turns to a warning.
+    expect(boardCountdown(entry, serverTime(offset, local + MIN))).toMatchObject({ text: '2m 00s', tone: 'warn' });
+    expect(boardCountdown(entry, serverTime(offset, local + 161_000))).toMatchObject({
+      text: '19s',
+      said: 'First response due in 19s',
+    });
+    expect(boardCountdown(entry, serverTime(offset, local + 4 * MIN))).toMatchObject({
+      text: '-1m 00s',
+      tone: 'breached',
+      said: 'First response overdue by 1m 00s',
+    });
+    expect(boardCountdown(entry, serverTime(offset, local + 20 * MIN))?.text).toBe('-17m');
     expect(clockOffset(Number.NaN, local)).toBe(0);
   });
 
-  it('far from due is ok unless the server says at risk; no clock, no countdown', () => {
+  it('ok until the warning point unless the server says at risk; no clock, no countdown', () => {
     expect(boardCountdown(boardEntry({ sla_due_at: NOW + 60 * MIN }), NOW)?.tone).toBe('ok');
     expect(boardCountdown(boardEntry({ sla_due_at: NOW + 60 * MIN, at_risk: true }), NOW)?.tone).toBe('warn');
+    // Due in 5 minutes is not a warning by itself (the inbox list's 10-minute rule is not the board's).
+    const near = boardEntry({ sla_due_at: NOW + 5 * MIN, sla_warn_at: NOW + 2 * MIN });
+    expect(boardCountdown(near, NOW)).toMatchObject({ text: '5m 00s', tone: 'ok' });
+    expect(boardCountdown(near, NOW + 2 * MIN)?.tone).toBe('warn');
     expect(boardCountdown(boardEntry({ sla_due_at: null }), NOW)).toBeNull();
   });
 });

@@ -4,8 +4,8 @@
 // is unit-tested (board.test.ts).
 
 import { BackendError, toBackendError } from './errors';
-import { formatCountdown } from './format';
-import { SLA_RISK_MS, slaKindLabel } from './listView';
+import { formatCountdownPrecise } from './format';
+import { slaKindLabel } from './listView';
 import type { AgentLoad, Availability, Board, BoardEntry, Conversation, Priority, TeamLoad } from './types';
 
 // ---- the risk order --------------------------------------------------------------
@@ -26,9 +26,22 @@ export function isBreached(e: Pick<BoardEntry, 'breached' | 'sla_due_at'>, now: 
   return e.breached || (finite(e.sla_due_at) && e.sla_due_at <= now);
 }
 
-/** At risk: past its warning point, breached, or (between two loads) due within the risk window. */
-export function isAtRisk(e: Pick<BoardEntry, 'at_risk' | 'breached' | 'sla_due_at'>, now: number): boolean {
-  return e.at_risk || isBreached(e, now) || (finite(e.sla_due_at) && e.sla_due_at - now <= SLA_RISK_MS);
+/** Past its SLA warning point (the policy's share of the target) at `now`, the server's time. */
+export function isPastWarning(e: Pick<BoardEntry, 'sla_warn_at'>, now: number): boolean {
+  return finite(e.sla_warn_at) && now >= e.sla_warn_at;
+}
+
+/**
+ * At risk, as the server defines it: past the warning point of its running SLA clock, or
+ * breached. `at_risk` says so at the last load; between two loads the warning point and
+ * the deadline tick locally. (Not the inbox list's "due within 10 minutes": with a short
+ * SLA target that would be almost always.)
+ */
+export function isAtRisk(
+  e: Pick<BoardEntry, 'at_risk' | 'breached' | 'sla_due_at' | 'sla_warn_at'>,
+  now: number,
+): boolean {
+  return e.at_risk || isBreached(e, now) || isPastWarning(e, now);
 }
 
 /** Waiting in a queue with nobody on it. */
@@ -175,7 +188,7 @@ export function serverTime(offset: number, localNow: number = Date.now()): numbe
 export type CountdownTone = 'ok' | 'warn' | 'breached';
 
 export interface BoardCountdown {
-  /** "12m", "1h 5m"; "-3m" when overdue. */
+  /** "19s", "4m 05s", "12m", "1h 5m"; "-3m" when overdue. */
   text: string;
   tone: CountdownTone;
   /** "First response due in 12m", "Resolution overdue by 3m". */
@@ -189,11 +202,12 @@ export function boardCountdown(e: BoardEntry, now: number): BoardCountdown | nul
   const label = slaKindLabel(e.sla_kind);
   const left = e.sla_due_at - now;
   if (left <= 0) {
-    const by = formatCountdown(-left);
+    const by = formatCountdownPrecise(-left);
     return { text: `-${by}`, tone: 'breached', said: `${label} overdue by ${by}`, dueAt: e.sla_due_at };
   }
-  const text = formatCountdown(left);
-  const tone: CountdownTone = e.at_risk || left <= SLA_RISK_MS ? 'warn' : 'ok';
+  const text = formatCountdownPrecise(left);
+  // The server's rule (see `isAtRisk`), not a fixed window before the deadline.
+  const tone: CountdownTone = e.at_risk || e.breached || isPastWarning(e, now) ? 'warn' : 'ok';
   return { text, tone, said: `${label} due in ${text}`, dueAt: e.sla_due_at };
 }
 

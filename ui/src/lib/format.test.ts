@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   activeHandoff,
   formatAgo,
+  formatCountdownPrecise,
   formatDurationOrDash,
   formatRate,
   histogramBinLabel,
@@ -248,6 +249,24 @@ describe('manager console formats', () => {
     expect(formatAgo(null, now)).toBe('never');
     expect(formatDurationOrDash(125_000)).toBe('2m 5s');
     expect(formatDurationOrDash(null)).toBe('—');
+  });
+
+  it('formatCountdownPrecise: seconds under a minute, minutes and seconds under ten minutes', () => {
+    expect(formatCountdownPrecise(19_000)).toBe('19s');
+    expect(formatCountdownPrecise(18_200)).toBe('19s'); // rounded up, like every countdown
+    expect(formatCountdownPrecise(1)).toBe('1s');
+    expect(formatCountdownPrecise(0)).toBe('1s');
+    expect(formatCountdownPrecise(Number.NaN)).toBe('1s');
+    expect(formatCountdownPrecise(59_000)).toBe('59s');
+    expect(formatCountdownPrecise(60_000)).toBe('1m 00s');
+    expect(formatCountdownPrecise(4 * 60_000 + 5_000)).toBe('4m 05s');
+    expect(formatCountdownPrecise(9 * 60_000 + 59_000)).toBe('9m 59s');
+    expect(formatCountdownPrecise(9 * 60_000 + 59_500)).toBe('10m');
+    // Ten minutes and more: as before.
+    expect(formatCountdownPrecise(10 * 60_000)).toBe('10m');
+    expect(formatCountdownPrecise(12 * 60_000)).toBe('12m');
+    expect(formatCountdownPrecise(65 * 60_000)).toBe('1h 5m');
+    expect(formatCountdownPrecise(2 * 3_600_000)).toBe('2h');
   });
 
   it('histogramBinLabel and triggerName', () => {

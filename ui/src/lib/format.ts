@@ -366,6 +366,18 @@ export function formatCountdown(ms: number): string {
   return rest > 0 ? `${hours}h ${rest}m` : `${hours}h`;
 }
 
+/**
+ * A short SLA countdown, to the second near the end (the board ticks every second):
+ * "19s" under a minute, "4m 05s" under ten minutes, then as `formatCountdown` ("12m",
+ * "1h 5m"). Rounded up to the second, never below "1s".
+ */
+export function formatCountdownPrecise(ms: number): string {
+  const seconds = Math.max(1, Math.ceil((Number.isFinite(ms) ? ms : 0) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 10 * 60) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return formatCountdown(seconds * 1000);
+}
+
 /** Characters as WhatsApp counts them (Unicode code points). */
 export function charCount(text: string): number {
   return Array.from(text).length;

@@ -425,7 +425,12 @@ export interface BoardEntry {
   /** The nearest running SLA clock (null when none runs or it is paused). */
   sla_kind: SlaKind | null;
   sla_due_at: number | null;
-  /** Past its warning point or breached. */
+  /**
+   * When that clock reaches its warning point (the policy's share of the target, e.g.
+   * 75%); null when no clock runs.
+   */
+  sla_warn_at: number | null;
+  /** Past its warning point or breached (at the board's `now`). */
   at_risk: boolean;
   breached: boolean;
 }

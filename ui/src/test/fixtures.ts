@@ -281,9 +281,16 @@ export const managerSession: Session = {
   workspace_name: session.workspace_name,
 };
 
-/** An open handoff on the board: Maria Lopez waiting in Support (conversation 1) by default. */
+/**
+ * An open handoff on the board: Maria Lopez waiting in Support (conversation 1) by default.
+ * Unless given, `sla_warn_at` is the clock's 75% point (from `requested_at` to `sla_due_at`):
+ * by default a 30-minute target, due in 20 minutes, warned in 12.5.
+ */
 export function boardEntry(overrides: Partial<BoardEntry> = {}): BoardEntry {
   const id = overrides.conversation_id ?? 1;
+  const requestedAt = overrides.requested_at ?? NOW - 10 * 60_000;
+  const dueAt = overrides.sla_due_at === undefined ? NOW + 20 * 60_000 : overrides.sla_due_at;
+  const warnAt = dueAt === null ? null : dueAt - Math.round((dueAt - requestedAt) / 4);
   return {
     conversation_id: id,
     handoff_id: 100 + id,
@@ -294,9 +301,10 @@ export function boardEntry(overrides: Partial<BoardEntry> = {}): BoardEntry {
     priority: 'normal',
     trigger: 'customer_request',
     reason: 'Asked for a person',
-    requested_at: NOW - 10 * 60_000,
+    requested_at: requestedAt,
     sla_kind: 'first_response',
-    sla_due_at: NOW + 20 * 60_000,
+    sla_due_at: dueAt,
+    sla_warn_at: warnAt,
     at_risk: false,
     breached: false,
     ...overrides,

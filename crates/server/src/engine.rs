@@ -867,6 +867,39 @@ async fn process_pending(state: &AppState) -> AppResult<usize> {
     }
 }
 
+/// The fast path for escalations: of the messages just stored (id, workspace, text),
+/// those whose text fires a handoff trigger are processed at once (the same
+/// `process_inbound` as the automation worker, which claims each message once), instead
+/// of waiting behind the bot's backlog. Anything that fails here is left to the worker.
+pub async fn escalate_now(state: &AppState, texts: Vec<(i64, i64, String)>) -> AppResult<usize> {
+    if texts.is_empty() || !state.config.escalate_at_ingest {
+        return Ok(0);
+    }
+    let none = serde_json::Map::new();
+    let mut triggers = std::collections::HashMap::new();
+    let mut urgent = Vec::new();
+    {
+        let mut conn = state.db.pool.acquire().await?;
+        for (id, ws, text) in &texts {
+            if !triggers.contains_key(ws) {
+                triggers.insert(*ws, store::workspace_triggers(&mut conn, *ws).await?);
+            }
+            if triggers[ws].on_customer_message(Some(text), &none).is_some() {
+                urgent.push(*id);
+            }
+        }
+    }
+    if urgent.is_empty() {
+        return Ok(0);
+    }
+    let (mut touched, mut failed) = (std::collections::BTreeSet::new(), None);
+    process_group(state, &urgent, &mut touched, &mut failed).await?;
+    if let Some(e) = failed {
+        tracing::warn!(error = %e, "an escalation waits for the automation worker");
+    }
+    Ok(urgent.len())
+}
+
 /// Messages automation handles per transaction.
 const AUTOMATION_GROUP: usize = 32;
 

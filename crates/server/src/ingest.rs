@@ -62,6 +62,8 @@ fn prepare(parsed: &Result<WebhookBody, String>) -> AppResult<Vec<Option<Prepare
 struct Outcome {
     touched: BTreeSet<i64>,
     new_messages: usize,
+    /// New messages with text (id, workspace, text): the ones that may ask for a person.
+    texts: Vec<(i64, i64, String)>,
     media: bool,
     /// Stored, but answered with this error (a signed body that is not JSON).
     refuse: Option<AppError>,
@@ -156,6 +158,7 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
     }
     .await;
     let mut touched = BTreeSet::new();
+    let mut texts = Vec::new();
     let (mut wake_automation, mut wake_media) = (false, false);
     match committed {
         Ok(()) => {
@@ -163,6 +166,7 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
                 let answer = match r {
                     Ok(o) => {
                         touched.extend(o.touched);
+                        texts.extend(o.texts);
                         wake_automation |= o.new_messages > 0;
                         wake_media |= o.media;
                         o.refuse.map_or(Ok(()), Err)
@@ -179,6 +183,11 @@ async fn commit_batch(state: &AppState, batch: Vec<Delivery>) {
             }
             return;
         }
+    }
+    // A customer asking for a person is handed off now, ahead of the bot's backlog (the
+    // poke below then carries the handoff too).
+    if let Err(e) = engine::escalate_now(state, texts).await {
+        tracing::warn!(error = %e, "could not hand off at once; automation will");
     }
     if wake_automation {
         state.automation_wake.notify_one();
@@ -498,6 +507,11 @@ async fn store_batch(state: &AppState, conn: &mut AnyConnection, batch: &[Delive
             engine::link_number_change(conn, contact_of[k], it.msg).await?;
         }
         outcomes[it.delivery].new_messages += 1;
+        if matches!(row.kind.as_str(), "text" | "button" | "interactive") {
+            if let Some(text) = &row.text {
+                outcomes[it.delivery].texts.push((message_id, ws, text.clone()));
+            }
+        }
         outcomes[it.delivery].touched.insert(ws);
         changes.push((ws, "message", message_id, conv));
         match latest.get_mut(&conv) {

@@ -99,6 +99,9 @@ pub struct Config {
     /// Run the background workers (automation, sending, project webhooks, media, SLA,
     /// availability). Off only in the benchmark's ingest-only rounds.
     pub background_workers: bool,
+    /// Hand off a customer who asks for a person as their message is stored, ahead of
+    /// the bot's backlog (`engine::escalate_now`); off, the automation worker does it.
+    pub escalate_at_ingest: bool,
     /// The built web inbox (`ui/dist`), served at `/` so the same UI runs in a browser
     /// from the server's own origin.
     pub web_dir: Option<std::path::PathBuf>,
@@ -133,6 +136,7 @@ impl Config {
             idle_away: None,
             access_ttl: std::time::Duration::from_secs(15 * 60),
             background_workers: true,
+            escalate_at_ingest: true,
             web_dir: None,
             cors_origins: Vec::new(),
         }

@@ -188,6 +188,7 @@ impl ServeArgs {
             idle_away: (self.idle_away_secs > 0).then(|| std::time::Duration::from_secs(self.idle_away_secs)),
             access_ttl: std::time::Duration::from_secs(self.access_token_minutes.max(1) * 60),
             background_workers: true,
+            escalate_at_ingest: true,
             web_dir: match self.web_dir {
                 Some(dir) if dir.join("index.html").is_file() => Some(dir),
                 Some(dir) => anyhow::bail!("--web-dir {}: no index.html there (build the UI first)", dir.display()),

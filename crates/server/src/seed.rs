@@ -160,9 +160,8 @@ impl Dice {
 /// once per database.
 pub async fn seed_history(conn: &mut AnyConnection, now: i64) -> AppResult<()> {
     let ws = ensure_base(conn).await?;
-    let done = sqlx::query("SELECT 1 AS one FROM contacts WHERE wa_id = '4917000000000'")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let done =
+        sqlx::query("SELECT 1 AS one FROM contacts WHERE wa_id = '4917000000000'").fetch_optional(&mut *conn).await?;
     if done.is_some() {
         return Ok(());
     }
@@ -178,7 +177,8 @@ pub async fn seed_history(conn: &mut AnyConnection, now: i64) -> AppResult<()> {
         .try_get("id")?;
     let mut people: Vec<(i64,)> = Vec::new();
     for email in ["ana@demo.handoff.dev", "ben@demo.handoff.dev", "maya@demo.handoff.dev"] {
-        let found = sqlx::query("SELECT id FROM agents WHERE email = $1").bind(email).fetch_optional(&mut *conn).await?;
+        let found =
+            sqlx::query("SELECT id FROM agents WHERE email = $1").bind(email).fetch_optional(&mut *conn).await?;
         if let Some(r) = found {
             people.push((r.try_get::<i64, _>("id")?,));
         }
@@ -250,8 +250,13 @@ pub async fn seed_history(conn: &mut AnyConnection, now: i64) -> AppResult<()> {
                 continue;
             }
             let mut pick = dice.below(100) as i64;
-            let (trigger, _, reason) =
-                *triggers.iter().find(|(_, share, _)| { pick -= share; pick < 0 }).unwrap_or(&triggers[0]);
+            let (trigger, _, reason) = *triggers
+                .iter()
+                .find(|(_, share, _)| {
+                    pick -= share;
+                    pick < 0
+                })
+                .unwrap_or(&triggers[0]);
             let priority = ["normal", "normal", "normal", "high", "high", "urgent", "low"][dice.below(7) as usize];
             let requested = first + 60_000 + dice.below(10 * MIN as u64) as i64;
             let agent = people[dice.below(people.len() as u64) as usize].0;
@@ -306,7 +311,8 @@ pub async fn seed_history(conn: &mut AnyConnection, now: i64) -> AppResult<()> {
             .execute(&mut *conn)
             .await?;
             let policy = SlaPolicy::default();
-            let target = policy.targets(Priority::parse(priority).unwrap_or(Priority::Normal)).first_response_secs as i64 * 1000;
+            let target =
+                policy.targets(Priority::parse(priority).unwrap_or(Priority::Normal)).first_response_secs as i64 * 1000;
             let met = fr.unwrap_or(end);
             let warn = requested + (target as f64 * policy.warning_ratio) as i64;
             let due = requested + target;

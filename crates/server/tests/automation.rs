@@ -370,7 +370,8 @@ async fn rules_on_context_fields_the_automation_reports(backend: Backend) {
 #[tokio::test]
 async fn an_escalation_skips_the_bots_backlog() {
     let stack = handoff_server::testkit::TestStack::start_with(handoff_server::Backend::Sqlite, |c| {
-        c.background_workers = false
+        c.background_workers = false;
+        c.escalate_at_ingest = false;
     })
     .await;
     let sandbox = &stack.sandbox.sandbox;
@@ -394,4 +395,40 @@ async fn an_escalation_skips_the_bots_backlog() {
     let mut rest = next[2..].to_vec();
     rest.sort();
     assert_eq!(rest, next[2..], "the others keep their arrival order");
+}
+
+/// A customer who asks for a person is handed off as the message is stored: the bot's
+/// backlog (here it never drains: the workers are off) does not stand in the way, and
+/// the customer's earlier message, handled later, leaves the thread with people.
+#[tokio::test]
+async fn an_escalation_is_handed_off_as_it_is_stored() {
+    let stack = handoff_server::testkit::TestStack::start_with(handoff_server::Backend::Sqlite, |c| {
+        c.background_workers = false
+    })
+    .await;
+    let sandbox = &stack.sandbox.sandbox;
+    for i in 0..50 {
+        sandbox.customer_says(&format!("4917800{i:04}"), "Asker", "What are your opening hours?").await.unwrap();
+    }
+    sandbox.customer_says("4917899999", "Impatient", "hello?").await.unwrap();
+    sandbox.customer_says("4917899999", "Impatient", "I want to talk to a human").await.unwrap();
+    let pool = &stack.server.state.db.pool;
+    handoff_server::testkit::eventually(10, "the handoff", || async {
+        let state: String = sqlx::query_scalar(
+            "SELECT c.state FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = '4917899999'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        (state == "waiting").then_some(())
+    })
+    .await;
+    let backlog: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE direction = 'inbound' AND processed_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(backlog, 51, "the 50 questions and the impatient customer's 'hello?' still wait for the bot");
+    let next = handoff_server::engine::next_for_automation(&stack.server.state).await.unwrap();
+    assert_eq!(next.len(), 51, "only the escalation was taken out of the queue, once");
 }

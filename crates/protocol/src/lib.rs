@@ -285,6 +285,45 @@ pub struct Conversation {
     pub sla_kind: Option<String>,
 }
 
+/// JSON kept as its text: passed along (stored, sent, synced) without being parsed into
+/// a tree and written out again. `to_value` parses it when someone needs to look inside.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// Checks that `text` is JSON and keeps it as it is.
+    pub fn from_string(text: String) -> Result<RawJson, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(RawJson)
+    }
+
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl schemars::JsonSchema for RawJson {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawJson".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "Any JSON value" })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Message {
     pub id: MessageId,
@@ -304,7 +343,7 @@ pub struct Message {
     /// `context` for replies, the type's object such as `image` or `reaction`, and
     /// unknown fields kept; outbound templates: the template object).
     #[serde(default)]
-    pub content: Option<serde_json::Value>,
+    pub content: Option<RawJson>,
     /// For media messages: where the file is (fetched after the message is stored).
     #[serde(default)]
     pub media: Option<MediaState>,
@@ -802,5 +841,26 @@ mod tests {
         assert_eq!(c.display_name(), "+15550001");
         c.name = Some("Ana".into());
         assert_eq!(c.display_name(), "Ana");
+    }
+}
+
+#[cfg(test)]
+mod raw_json_tests {
+    use super::RawJson;
+
+    #[test]
+    fn raw_json_passes_through_unchanged_and_from_values() {
+        let text = r#"{"b":1,"a":[true,null],"t":"é"}"#;
+        let raw = RawJson::from_string(text.to_owned()).unwrap();
+        assert_eq!(serde_json::to_string(&raw).unwrap(), text, "written back as it came, key order included");
+        let back: RawJson = serde_json::from_str(text).unwrap();
+        assert_eq!(back, raw);
+        assert_eq!(raw.to_value()["a"][0], true);
+        // From an already-parsed value (as `serde_json::from_value` does).
+        let from_value: Option<RawJson> = serde_json::from_value(serde_json::json!({"x": 1})).unwrap();
+        assert_eq!(from_value.unwrap().to_value()["x"], 1);
+        let none: Option<RawJson> = serde_json::from_value(serde_json::Value::Null).unwrap();
+        assert!(none.is_none());
+        assert!(RawJson::from_string("{not json".into()).is_err());
     }
 }

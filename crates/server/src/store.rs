@@ -125,10 +125,7 @@ pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
         content: {
             let raw: Option<String> = r.try_get("raw")?;
             let payload: Option<String> = r.try_get("payload")?;
-            raw.or(payload)
-                .map(|t| serde_json::from_str(&t))
-                .transpose()
-                .map_err(|e| AppError::Internal(e.to_string()))?
+            raw.or(payload).map(RawJson::from_string).transpose().map_err(|e| AppError::Internal(e.to_string()))?
         },
         media: r
             .try_get::<Option<String>, _>("media_status")?

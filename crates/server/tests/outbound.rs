@@ -58,7 +58,7 @@ async fn agents_send_files_quoted_replies_and_buttons(backend: Backend) {
     let sent: Message = r.json().await.unwrap();
     assert_eq!((sent.kind.as_str(), sent.text.as_deref()), ("image", Some("Here is your receipt")));
     assert_eq!(sent.media.as_ref().map(|m| m.status.as_str()), Some("ready"), "shown at once from our copy");
-    let content = sent.content.clone().unwrap();
+    let content = sent.content.clone().unwrap().to_value();
     assert_eq!(content["context"]["id"], asked.as_str(), "the thread shows what it quotes");
     assert_eq!(content["image"]["caption"], "Here is your receipt");
     let r = http.get(format!("{}/v1/media/{}", stack.url(), sent.id)).bearer_auth(&token).send().await.unwrap();
@@ -108,7 +108,10 @@ async fn agents_send_files_quoted_replies_and_buttons(backend: Backend) {
     let r = send(json!({"client_id": "p4", "text": "Did that help?", "interactive": buttons})).await.unwrap();
     assert_eq!(r.status(), 201);
     let shown: Message = r.json().await.unwrap();
-    assert_eq!(shown.content.unwrap()["interactive"]["action"]["buttons"][0]["reply"]["title"], "Yes, solved");
+    assert_eq!(
+        shown.content.unwrap().to_value()["interactive"]["action"]["buttons"][0]["reply"]["title"],
+        "Yes, solved"
+    );
     let calls = eventually(10, "the other sends", || async {
         let s = sb.sent().await;
         (s.iter().filter(|c| c.body["type"] != "text" || c.body["context"].is_object()).count() >= 4).then_some(s)

@@ -7,6 +7,7 @@ export const AGENTS = {
   ana: { email: 'ana@demo.handoff.dev', name: 'Ana Alvarez' },
   ben: { email: 'ben@demo.handoff.dev', name: 'Ben Okafor' },
   maya: { email: 'maya@demo.handoff.dev', name: 'Maya Lindqvist' },
+  omar: { email: 'omar@demo.handoff.dev', name: 'Omar Haddad' },
 } as const;
 export type AgentKey = keyof typeof AGENTS;
 
@@ -132,4 +133,110 @@ export async function escalateAndClaim(
   const t = await openConversation(page, customer);
   await claimIfWaiting(page, customer);
   return t;
+}
+
+/** A person signed in to the API (outside any page): their id and the headers to send. */
+export interface ApiSession {
+  id: number;
+  headers: Record<string, string>;
+}
+
+/** Signs in through `POST /v1/auth/login` (a session of its own, apart from any page's). */
+export async function apiLogin(request: APIRequestContext, agent: AgentKey): Promise<ApiSession> {
+  const res = await request.post(`${SERVER_URL}/v1/auth/login`, {
+    data: { email: AGENTS[agent].email, password: PASSWORD },
+  });
+  expect(res.ok(), `login ${agent}: ${res.status()} ${await res.text()}`).toBe(true);
+  const body = (await res.json()) as { token: string; agent: { id: number } };
+  return { id: body.agent.id, headers: { authorization: `Bearer ${body.token}` } };
+}
+
+/** `GET` a JSON resource of the server as `who`; fails the test on an error status. */
+export async function apiGet<T>(request: APIRequestContext, who: ApiSession, path: string): Promise<T> {
+  const res = await request.get(`${SERVER_URL}${path}`, { headers: who.headers });
+  expect(res.ok(), `GET ${path}: ${res.status()} ${await res.text()}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+/** A write (`PUT`, `POST`, `PATCH`) as `who`; fails the test on an error status. */
+export async function apiSend<T>(
+  request: APIRequestContext,
+  who: ApiSession,
+  method: 'PUT' | 'POST' | 'PATCH',
+  path: string,
+  data: unknown,
+): Promise<T> {
+  const res = await request.fetch(`${SERVER_URL}${path}`, { method, headers: who.headers, data });
+  expect(res.ok(), `${method} ${path}: ${res.status()} ${await res.text()}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+/** One open handoff of `GET /v1/board` (the fields the tests read). */
+export interface BoardEntry {
+  conversation_id: number;
+  handoff_id: number;
+  contact_name: string;
+  status: string;
+  assignee_id: number | null;
+  priority: 'urgent' | 'high' | 'normal' | 'low';
+  sla_due_at: number | null;
+  at_risk: boolean;
+  breached: boolean;
+}
+
+export interface Board {
+  now: number;
+  conversations: BoardEntry[];
+  agents: { id: number; name: string; availability: string }[];
+}
+
+/** The server's board, in its risk order. */
+export function apiBoard(request: APIRequestContext, who: ApiSession): Promise<Board> {
+  return apiGet<Board>(request, who, '/v1/board');
+}
+
+/** Waits until the customer's escalation is on the board; its entry. */
+export async function boardEntryOf(request: APIRequestContext, who: ApiSession, customer: string): Promise<BoardEntry> {
+  let found: BoardEntry | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await apiBoard(request, who)).conversations.find((e) => e.contact_name === customer);
+        return found !== undefined;
+      },
+      { message: `${customer} on the board`, timeout: 30_000 },
+    )
+    .toBe(true);
+  return found!;
+}
+
+/** The board's rows (the rendered ones: the queue is windowed). */
+export function boardRows(page: Page): Locator {
+  return page.getByTestId('board-row');
+}
+
+/** The board row of a conversation. */
+export function boardRow(page: Page, conversationId: number): Locator {
+  return page.locator(`[data-testid="board-row"][data-conversation-id="${conversationId}"]`);
+}
+
+/** Goes to the manager console's board (signed in as a manager or an admin). */
+export async function openBoard(page: Page): Promise<Locator> {
+  await page.getByTestId('nav-board').click();
+  const board = page.getByTestId('board');
+  await expect(board).toBeVisible();
+  await expect(board.getByTestId('board-summary')).toBeVisible();
+  return board;
+}
+
+/** How many pixels of a chart's canvas (`chart-*`) are painted: 0 until Chart.js drew it. */
+export function paintedPixels(chart: Locator): Promise<number> {
+  return chart.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+    const ctx = canvas.getContext('2d');
+    if (!ctx || canvas.width === 0 || canvas.height === 0) return 0;
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted += 1;
+    return painted;
+  });
 }

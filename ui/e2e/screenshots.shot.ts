@@ -9,11 +9,17 @@ import {
   AGENTS,
   PASSWORD,
   SERVER_URL,
+  apiLogin,
+  apiSend,
+  boardEntryOf,
+  boardRow,
   conversationRow,
   customerSays,
   login,
   messages,
+  openBoard,
   openConversation,
+  paintedPixels,
   thread,
   waitForRow,
 } from './helpers';
@@ -59,12 +65,8 @@ async function shot(page: Page, name: string): Promise<void> {
   console.log(`saved ${path.join(OUT, name)}`);
 }
 
-/** Ana's inbox (in a context of its own) with Sofia's conversation open. */
-async function openInbox(
-  browser: Browser,
-  scheme: 'light' | 'dark',
-  beforeOpen?: (page: Page) => Promise<void>,
-): Promise<Page> {
+/** A page in a context of its own, in the theme. */
+async function themedPage(browser: Browser, scheme: 'light' | 'dark'): Promise<Page> {
   const context = await browser.newContext({ viewport: SIZE, colorScheme: scheme });
   await context.addInitScript(
     ({ keys, scheme }) => {
@@ -72,7 +74,16 @@ async function openInbox(
     },
     { keys: THEME_KEYS, scheme },
   );
-  const page = await context.newPage();
+  return context.newPage();
+}
+
+/** Ana's inbox (in a context of its own) with Sofia's conversation open. */
+async function openInbox(
+  browser: Browser,
+  scheme: 'light' | 'dark',
+  beforeOpen?: (page: Page) => Promise<void>,
+): Promise<Page> {
+  const page = await themedPage(browser, scheme);
   await login(page, 'ana');
   await beforeOpen?.(page);
   for (const name of [MAIN, 'Lukas Becker', 'Priya Nair', 'Tom Fischer']) await waitForRow(page, name);
@@ -80,8 +91,90 @@ async function openInbox(
   return page;
 }
 
+const minutes = (m: number) => m * 60;
+
+/**
+ * Short first-response targets for urgent (20 s) and high (60 s, at risk from 30 s)
+ * conversations, so that the board shows a breach and a risk within a minute; normal
+ * and low keep the defaults (the inbox's customers are all normal). Breaches only
+ * notify: nothing is reassigned behind the picture's back.
+ */
+const SHORT_SLA = {
+  urgent: { first_response_secs: 20, next_response_secs: minutes(5), resolution_secs: minutes(60) },
+  high: { first_response_secs: 60, next_response_secs: minutes(10), resolution_secs: minutes(240) },
+  normal: { first_response_secs: minutes(15), next_response_secs: minutes(30), resolution_secs: minutes(24 * 60) },
+  low: { first_response_secs: minutes(30), next_response_secs: minutes(60), resolution_secs: minutes(72 * 60) },
+  warning_ratio: 0.5,
+  pause_while_waiting_on_customer: true,
+  breach_action: 'notify',
+};
+
+/** Maya's board (light): the inbox's customers and four more, one breached, one at risk. */
+async function boardShot(browser: Browser, request: APIRequestContext): Promise<void> {
+  const omar = await apiLogin(request, 'omar');
+  const maya = await apiLogin(request, 'maya');
+  const ben = await apiLogin(request, 'ben');
+  await apiSend(request, omar, 'PUT', '/v1/settings/sla', SHORT_SLA);
+  const say = (waId: string, name: string, text: string) => customerSays(request, waId, name, text);
+  await say('4915100000205', 'Elena Petrova', 'This is the third time. My lawyer will be in touch about this charge.');
+  await say('4915100000206', 'Marco Rossi', 'I want to make a complaint, the courier left my parcel in the rain');
+  await say('4915100000207', 'Aisha Khan', 'Hello, can I get a refund for order #5120? It never arrived.');
+  await say('4915100000208', 'Jonas Weber', 'Could I have my money back for the second mug? No rush.');
+  const elena = await boardEntryOf(request, maya, 'Elena Petrova');
+  const marco = await boardEntryOf(request, maya, 'Marco Rossi');
+  const aisha = await boardEntryOf(request, maya, 'Aisha Khan');
+  const jonas = await boardEntryOf(request, maya, 'Jonas Weber');
+  expect([elena.priority, marco.priority]).toEqual(['urgent', 'high']);
+  await apiSend(request, maya, 'POST', `/v1/conversations/${aisha.conversation_id}/assign`, { agent_id: ben.id });
+  await apiSend(request, maya, 'PUT', `/v1/conversations/${jonas.conversation_id}/priority`, { priority: 'low' });
+
+  const page = await themedPage(browser, 'light');
+  await login(page, 'maya');
+  await openBoard(page);
+  await expect(boardRow(page, aisha.conversation_id).getByTestId('board-assignee')).toHaveText(AGENTS.ben.name);
+  await expect(boardRow(page, jonas.conversation_id).getByTestId('board-priority')).toHaveValue('low');
+  // Urgent breaches at 20 s; high is at risk from 30 s until 60 s.
+  await expect(boardRow(page, elena.conversation_id)).toHaveAttribute('data-breached', 'true', { timeout: 45_000 });
+  await expect(boardRow(page, marco.conversation_id)).toHaveAttribute('data-at-risk', 'true', { timeout: 45_000 });
+  await expect(boardRow(page, marco.conversation_id)).toHaveAttribute('data-breached', 'false');
+  await page.mouse.move(0, SIZE.height - 1);
+  await shot(page, 'board-light.png');
+  await page.context().close();
+}
+
+/** `YYYY-MM-DD` of a day `daysAgo` before today (UTC, the browser's time zone in the tests). */
+function dayInput(daysAgo: number): string {
+  return new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Maya's metrics (dark) over the last 14 full days of the demo history. */
+async function metricsShot(browser: Browser): Promise<void> {
+  const page = await themedPage(browser, 'dark');
+  await login(page, 'maya');
+  await page.getByTestId('nav-metrics').click();
+  const metrics = page.getByTestId('metrics');
+  await expect(metrics).toBeVisible();
+  await metrics.getByTestId('metrics-period').selectOption('custom');
+  await metrics.getByTestId('metrics-from').fill(dayInput(14));
+  await metrics.getByTestId('metrics-to').fill(dayInput(1));
+  await expect(metrics).toHaveAttribute('aria-busy', 'false');
+  await expect(metrics.getByTestId('kpi-handoffs')).not.toHaveText('0');
+  // The escalation chart and the distributions in view, the figures above them.
+  await metrics.evaluate((el) => {
+    const kpis = el.querySelector<HTMLElement>('[data-testid="metrics-kpis"]');
+    if (kpis) el.scrollTop = kpis.offsetTop - (el as HTMLElement).offsetTop - 12;
+  });
+  await expect(metrics.getByTestId('chart-first-response')).toBeInViewport();
+  for (const id of ['chart-escalation', 'chart-first-response', 'chart-resolution', 'chart-triggers']) {
+    await expect.poll(() => paintedPixels(metrics.getByTestId(id)), { message: `${id} is drawn` }).toBeGreaterThan(500);
+  }
+  await page.mouse.move(0, SIZE.height - 1);
+  await shot(page, 'metrics-dark.png');
+  await page.context().close();
+}
+
 test('docs screenshots', async ({ browser, request }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   fs.mkdirSync(OUT, { recursive: true });
   await limitAnasCapacity(request);
   // Ana goes online first: the first two escalations become hers, the others queue.
@@ -135,4 +228,8 @@ test('docs screenshots', async ({ browser, request }) => {
   await dark.mouse.move(0, SIZE.height - 1);
   await shot(dark, 'inbox-dark.png');
   await dark.context().close();
+
+  // The manager console: Maya's board and metrics.
+  await boardShot(browser, request);
+  await metricsShot(browser);
 });

@@ -155,7 +155,7 @@ impl Dice {
 
 /// `--demo-history`: two weeks of past conversations for the manager console's charts —
 /// about 45 customers a day, 12% of them handed off (by a mix of triggers), answered and
-/// resolved by the demo agents, some late (SLA breaches and near misses), a few timed
+/// resolved by three colleagues of the demo agents, some late (SLA breaches and near misses), a few timed
 /// out in the queue. Everything is finished and processed, so nothing is sent. Seeded
 /// once per database.
 pub async fn seed_history(conn: &mut AnyConnection, now: i64) -> AppResult<()> {
@@ -175,16 +175,15 @@ pub async fn seed_history(conn: &mut AnyConnection, now: i64) -> AppResult<()> {
         .fetch_one(&mut *conn)
         .await?
         .try_get("id")?;
+    // Past shifts were worked by colleagues of their own (offline now), so the demo
+    // agents' inboxes show only what happens live.
     let mut people: Vec<(i64,)> = Vec::new();
-    for email in ["ana@demo.handoff.dev", "ben@demo.handoff.dev", "maya@demo.handoff.dev"] {
-        let found =
-            sqlx::query("SELECT id FROM agents WHERE email = $1").bind(email).fetch_optional(&mut *conn).await?;
-        if let Some(r) = found {
-            people.push((r.try_get::<i64, _>("id")?,));
-        }
-    }
-    if people.is_empty() {
-        return Ok(());
+    for (email, name) in [
+        ("chloe@demo.handoff.dev", "Chloe Martin"),
+        ("diego@demo.handoff.dev", "Diego Ruiz"),
+        ("emma@demo.handoff.dev", "Emma Wilson"),
+    ] {
+        people.push((add_agent(conn, ws, email, name, "agent", SecretString::new(DEMO_PASSWORD)).await?,));
     }
     const DAY: i64 = 86_400_000;
     const MIN: i64 = 60_000;

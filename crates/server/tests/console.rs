@@ -673,6 +673,10 @@ async fn the_demo_history_reads_like_a_healthy_deployment(backend: Backend) {
         serde_json::from_value(api.ok("GET", &format!("/v1/metrics/breaches?{q}"), &admin, None).await).unwrap();
     let breaches = b.items.iter().filter(|i| i.outcome == "breached").count();
     assert!(breaches > 0 && breaches < b.items.len(), "breaches and near misses: {}", b.items.len());
+    // The demo agents' own inboxes stay empty: colleagues worked the past shifts.
+    let ana = stack.login("ana@demo.handoff.dev").await;
+    let mine = api.ok("GET", "/v1/conversations", ana.token.expose(), None).await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(0), "{mine}");
     // Nothing waits to be processed or sent; a restart seeds nothing twice.
     let pool = &stack.server.state.db.pool;
     let pending: i64 = sqlx::query(

@@ -108,7 +108,8 @@ pub async fn sync(
 ) -> AppResult<Json<SyncResponse>> {
     let limit = q.limit.unwrap_or(500).clamp(1, 2000);
     let agent = &caller.agent;
-    let mut conn = state.db.pool.acquire().await?;
+    // One read transaction: a consistent snapshot of the change log and the rows.
+    let mut conn = state.db.read.begin().await?;
     if let Some(after) = q.snapshot {
         // The cursor of the snapshot is taken before its first page is read: what
         // changes while the pages are fetched is sent again by the pulls after it
@@ -188,7 +189,7 @@ pub async fn sync(
 
 pub async fn list_conversations(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<Conversation>>> {
     caller.require_scope("conversations:read")?;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.read.begin().await?;
     let ids: Vec<i64> = match &caller {
         Caller::Agent { agent, .. } => store::inbox_ids(&mut conn, agent).await?,
         Caller::Api { workspace_id, .. } => sqlx::query("SELECT id FROM conversations WHERE workspace_id = $1")
@@ -230,7 +231,7 @@ pub async fn get_conversation(
 ) -> AppResult<Json<ConversationDetail>> {
     caller.require_scope("conversations:read")?;
     let conversation = visible_conversation(&state, &caller, ConversationId(id)).await?;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.read.begin().await?;
     let messages = store::messages_of(&mut conn, &[id]).await?;
     let handoffs = store::handoffs_of(&mut conn, &[id]).await?;
     Ok(Json(ConversationDetail { conversation, messages, handoffs }))

@@ -61,7 +61,7 @@ pub fn risk_order(a: &BoardEntry, b: &BoardEntry) -> std::cmp::Ordering {
 /// `GET /v1/board`.
 pub async fn board(State(state): State<AppState>, caller: AgentCaller) -> AppResult<Json<Board>> {
     let ws = caller.agent.workspace_id.0;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.read.begin().await?;
     Ok(Json(read_board(&mut conn, ws, state.clock.now_ms()).await?))
 }
 
@@ -485,7 +485,7 @@ pub async fn metrics(
     Query(q): Query<MetricsQuery>,
 ) -> AppResult<Json<MetricsReport>> {
     caller.require_scope("metrics:read")?;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.read.begin().await?;
     Ok(Json(report(&mut conn, caller.workspace_id().0, &q).await?))
 }
 
@@ -610,7 +610,7 @@ pub async fn breaches(
     Query(q): Query<MetricsQuery>,
 ) -> AppResult<Json<BreachReport>> {
     caller.require_scope("metrics:read")?;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.read.begin().await?;
     Ok(Json(breach_report(&mut conn, caller.workspace_id().0, &q).await?))
 }
 

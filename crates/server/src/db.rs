@@ -18,7 +18,12 @@ pub enum Backend {
 
 #[derive(Debug, Clone)]
 pub struct Db {
+    /// Every write, and reads that decide a write.
     pub pool: AnyPool,
+    /// Reads that only answer (sync pulls, the board, metrics): on SQLite, read-only
+    /// connections of their own, which WAL lets read while the writer writes, so a pull
+    /// never waits behind a webhook batch or the bot. On PostgreSQL, the same pool.
+    pub read: AnyPool,
     pub backend: Backend,
 }
 
@@ -85,7 +90,31 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Db { pool, backend })
+        let read = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(2)
+                    .min_connections(0)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            for pragma in [
+                                "PRAGMA query_only = ON",
+                                "PRAGMA cache_size = -32768",
+                                "PRAGMA temp_store = MEMORY",
+                                "PRAGMA busy_timeout = 5000",
+                            ] {
+                                conn.execute(pragma).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(url.parse()?)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db { pool, read, backend })
     }
 
     /// Begins a transaction that writes. On PostgreSQL it first takes the commit-order

@@ -879,7 +879,8 @@ pub async fn escalate_now(state: &AppState, texts: Vec<(i64, i64, String)>) -> A
     let mut triggers = std::collections::HashMap::new();
     let mut urgent = Vec::new();
     {
-        let mut conn = state.db.pool.acquire().await?;
+        // Read-only: the writer connection stays free for the next webhook batch.
+        let mut conn = state.db.read.acquire().await?;
         for (id, ws, text) in &texts {
             if !triggers.contains_key(ws) {
                 triggers.insert(*ws, store::workspace_triggers(&mut conn, *ws).await?);
@@ -901,7 +902,7 @@ pub async fn escalate_now(state: &AppState, texts: Vec<(i64, i64, String)>) -> A
 }
 
 /// Messages automation handles per transaction.
-const AUTOMATION_GROUP: usize = 32;
+const AUTOMATION_GROUP: usize = 16;
 
 async fn process_group(
     state: &AppState,

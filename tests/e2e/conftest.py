@@ -171,6 +171,8 @@ def app(product):
         "HOME": str(home),
         "HANDOFF_DATA_DIR": str(product["data"] / "app"),
         "HANDOFF_KEYRING_NAMESPACE": f"e2e-{os.getpid()}",
+        # CSV exports land here instead of ~/Downloads.
+        "HANDOFF_EXPORT_DIR": str(product["data"] / "exports"),
         "RUST_LOG": "info,handoff_inbox=debug,inbox_core=debug",
     })
     tauri_driver = Proc("tauri-driver", [driver_bin, "--port", str(port), "--native-port", str(native)], env)

@@ -310,5 +310,17 @@ def test_a_manager_reassigns_an_at_risk_conversation_from_the_board(app, product
         audit = api("GET", f"{server}/v1/audit", omar)
         moved = [e for e in audit if e["action"] == "conversation.overridden" and e["entity_id"] == conv]
         assert moved and moved[0]["actor_name"].startswith("Maya"), moved
+
+        # The metrics page draws its charts; a table exports to a CSV file on disk.
+        find(driver, '[data-testid="nav-metrics"]').click()
+        wait_until("the escalation chart", lambda: finds(driver, '[data-testid="chart-escalation"] canvas'), 30)
+        wait_until("the triggers' CSV button", lambda: [
+            b for b in finds(driver, '[data-testid="csv-triggers"]') if b.is_enabled()
+        ], 30)[0].click()
+        exports = product["data"] / "exports"
+        saved = wait_until("the CSV file", lambda: list(exports.glob("handoffs-by-trigger*.csv")), 20)[0]
+        lines = saved.read_text().splitlines()
+        assert lines[0] == "Trigger,Handoffs" and len(lines) >= 2, lines
+        driver.save_screenshot(str(ARTIFACTS / "metrics.png"))
     finally:
         ben_sync.stop()

@@ -122,18 +122,21 @@ describe('Metrics', () => {
 
   it('asks for the last 7 days at first; the filters make the query', async () => {
     const { backend, user } = await setup();
-    expect(backend.metrics).toHaveBeenLastCalledWith({ from: NOW - 7 * DAY, to: NOW, bucket_ms: DAY });
-    expect(backend.breaches).toHaveBeenLastCalledWith({ from: NOW - 7 * DAY, to: NOW, bucket_ms: DAY });
+    const d = new Date(NOW);
+    const weekStart = new Date(d.getFullYear(), d.getMonth(), d.getDate() - 6).getTime();
+    const dayStart = Math.floor(NOW / HOUR) * HOUR - 23 * HOUR;
+    expect(backend.metrics).toHaveBeenLastCalledWith({ from: weekStart, to: NOW, bucket_ms: DAY });
+    expect(backend.breaches).toHaveBeenLastCalledWith({ from: weekStart, to: NOW, bucket_ms: DAY });
 
     await user.selectOptions(screen.getByTestId('metrics-period'), '24h');
-    await waitFor(() => expect(backend.metrics).toHaveBeenLastCalledWith({ from: NOW - DAY, to: NOW, bucket_ms: HOUR }));
+    await waitFor(() => expect(backend.metrics).toHaveBeenLastCalledWith({ from: dayStart, to: NOW, bucket_ms: HOUR }));
 
     await waitFor(() => expect(within(screen.getByTestId('metrics-team')).getAllByRole('option')).toHaveLength(3));
     await user.selectOptions(screen.getByTestId('metrics-team'), '2');
     await user.click(screen.getByLabelText('Business hours only'));
     await waitFor(() =>
       expect(backend.metrics).toHaveBeenLastCalledWith({
-        from: NOW - DAY,
+        from: dayStart,
         to: NOW,
         bucket_ms: HOUR,
         team_id: 2,

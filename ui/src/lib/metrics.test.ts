@@ -6,10 +6,15 @@ const DAY = 24 * HOUR;
 const now = new Date(2025, 2, 12, 15, 30).getTime();
 
 describe('metrics filters', () => {
-  it('preset periods end now', () => {
-    expect(periodRange({ period: '24h', customFrom: '', customTo: '' }, now)).toEqual({ from: now - DAY, to: now });
-    expect(periodRange({ period: '7d', customFrom: '', customTo: '' }, now)).toEqual({ from: now - 7 * DAY, to: now });
-    expect(periodRange({ period: '30d', customFrom: '', customTo: '' }, now)).toEqual({ from: now - 30 * DAY, to: now });
+  it('preset periods end now and start on a whole hour or local day', () => {
+    const d = new Date(now);
+    const day = (back: number) => new Date(d.getFullYear(), d.getMonth(), d.getDate() - back).getTime();
+    const hour = Math.floor(now / HOUR) * HOUR;
+    // This hour and the 23 before it; today and the 6 (29) days before it.
+    expect(periodRange({ period: '24h', customFrom: '', customTo: '' }, now)).toEqual({ from: hour - 23 * HOUR, to: now });
+    expect(periodRange({ period: '7d', customFrom: '', customTo: '' }, now)).toEqual({ from: day(6), to: now });
+    expect(periodRange({ period: '30d', customFrom: '', customTo: '' }, now)).toEqual({ from: day(29), to: now });
+    expect(new Date(day(6)).getHours()).toBe(0);
   });
 
   it('a custom range runs from the start of its first day to the start of the day after its last', () => {
@@ -39,14 +44,17 @@ describe('metrics filters', () => {
   });
 
   it('the query carries only the filters that are set', () => {
-    expect(buildMetricsQuery(defaultFilters(now), now)).toEqual({ from: now - 7 * DAY, to: now, bucket_ms: DAY });
+    const d = new Date(now);
+    const weekStart = new Date(d.getFullYear(), d.getMonth(), d.getDate() - 6).getTime();
+    const dayStart = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
+    expect(buildMetricsQuery(defaultFilters(now), now)).toEqual({ from: weekStart, to: now, bucket_ms: DAY });
     expect(
       buildMetricsQuery(
         { ...defaultFilters(now), period: '24h', teamId: 2, agentId: 8, priority: 'high', trigger: 'keyword', businessHours: true },
         now,
       ),
     ).toEqual({
-      from: now - DAY,
+      from: dayStart,
       to: now,
       bucket_ms: HOUR,
       team_id: 2,

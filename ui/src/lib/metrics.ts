@@ -84,14 +84,29 @@ export function defaultFilters(now: number = Date.now()): MetricsFilters {
   };
 }
 
+/** Local midnight `days` days before the day of `now` (0: today's). */
+function dayStart(now: number, days: number): number {
+  const d = new Date(now);
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() - days).getTime();
+}
+
 /**
- * The period's `[from, to)`: a preset ends at `now`; a custom range runs from the start
- * of its first day to the start of the day after its last. Null when a custom range is
- * incomplete or backwards.
+ * The period's `[from, to)`. A preset ends at `now` and starts on a boundary of its
+ * points, so each point is a whole local day (or clock hour) and the last one is today
+ * (or this hour): "last 7 days" is today and the six days before. A custom range runs
+ * from the start of its first day to the start of the day after its last. Null when a
+ * custom range is incomplete or backwards.
  */
 export function periodRange(filters: Pick<MetricsFilters, 'period' | 'customFrom' | 'customTo'>, now: number): { from: number; to: number } | null {
   const preset = PERIODS.find((p) => p.id === filters.period);
-  if (preset && preset.ms !== null) return { from: now - preset.ms, to: now };
+  if (preset && preset.ms !== null) {
+    if (preset.ms <= 2 * DAY) {
+      const hours = Math.round(preset.ms / HOUR);
+      const hourStart = Math.floor(now / HOUR) * HOUR;
+      return { from: hourStart - (hours - 1) * HOUR, to: now };
+    }
+    return { from: dayStart(now, Math.round(preset.ms / DAY) - 1), to: now };
+  }
   const from = parseDateInput(filters.customFrom);
   const last = parseDateInput(filters.customTo);
   if (from === null || last === null) return null;

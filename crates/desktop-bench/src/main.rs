@@ -374,6 +374,20 @@ async fn escalation_latency(probes_n: usize, load_rate: f64) -> anyhow::Result<(
             .fetch_one(&server.state.db.pool)
             .await?;
     let load_figures = background.await??;
+    // The bot's answers to the load: how long after its last message they are all done.
+    let load_ended = Instant::now();
+    let unprocessed = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'inbound' AND processed_at IS NULL",
+        )
+        .fetch_one(&server.state.db.pool)
+        .await
+    };
+    let at_end = unprocessed().await?;
+    while unprocessed().await? > 0 && load_ended.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let drained = load_ended.elapsed();
     inbox.close();
     server.abort();
 
@@ -394,9 +408,11 @@ async fn escalation_latency(probes_n: usize, load_rate: f64) -> anyhow::Result<(
         quiet.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
     println!(
-        "  background webhooks: p50 {:.1} ms, p99 {:.1} ms; messages waiting for the bot when the probes ended: {backlog}",
+        "  background webhooks: p50 {:.1} ms, p99 {:.1} ms; messages waiting for the bot when the probes ended: \
+         {backlog}, when the load ended: {at_end} (all answered {:.1} s later)",
         load_figures.p50.as_secs_f64() * 1e3,
-        load_figures.p99.as_secs_f64() * 1e3
+        load_figures.p99.as_secs_f64() * 1e3,
+        drained.as_secs_f64()
     );
     Ok(())
 }

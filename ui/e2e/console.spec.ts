@@ -239,7 +239,9 @@ test('metrics and breach review', async ({ page, request }) => {
   const search = new URL((await metricsResponse).url()).search;
   const params = new URLSearchParams(search);
   const [from, to] = [Number(params.get('from')), Number(params.get('to'))];
-  expect(to - from).toBe(7 * 86_400_000);
+  // "Last 7 days": today (so far) and the six days before, from local midnight.
+  const d = new Date(to);
+  expect(from).toBe(new Date(d.getFullYear(), d.getMonth(), d.getDate() - 6).getTime());
   const report = await apiGet<MetricsReport>(request, maya, `/v1/metrics${search}`);
   const breaches = await apiGet<BreachReport>(request, maya, `/v1/metrics/breaches${search}`);
   expect(report.handoffs).toBeGreaterThanOrEqual(1);

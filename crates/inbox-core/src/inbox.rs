@@ -843,7 +843,8 @@ impl Inbox {
             if resp.has_more || was_snapshot {
                 next = Some(fetch(resp.cursor, snapshot));
             }
-            store.apply(&resp).await?;
+            // A bootstrap stores its pages first and indexes their words after.
+            store.apply_with(&resp, was_snapshot).await?;
             changed.extend(resp.messages.iter().map(|m| m.conversation_id));
             changed.extend(resp.handoffs.iter().map(|h| h.conversation_id));
             changed.extend(resp.removed.iter().copied());
@@ -903,6 +904,14 @@ impl Inbox {
         }
         if !announcing {
             store.set_meta("bootstrapped", "1").await?;
+        }
+        if store.meta("search_pending").await?.is_some() {
+            let inbox = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = inbox.0.store.index_pending().await {
+                    tracing::warn!(error = %e, "search index backfill stopped; the next search resumes it");
+                }
+            });
         }
         let changed: Vec<ConversationId> = changed.into_iter().collect();
         if !changed.is_empty() {

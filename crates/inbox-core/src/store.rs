@@ -14,6 +14,8 @@ use crate::error::{CoreError, CoreResult};
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     pool: SqlitePool,
+    /// One backfill of the search index at a time.
+    indexing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A server and account this app signed in to.
@@ -133,7 +135,7 @@ impl LocalStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(LocalStore { pool })
+        Ok(LocalStore { pool, indexing: Default::default() })
     }
 
     pub async fn meta(&self, key: &str) -> CoreResult<Option<String>> {
@@ -180,6 +182,12 @@ impl LocalStore {
     /// in as one JSON array per table (`json_each`), a handful of statements per pull
     /// whatever its size: a bootstrap of 100,000 messages is not 100,000 round trips.
     pub async fn apply(&self, sync: &SyncResponse) -> CoreResult<()> {
+        self.apply_with(sync, false).await
+    }
+
+    /// [`Self::apply`]; with `defer_search`, the messages' words are left for
+    /// [`Self::index_pending`] (a bootstrap stores first and indexes after).
+    pub async fn apply_with(&self, sync: &SyncResponse, defer_search: bool) -> CoreResult<()> {
         let conversations = to_json(&sync.conversations)?;
         let messages = to_json(&sync.messages)?;
         let handoffs = to_json(&sync.handoffs)?;
@@ -190,13 +198,23 @@ impl LocalStore {
             body.extend(c.labels.iter().cloned());
             search.push(serde_json::json!({ "r": -c.id.0, "c": c.id.0, "m": 0, "b": body.join(" ") }));
         }
-        for m in &sync.messages {
+        for m in sync.messages.iter().filter(|_| !defer_search) {
             if let Some(text) = m.text.as_deref().filter(|t| !t.trim().is_empty()) {
                 search.push(serde_json::json!({ "r": m.id.0, "c": m.conversation_id.0, "m": m.id.0, "b": text }));
             }
         }
         let search = to_json(&search)?;
         let mut tx = self.pool.begin().await?;
+        if defer_search && !sync.messages.is_empty() {
+            // Index from the start again: this page's messages may sort before where a
+            // search had already indexed up to.
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('search_pending', '1'), ('search_upto', '0') \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO conversations (id, sort_at, data) \
              SELECT json_extract(value, '$.id'), \
@@ -523,9 +541,57 @@ impl LocalStore {
     }
 
     /// Marks a handoff as announced; `true` the first time only.
+    /// Indexes the words of messages a bootstrap stored without them, a chunk per
+    /// transaction (so a pull or a reply can go in between), until none is left; survives
+    /// a restart (the `search_pending` mark stays until the end). Returns how many.
+    pub async fn index_pending(&self) -> CoreResult<usize> {
+        let _one_at_a_time = self.indexing.lock().await;
+        let mut done = 0;
+        while self.meta("search_pending").await?.as_deref() == Some("1") {
+            let mut tx = self.pool.begin().await?;
+            let upto: i64 = sqlx::query_scalar("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_upto'")
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(0);
+            // The chunk: the next 5,000 messages by id.
+            let last: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT 5000)")
+                    .bind(upto)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let Some(last) = last else {
+                sqlx::query("DELETE FROM meta WHERE key IN ('search_pending', 'search_upto')")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                break;
+            };
+            // Those a later pull already indexed keep their row.
+            done += sqlx::query(
+                "INSERT INTO search (rowid, conversation_id, message_id, body) \
+                 SELECT id, conversation_id, id, json_extract(data, '$.text') FROM messages m \
+                 WHERE id > ? AND id <= ? AND trim(COALESCE(json_extract(data, '$.text'), '')) <> '' \
+                   AND NOT EXISTS (SELECT 1 FROM search s WHERE s.rowid = m.id)",
+            )
+            .bind(upto)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+            sqlx::query("UPDATE meta SET value = ? WHERE key = 'search_upto'")
+                .bind(last.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(done)
+    }
+
     /// Full-text search of the local copy: every word must match (as a prefix), best
-    /// matches first, at most `limit`.
+    /// matches first, at most `limit`. Words a bootstrap has not indexed yet are indexed
+    /// first, so a search never misses them.
     pub async fn search(&self, query: &str, limit: i64) -> CoreResult<Vec<SearchHit>> {
+        self.index_pending().await?;
         let terms: Vec<String> = query
             .split(|c: char| !c.is_alphanumeric() && c != '+')
             .filter(|t| !t.is_empty())

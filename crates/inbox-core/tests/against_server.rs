@@ -1150,3 +1150,41 @@ async fn a_manager_reassigns_from_the_board_and_the_new_owner_hears_of_it() {
     // Agents have no board: a stable code.
     assert_eq!(ben.board().await.unwrap_err().code(), ErrorCode::Forbidden);
 }
+
+/// A bootstrap stores its pages first and indexes their words after: the index is built
+/// in the background, a search right away still finds everything, and a backfill cut
+/// short by a restart is finished by the next search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_is_searchable_at_once_and_after_a_restart() {
+    let stack = TestStack::start(Backend::Sqlite).await;
+    stack
+        .sandbox
+        .sandbox
+        .customer_says(CUSTOMER, "Amelia", "I want to talk to a human: parcel 9182 arrived broken")
+        .await
+        .unwrap();
+    let maya = stack.login("maya@demo.handoff.dev").await;
+    let api = inbox_core::ApiClient::new(&stack.url(), Some(maya.token.clone())).unwrap();
+    let page = eventually(10, "the message in a snapshot page", || async {
+        let p = api.sync(0, Some(0)).await.unwrap();
+        p.messages.iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains("9182"))).then_some(p)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    {
+        let store = inbox_core::LocalStore::open(&path).await.unwrap();
+        store.apply_with(&page, true).await.unwrap();
+        assert_eq!(store.meta("search_pending").await.unwrap().as_deref(), Some("1"));
+    }
+    // The app stopped before indexing; the next search indexes first.
+    let store = inbox_core::LocalStore::open(&path).await.unwrap();
+    let hits = store.search("parcel 9182", 5).await.unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(hits[0].message_id.is_some());
+    assert_eq!(store.meta("search_pending").await.unwrap(), None, "done, and marked done");
+    assert_eq!(store.index_pending().await.unwrap(), 0, "nothing twice");
+    // A page stored again (a later pull) keeps one row per message.
+    store.apply(&page).await.unwrap();
+    assert_eq!(store.search("parcel", 5).await.unwrap().len(), 1);
+}

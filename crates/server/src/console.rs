@@ -252,7 +252,7 @@ pub async fn timeline(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Vec<TimelineEvent>>> {
     let ws = caller.workspace_id().0;
-    let mut conn = state.db.pool.acquire().await?;
+    let mut conn = state.db.read.begin().await?;
     let h = store::handoff(&mut conn, HandoffId(id)).await?;
     let owner: i64 = sqlx::query("SELECT workspace_id FROM handoffs WHERE id = $1")
         .bind(id)

@@ -117,7 +117,7 @@ impl Telemetry {
 /// `GET /metrics`.
 pub async fn scrape(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
     let t = &state.telemetry;
-    let pool = &state.db.pool;
+    let pool = &state.db.read;
     let depth: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM messages WHERE status IN ('queued', 'sending') AND direction = 'outbound'",
     )

@@ -98,7 +98,7 @@ pub struct SyncQuery {
 }
 
 /// Conversations per snapshot page (each with its whole history).
-const SNAPSHOT_PAGE: i64 = 200;
+const SNAPSHOT_PAGE: i64 = 500;
 
 /// Pull by cursor: everything that changed after `cursor` and that the caller may see.
 pub async fn sync(
